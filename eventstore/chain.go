@@ -60,9 +60,12 @@ type ChainFields struct {
 func ComputeHash(f ChainFields) Hash {
 	h := sha256.New()
 	var buf [8]byte
+	// The length prefix has its own buffer: fixed-size fields are encoded in
+	// buf, and writing their prefix there would overwrite them.
+	var prefix [4]byte
 	writeBytes := func(b []byte) {
-		binary.BigEndian.PutUint32(buf[:4], uint32(len(b)))
-		h.Write(buf[:4])
+		binary.BigEndian.PutUint32(prefix[:], uint32(len(b)))
+		h.Write(prefix[:])
 		h.Write(b)
 	}
 	writeBytes([]byte(hashDomain))
