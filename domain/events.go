@@ -11,6 +11,11 @@ import (
 // Go type never changes the name stored in history.
 type Event interface {
 	EventType() string
+	// Validate checks the event as a new fact proposed for recording: required
+	// fields, enum values, lengths, and free text free of personal
+	// identifiers. It returns an *Error naming the field at fault. Stored
+	// history is never validated again (see DecodeStored).
+	Validate() error
 }
 
 // Fact is an event as the domain sees it: its data and the envelope fields

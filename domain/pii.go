@@ -1,0 +1,290 @@
+package domain
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Free text is checked at the door: an event can never be edited, so a
+// child's or client's details written into a summary would stay in the
+// ledger for good. The checks look for obvious personal identifiers only;
+// they are deliberately a little eager (a plain full date is refused as a
+// possible date of birth) because a false refusal costs a rewording, while a
+// false acceptance cannot be undone.
+
+// Identifier kinds, as named in error messages.
+const (
+	piiEmail    = "an email address"
+	piiNHS      = "an NHS number"
+	piiPhone    = "a phone number"
+	piiPostcode = "a postcode"
+	piiDOB      = "a date of birth"
+	piiDate     = "a full date, which may be a date of birth"
+)
+
+// CheckPersonalData returns an EINVALID *Error naming field and the kind of
+// identifier when text looks like it holds an email address, a UK phone
+// number, an NHS number, a UK postcode or a date of birth; nil otherwise.
+// The message never repeats the identifier, so the error may be logged.
+func CheckPersonalData(field, text string) error {
+	if kind := personalDataIn(text); kind != "" {
+		return Errorf(EINVALID, field, "looks like it contains %s; events can never be edited, so personal details of children or clients must not be recorded", kind)
+	}
+	return nil
+}
+
+// personalDataIn returns the kind of the first identifier found in s, or "".
+// NHS numbers are looked for before phone numbers because a ten-digit
+// landline and an NHS number can share a shape; either is refused.
+func personalDataIn(s string) string {
+	if !hasDigitOrAt(s) {
+		// Every identifier but a birthday by month name has a digit or an
+		// @: most texts ("peer supervision") are done after one regexp.
+		if hasDOBNearKeyword(s) {
+			return piiDOB
+		}
+		return ""
+	}
+	switch {
+	case emailRE.MatchString(s):
+		return piiEmail
+	case hasNHSNumber(s):
+		return piiNHS
+	case hasUKPhone(s):
+		return piiPhone
+	case hasPostcode(s):
+		return piiPostcode
+	case hasDOBNearKeyword(s):
+		return piiDOB
+	case hasFullDate(s):
+		return piiDate
+	}
+	return ""
+}
+
+func hasDigitOrAt(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if isDigit(s[i]) || s[i] == '@' {
+			return true
+		}
+	}
+	return false
+}
+
+var emailRE = regexp.MustCompile(`(?i)[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}`)
+
+// nhsRE finds ten digits, optionally spaced or dashed 3-3-4, standing alone.
+var nhsRE = regexp.MustCompile(`\b\d{3}[ -]?\d{3}[ -]?\d{4}\b`)
+
+func hasNHSNumber(s string) bool {
+	for _, m := range nhsRE.FindAllString(s, -1) {
+		if validNHSNumber(m) {
+			return true
+		}
+	}
+	return false
+}
+
+// validNHSNumber reports whether the ten digits in s carry a valid NHS
+// modulus 11 check digit: weights 10 down to 2 on the first nine digits, the
+// check digit is 11 minus the sum modulo 11 (11 becomes 0, 10 is never valid).
+func validNHSNumber(s string) bool {
+	var d [10]int
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if isDigit(s[i]) {
+			if n == 10 {
+				return false
+			}
+			d[n] = int(s[i] - '0')
+			n++
+		}
+	}
+	if n != 10 {
+		return false
+	}
+	sum := 0
+	for i := 0; i < 9; i++ {
+		sum += d[i] * (10 - i)
+	}
+	check := 11 - sum%11
+	if check == 11 {
+		check = 0
+	}
+	return check != 10 && check == d[9]
+}
+
+// hasUKPhone finds a UK number: 07 mobiles (11 digits), 01 landlines (10 or
+// 11 digits), 02 and 03 numbers (11 digits), written with a leading 0, +44 or
+// 0044 (with or without "(0)"), in groups separated by spaces, dashes or
+// brackets. The number must stand alone: not inside a word or a longer number.
+func hasUKPhone(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if i > 0 && (isAlnum(s[i-1]) || s[i-1] == '+') {
+			continue
+		}
+		digits := make([]byte, 0, 12)
+		j := i
+		switch {
+		case strings.HasPrefix(s[i:], "+44"), strings.HasPrefix(s[i:], "0044"):
+			j = i + 3
+			if s[i] == '0' {
+				j = i + 4
+			}
+			j = skipPhoneSeparators(s, j)
+			if strings.HasPrefix(s[j:], "(0)") {
+				j = skipPhoneSeparators(s, j+3)
+			}
+			if j < len(s) && s[j] == '0' {
+				j++ // "+44 07700…": a stray trunk 0
+			}
+			digits = append(digits, '0')
+		case s[i] == '0':
+		case s[i] == '(' && i+1 < len(s) && s[i+1] == '0':
+			j = i + 1
+		default:
+			continue
+		}
+		if phoneGroupsFrom(s, j, digits) {
+			return true
+		}
+	}
+	return false
+}
+
+// phoneGroupsFrom reads digit groups from s[j:] onto digits and reports
+// whether, at the end of some group that ends the number, they make a UK number.
+func phoneGroupsFrom(s string, j int, digits []byte) bool {
+	for {
+		k := j
+		for k < len(s) && isDigit(s[k]) {
+			k++
+		}
+		if k == j {
+			return false
+		}
+		digits = append(digits, s[j:k]...)
+		if len(digits) > 11 {
+			return false
+		}
+		j = k
+		if (j == len(s) || !isAlnum(s[j])) && ukPhoneDigits(digits) {
+			return true
+		}
+		k = skipPhoneSeparators(s, j)
+		if k == j {
+			return false
+		}
+		j = k
+	}
+}
+
+func skipPhoneSeparators(s string, j int) int {
+	for n := 0; j < len(s) && n < 3 && strings.IndexByte(" -()", s[j]) >= 0; n++ {
+		j++
+	}
+	return j
+}
+
+func ukPhoneDigits(d []byte) bool {
+	if len(d) < 10 || d[0] != '0' {
+		return false
+	}
+	switch d[1] {
+	case '7', '2', '3':
+		return len(d) == 11
+	case '1':
+		return len(d) == 10 || len(d) == 11
+	}
+	return false
+}
+
+// postcodeRE is the UK postcode pattern (outward code, optional space,
+// inward code whose letters never include C, I, K, M, O or V).
+var postcodeRE = regexp.MustCompile(`(?i)\b(?:GIR ?0AA|[A-PR-UWYZ](?:[0-9][0-9A-HJKPS-UW]?|[A-HK-Y][0-9][0-9ABEHMNPRV-Y]?) ?[0-9][ABD-HJLNP-UW-Z]{2})\b`)
+
+func hasPostcode(s string) bool {
+	for _, m := range postcodeRE.FindAllString(s, -1) {
+		if !lowerOrdinalTail(m) {
+			return true
+		}
+	}
+	return false
+}
+
+// lowerOrdinalTail reports whether a postcode-shaped match ends in a lower
+// case English ordinal ("y2 3rd", "ww2 4th"): prose, not an address.
+func lowerOrdinalTail(m string) bool {
+	n := len(m)
+	digit, suffix := m[n-3], m[n-2:]
+	want := "th"
+	switch digit {
+	case '1':
+		want = "st"
+	case '2':
+		want = "nd"
+	case '3':
+		want = "rd"
+	}
+	return suffix == want
+}
+
+const monthNames = `january|jan|february|feb|march|mar|april|apr|may|june|jun|july|jul|august|aug|september|sept|sep|october|oct|november|nov|december|dec`
+
+var (
+	// dobKeywordRE finds the words people write beside a date of birth.
+	dobKeywordRE = regexp.MustCompile(`(?i)\bd\.? ?o\.? ?b\b|\bdate of birth\b|\bbirth ?date\b|\bborn\b|\bbirthdays?\b`)
+	// dateishRE finds anything that could be part of a date: a year, a
+	// day/month pair, an ordinal day, a month name.
+	dateishRE = regexp.MustCompile(`(?i)\b(?:(?:19|20)\d{2}|\d{1,2}[/.\-]\d{1,2}|\d{1,2}(?:st|nd|rd|th)|` + monthNames + `)\b`)
+	// numericDateRE finds day-month-year (or month-day-year) dates; a two
+	// digit year only with slashes, since "1.2.25" is more often a version.
+	numericDateRE = regexp.MustCompile(`\b(\d{1,2})([/.\-])(\d{1,2})([/.\-])(\d{4}|\d{2})\b`)
+	// isoDateRE finds year-month-day dates.
+	isoDateRE = regexp.MustCompile(`\b(?:19|20)\d{2}[/\-.](?:0?[1-9]|1[0-2])[/\-.](?:0?[1-9]|[12]\d|3[01])\b`)
+	// textDateRE finds dates written with a month name and a year.
+	textDateRE = regexp.MustCompile(`(?i)\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:` + monthNames + `)\b\.?,?\s+\d{4}\b|\b(?:` + monthNames + `)\b\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}\b`)
+)
+
+// dobWindow is how far either side of a keyword a date is looked for.
+const dobWindow = 30
+
+func hasDOBNearKeyword(s string) bool {
+	for _, loc := range dobKeywordRE.FindAllStringIndex(s, -1) {
+		from, to := max(0, loc[0]-dobWindow), min(len(s), loc[1]+dobWindow)
+		if dateishRE.MatchString(s[from:loc[0]]) || dateishRE.MatchString(s[loc[1]:to]) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasFullDate(s string) bool {
+	if isoDateRE.MatchString(s) || textDateRE.MatchString(s) {
+		return true
+	}
+	for _, m := range numericDateRE.FindAllStringSubmatch(s, -1) {
+		a, sep1, b, sep2, year := atoi(m[1]), m[2], atoi(m[3]), m[4], m[5]
+		if sep1 != sep2 || (len(year) == 2 && sep1 != "/") {
+			continue
+		}
+		if a >= 1 && b >= 1 && ((a <= 31 && b <= 12) || (a <= 12 && b <= 31)) {
+			return true
+		}
+	}
+	return false
+}
+
+func atoi(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		n = n*10 + int(s[i]-'0')
+	}
+	return n
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isAlnum(c byte) bool {
+	return isDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+}
