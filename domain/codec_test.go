@@ -337,3 +337,53 @@ func FuzzDecodeNew(f *testing.F) {
 		assert.Equal(t, ev, stored)
 	})
 }
+
+// BenchmarkDecodeStored measures the per-event cost of reading history, as a
+// projection rebuild does a million times.
+func BenchmarkDecodeStored(b *testing.B) {
+	granted := &LicenceGranted{LicenceID: "L3A-0007", Kind: LicenceLevel3A, ValidUntil: MustDate("2026-03-09"), Decision: catDecision()}
+	granted.RulebookVersion = "v1"
+	granted.Evaluation = &Evaluation{Subject: "LicenceGranted level3a", On: catOn, Met: true, Requirements: []RequirementResult{
+		{Name: "foundation_a", Met: true, Evidence: []uuid.UUID{catDecisionID}},
+		{Name: "senior_leadership_support", Met: true, Evidence: []uuid.UUID{catOrgID}},
+	}}
+	tests := []struct {
+		name    string
+		ev      Event
+		version uint16
+		data    []byte
+	}{
+		{name: "CourseCompleted", ev: catSamples()[TypeCourseCompleted]},
+		{name: "LicenceGranted with evaluation", ev: granted},
+		{name: "ProfessionalStandingEvidenced v1 upcast", version: 1, data: []byte(`{"organisation":"Example Professional Council"}`), ev: &ProfessionalStandingEvidenced{}},
+	}
+	for _, tt := range tests {
+		b.Run(tt.name, func(b *testing.B) {
+			data, version := tt.data, tt.version
+			if data == nil {
+				var err error
+				data, version, err = Encode(tt.ev)
+				require.NoError(b, err)
+			}
+			typ := tt.ev.EventType()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := DecodeStored(typ, version, data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkDecodeNew measures the strict path a write request takes.
+func BenchmarkDecodeNew(b *testing.B) {
+	data, _, err := Encode(catSamples()[TypeReflectiveUpdateSubmitted])
+	require.NoError(b, err)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeNew(TypeReflectiveUpdateSubmitted, data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
