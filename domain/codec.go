@@ -417,8 +417,9 @@ func describeJSON(v string) string {
 // version of type typ (0 is read as 1, as the store does), into the current
 // Go type, upcasting older versions. It never applies validation rules and
 // ignores unknown fields: history that was once accepted always replays.
-// It fails only when typ is unknown, version is newer than this code
-// knows, or the bytes cannot be decoded at all. The event returned is a
+// It fails only when typ is unknown (an error wrapping ErrUnknownType),
+// version is newer than this code knows, or the bytes cannot be decoded at
+// all; none of these is an *Error, as none is the caller's fault. The event returned is a
 // pointer, e.g. *CourseCompleted.
 //
 // It runs once per event in a projection rebuild, so the current version
@@ -426,7 +427,7 @@ func describeJSON(v string) string {
 func DecodeStored(typ string, version uint16, data []byte) (Event, error) {
 	t, ok := registry[typ]
 	if !ok {
-		return nil, Errorf(EINVALID, "type", "%q is not an event type", typ)
+		return nil, fmt.Errorf("%w %q (schema version %d)", ErrUnknownType, typ, version)
 	}
 	if version == 0 {
 		version = 1

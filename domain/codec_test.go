@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"errors"
 	"maps"
 	"reflect"
 	"slices"
@@ -292,18 +293,21 @@ func TestDecodeStoredErrors(t *testing.T) {
 		typ     string
 		version uint16
 		data    string
+		unknown bool
 	}{
-		{"unknown type", "CourseStarted", 1, `{}`},
-		{"newer version than known", TypeCourseCompleted, 2, `{"course":"awareness"}`},
-		{"not JSON", TypeCourseCompleted, 1, `course=awareness`},
-		{"wrong JSON type", TypeCourseCompleted, 1, `{"course":7}`},
-		{"old version not JSON", TypeProfessionalStandingEvidenced, 1, `{"organisation":`},
+		{"unknown type", "CourseStarted", 1, `{}`, true},
+		{"newer version than known", TypeCourseCompleted, 2, `{"course":"awareness"}`, false},
+		{"not JSON", TypeCourseCompleted, 1, `course=awareness`, false},
+		{"wrong JSON type", TypeCourseCompleted, 1, `{"course":7}`, false},
+		{"old version not JSON", TypeProfessionalStandingEvidenced, 1, `{"organisation":`, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ev, err := DecodeStored(tt.typ, tt.version, []byte(tt.data))
 			assert.Error(t, err)
 			assert.Nil(t, ev)
+			assert.Equal(t, tt.unknown, errors.Is(err, ErrUnknownType))
+			assert.Equal(t, EINTERNAL, ErrorCode(err), "a stored event that cannot be read is the ledger's fault, not the caller's")
 		})
 	}
 }

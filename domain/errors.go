@@ -27,6 +27,12 @@ const (
 	EINTERNAL = "internal"
 )
 
+// ErrUnknownType is returned (wrapped) by DecodeStored when history holds an
+// event type this code does not know: a fold must fail on it, never skip it.
+// DecodeNew reports an unknown type as an EINVALID *Error instead, since
+// there the caller is at fault.
+var ErrUnknownType = errors.New("domain: unknown event type")
+
 // Error is a domain failure whose Message is safe to show to the person who
 // caused it: it names what is wrong in their terms and holds no internal
 // detail. Error values are not modified after they are returned, so they are
