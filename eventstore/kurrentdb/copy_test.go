@@ -1,0 +1,82 @@
+package kurrentdb_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/imattertraining/ledger/eventstore"
+	"github.com/imattertraining/ledger/eventstore/kurrentdb"
+)
+
+// fill writes a small ledger into s: several streams, multi-event appends,
+// migrated events with given recorded times, odd payloads.
+func fill(t *testing.T, s eventstore.Store) {
+	t.Helper()
+	ctx := testCtx(t)
+	base := time.Date(2019, 4, 1, 8, 30, 0, 123456789, time.UTC)
+	for i := range 12 {
+		stream := fmt.Sprintf("practitioner-%d", i%4)
+		if i%5 == 0 {
+			stream = "organisation-1"
+		}
+		evs := []eventstore.EventData{event("CourseCompleted")}
+		if i%3 == 0 {
+			evs = append(evs, event("CPDRecorded"))
+		}
+		if i < 4 {
+			evs[0].RecordedAt = base.Add(time.Duration(i) * time.Hour)
+			evs[0].SchemaVersion = 2
+			evs[0].Metadata = []byte("{ \"imported\" : true }\n")
+		}
+		_, err := s.Append(ctx, stream, eventstore.Any(), evs...)
+		require.NoError(t, err)
+	}
+}
+
+func TestCopyKeepsEveryHash(t *testing.T) {
+	src := openStore(t, startDouble(t).ConnectionString(), kurrentdb.Options{})
+	dst := openStore(t, startDouble(t).ConnectionString(), kurrentdb.Options{})
+	fill(t, src)
+	ctx := testCtx(t)
+
+	var calls []int
+	n, err := eventstore.Copy(ctx, src, dst, func(n int) { calls = append(calls, n) })
+	require.NoError(t, err)
+	want := readAll(t, src)
+	got := readAll(t, dst)
+	assert.Equal(t, len(want), n)
+	require.NotEmpty(t, calls)
+	assert.Equal(t, n, calls[len(calls)-1])
+	require.Len(t, got, len(want))
+	for i := range want {
+		w, g := want[i], got[i]
+		assert.Equal(t, w.Hash, g.Hash, "hash of %s", w.ID)
+		w.Position = g.Position // positions are the target's own
+		assert.Equal(t, w, g)
+	}
+	rep, err := eventstore.Verify(ctx, dst)
+	require.NoError(t, err)
+	assert.True(t, rep.OK, "%+v", rep.FirstFailure)
+	assert.Equal(t, len(want), rep.EventsChecked)
+
+	// A second run after an interruption stores nothing twice.
+	again, err := eventstore.Copy(ctx, src, dst, nil)
+	require.NoError(t, err)
+	assert.Equal(t, n, again)
+	assert.Len(t, readAll(t, dst), len(want))
+}
+
+func TestCopyRefusesToMixIntoAStream(t *testing.T) {
+	src := openStore(t, startDouble(t).ConnectionString(), kurrentdb.Options{})
+	dst := openStore(t, startDouble(t).ConnectionString(), kurrentdb.Options{})
+	fill(t, src)
+	ctx := testCtx(t)
+	_, err := dst.Append(ctx, "practitioner-1", eventstore.NoStream(), event("PractitionerRegistered"))
+	require.NoError(t, err)
+	_, err = eventstore.Copy(ctx, src, dst, nil)
+	assert.ErrorIs(t, err, eventstore.ErrRevisionConflict)
+}
