@@ -17,7 +17,7 @@ import (
 
 	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/eventstore/kurrentdb"
-	"github.com/imattertraining/ledger/eventstore/kurrentdb/internal/protocoldouble"
+	"github.com/imattertraining/ledger/eventstore/kurrentdb/protocoldouble"
 )
 
 func testCtx(t *testing.T) context.Context {

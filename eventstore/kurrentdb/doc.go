@@ -10,8 +10,8 @@
 // prefixes), the envelope and hash chain carried in each event's KurrentDB
 // metadata as JSON, expected revisions, idempotent retries, positions in
 // $all, subscriptions, deadlines and retries. It must not import domain,
-// projections or api, and its non-test code must not import its
-// internal/protocoldouble, which exists for tests only.
+// projections or api, and its non-test code must not import
+// eventstore/kurrentdb/protocoldouble, which exists for tests only.
 //
 // # How it maps
 //

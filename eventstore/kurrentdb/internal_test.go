@@ -13,7 +13,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/imattertraining/ledger/eventstore"
-	"github.com/imattertraining/ledger/eventstore/kurrentdb/internal/protocoldouble"
+	"github.com/imattertraining/ledger/eventstore/kurrentdb/protocoldouble"
 )
 
 // TestClientErrorTraps pins down how the client library reports what the

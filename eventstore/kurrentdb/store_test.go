@@ -11,7 +11,7 @@ import (
 
 	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/eventstore/kurrentdb"
-	"github.com/imattertraining/ledger/eventstore/kurrentdb/internal/protocoldouble"
+	"github.com/imattertraining/ledger/eventstore/kurrentdb/protocoldouble"
 	"github.com/imattertraining/ledger/eventstore/storetest"
 )
 

@@ -5,8 +5,11 @@
 // semantics, so that the adapter's tests (and the conformance suite) run in
 // CI where no KurrentDB server is available.
 //
-// It is test code: only _test.go files may import it, and nothing in it is
-// fit to store data. It must not import the ledger's packages.
+// It is test code: only _test.go files may import it (it is not internal so
+// that tests elsewhere, such as two ledger servers sharing one KurrentDB, can
+// start one; the adapter's tests check that its production code does not),
+// and nothing in it is fit to store data. It must not import the ledger's
+// packages.
 //
 // What it implements, as KurrentDB does:
 //   - Streams.Append: expected revision any, no-stream, stream-exists and
