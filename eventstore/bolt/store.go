@@ -1,0 +1,294 @@
+package bolt
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/imattertraining/ledger/eventstore"
+)
+
+// Bucket names. Each is a top-level bucket of the one bbolt file.
+var (
+	// bucketEvents maps a global position (8 bytes) to the event's record.
+	bucketEvents = []byte("events")
+	// bucketStreams maps a stream name to its streamTip.
+	bucketStreams = []byte("streams")
+	// bucketRevisions maps stream number + revision to a position.
+	bucketRevisions = []byte("revisions")
+	// bucketIDs maps stream number + event id to a position.
+	bucketIDs = []byte("ids")
+	// bucketMeta holds the file's format version and store-wide counters.
+	bucketMeta = []byte("meta")
+)
+
+// Keys of bucketMeta.
+var (
+	metaFormat = []byte("format")
+	// metaLastAt is the greatest recorded time stored (Unix nanoseconds), from
+	// which the clock is kept strictly increasing across restarts.
+	metaLastAt = []byte("last_recorded_at")
+)
+
+// fileFormat is the version of the bucket layout; a file written with
+// another is refused rather than misread.
+const fileFormat uint32 = 1
+
+// Default limits. An event larger than a few megabytes is not a fact about a
+// practitioner but a mistake (or an attack), and one oversized append would
+// stall every writer queued behind it.
+const (
+	DefaultMaxEventBytes   = 4 << 20
+	DefaultMaxAppendBytes  = 32 << 20
+	DefaultMaxAppendEvents = 10_000
+	// Limits on the envelope's strings: generous for names and dates, small
+	// enough that keys stay far below bbolt's 32 KiB key limit.
+	maxStreamBytes     = 1024
+	maxTypeBytes       = 256
+	maxOccurredOnBytes = 64
+	maxRecordedByBytes = 1024
+)
+
+// Options tunes a Store. The zero value is a durable store on the real clock.
+type Options struct {
+	// Clock gives the time recorded for each event; time.Now when nil. Tests
+	// set it to make recorded times predictable.
+	Clock func() time.Time
+	// LockTimeout bounds the wait for the file's lock when another process
+	// holds it; 10 seconds when zero, forever when negative.
+	LockTimeout time.Duration
+	// MaxEventBytes bounds an event's data plus metadata
+	// (DefaultMaxEventBytes when zero).
+	MaxEventBytes int
+	// MaxAppendBytes bounds the data plus metadata of one append
+	// (DefaultMaxAppendBytes when zero).
+	MaxAppendBytes int
+	// MaxAppendEvents bounds the number of events in one append
+	// (DefaultMaxAppendEvents when zero).
+	MaxAppendEvents int
+	// ReadChunk is how many events a read transaction takes at a time in
+	// ReadAll and Subscribe (1024 when zero).
+	ReadChunk int
+	// InitialMmapSize is passed to bbolt: mapping more than the file needs up
+	// front spares the writer from waiting for readers when the file grows.
+	InitialMmapSize int
+	// NoFreelistSync is passed to bbolt: commits write less, but opening a
+	// large file scans it to rebuild the freelist.
+	NoFreelistSync bool
+}
+
+func (o Options) withDefaults() Options {
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.LockTimeout == 0 {
+		o.LockTimeout = 10 * time.Second
+	}
+	if o.LockTimeout < 0 {
+		o.LockTimeout = 0
+	}
+	if o.MaxEventBytes <= 0 {
+		o.MaxEventBytes = DefaultMaxEventBytes
+	}
+	if o.MaxAppendBytes <= 0 {
+		o.MaxAppendBytes = DefaultMaxAppendBytes
+	}
+	if o.MaxAppendEvents <= 0 {
+		o.MaxAppendEvents = DefaultMaxAppendEvents
+	}
+	if o.ReadChunk <= 0 {
+		o.ReadChunk = 1024
+	}
+	return o
+}
+
+// Store is the embedded event store: one bbolt file, one writer goroutine
+// that group-commits every queued append, and any number of readers. It
+// implements eventstore.Store and is safe for concurrent use by multiple
+// goroutines.
+type Store struct {
+	db   *bbolt.DB
+	opts Options
+
+	// mu guards queue, closing and notify.
+	mu      sync.Mutex
+	queue   []*appendRequest
+	closing bool
+	// notify is closed and replaced after every commit that stored events,
+	// waking every live subscription at once.
+	notify chan struct{}
+
+	// wake tells the writer that the queue is not empty (or that the store
+	// is closing); one pending signal is enough.
+	wake       chan struct{}
+	writerDone chan struct{}
+	// closed is closed once the writer has stopped, ending subscriptions.
+	closed chan struct{}
+
+	// arena is the writer's buffer for keys and values, reused by each
+	// batch once the previous one has committed. Only the writer uses it.
+	arena []byte
+
+	// committed is the position of the last committed event, for tests and
+	// for subscriptions deciding whether to read.
+	committed atomic.Uint64
+}
+
+var _ eventstore.Store = (*Store)(nil)
+
+// Open opens (creating it if needed) the store in the bbolt file at path,
+// typically <data dir>/events.db, and starts its writer. A damaged file gives
+// an error wrapping eventstore.ErrCorrupt; a file locked by another process
+// gives an error after Options.LockTimeout.
+func Open(path string, opts Options) (s *Store, err error) {
+	opts = opts.withDefaults()
+	bopts := &bbolt.Options{
+		Timeout:         opts.LockTimeout,
+		FreelistType:    bbolt.FreelistMapType,
+		NoFreelistSync:  opts.NoFreelistSync,
+		InitialMmapSize: opts.InitialMmapSize,
+		NoStatistics:    true,
+	}
+	var db *bbolt.DB
+	err = guard("opening "+path, func() error {
+		var err error
+		db, err = bbolt.Open(path, 0o600, bopts)
+		return err
+	})
+	if err != nil {
+		if errors.Is(err, berrors.ErrInvalid) || errors.Is(err, berrors.ErrChecksum) || errors.Is(err, berrors.ErrVersionMismatch) {
+			err = fmt.Errorf("%w: %w", eventstore.ErrCorrupt, err)
+		}
+		if errors.Is(err, berrors.ErrTimeout) {
+			err = fmt.Errorf("%w (is another ledger process using it?)", err)
+		}
+		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
+	}
+	// Commits must reach the disk before an append is acknowledged; say so
+	// even though it is bbolt's default, so that no option can turn it off.
+	db.NoSync = false
+
+	s = &Store{
+		db:         db,
+		opts:       opts,
+		notify:     make(chan struct{}),
+		wake:       make(chan struct{}, 1),
+		writerDone: make(chan struct{}),
+		closed:     make(chan struct{}),
+	}
+	last, err := s.init()
+	if err != nil {
+		_ = guard("closing after a failed open", db.Close)
+		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
+	}
+	s.committed.Store(uint64(last))
+	go s.writer()
+	return s, nil
+}
+
+// init creates the buckets of a new file, checks the format of an existing
+// one and returns the last position stored.
+func (s *Store) init() (last eventstore.Position, err error) {
+	err = guard("initialising", func() error {
+		return s.db.Update(func(tx *bbolt.Tx) error {
+			meta := tx.Bucket(bucketMeta)
+			if meta == nil {
+				if tx.Bucket(bucketEvents) != nil {
+					return corruptf("the meta bucket is missing")
+				}
+				for _, name := range [][]byte{bucketEvents, bucketStreams, bucketRevisions, bucketIDs, bucketMeta} {
+					if _, err := tx.CreateBucket(name); err != nil {
+						return fmt.Errorf("creating bucket %s: %w", name, err)
+					}
+				}
+				meta = tx.Bucket(bucketMeta)
+				return meta.Put(metaFormat, binary.BigEndian.AppendUint32(nil, fileFormat))
+			}
+			f := meta.Get(metaFormat)
+			if len(f) != 4 {
+				return corruptf("format version of %d bytes", len(f))
+			}
+			if v := binary.BigEndian.Uint32(f); v != fileFormat {
+				return fmt.Errorf("bolt: file format %d, this build reads %d", v, fileFormat)
+			}
+			b, err := openBuckets(tx)
+			if err != nil {
+				return err
+			}
+			last, err = lastPosition(b.events)
+			return err
+		})
+	})
+	return last, err
+}
+
+// buckets are the store's buckets within one transaction.
+type buckets struct {
+	events, streams, revisions, ids, meta *bbolt.Bucket
+}
+
+func openBuckets(tx *bbolt.Tx) (buckets, error) {
+	b := buckets{
+		events:    tx.Bucket(bucketEvents),
+		streams:   tx.Bucket(bucketStreams),
+		revisions: tx.Bucket(bucketRevisions),
+		ids:       tx.Bucket(bucketIDs),
+		meta:      tx.Bucket(bucketMeta),
+	}
+	if b.events == nil || b.streams == nil || b.revisions == nil || b.ids == nil || b.meta == nil {
+		return b, corruptf("a bucket is missing")
+	}
+	return b, nil
+}
+
+// lastPosition returns the position of the last event stored (Start if none).
+func lastPosition(events *bbolt.Bucket) (eventstore.Position, error) {
+	k, _ := events.Cursor().Last()
+	if k == nil {
+		return eventstore.Start, nil
+	}
+	return parsePosition(k)
+}
+
+// Close finishes the appends already queued, stops the writer, ends every
+// subscription with eventstore.ErrClosed and closes the file. Every later
+// call, Close included, returns eventstore.ErrClosed.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return eventstore.ErrClosed
+	}
+	s.closing = true
+	s.mu.Unlock()
+	s.signal()
+	<-s.writerDone
+	close(s.closed)
+	// bbolt's Close waits for read transactions in flight to end.
+	return guard("closing", s.db.Close)
+}
+
+// isClosing reports whether Close has begun.
+func (s *Store) isClosing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
+}
+
+// dbErr turns bbolt's errors into the store's: a closed database is
+// eventstore.ErrClosed.
+func dbErr(err error) error {
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+		return eventstore.ErrClosed
+	}
+	return err
+}
+
+// Path returns the file the store is in.
+func (s *Store) Path() string { return s.db.Path() }
