@@ -1,0 +1,184 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/imattertraining/ledger/domain"
+	"github.com/imattertraining/ledger/eventstore"
+)
+
+// Decision queue statuses accepted by Decisions.
+const (
+	StatusAll        = "all"
+	StatusUnreviewed = "unreviewed"
+	StatusException  = "exception"
+)
+
+// DecisionItem is a decision in the QC queue.
+type DecisionItem struct {
+	DecisionEventID uuid.UUID   `json:"decision_event_id"`
+	Stream          string      `json:"stream"`
+	Type            string      `json:"type"`
+	DecidedBy       string      `json:"decided_by"`
+	Rationale       string      `json:"rationale"`
+	Exception       bool        `json:"exception"`
+	RulebookVersion string      `json:"rulebook_version"`
+	OccurredOn      domain.Date `json:"occurred_on"`
+	RecordedAt      string      `json:"recorded_at"`
+	RecordedBy      string      `json:"recorded_by"`
+	Position        uint64      `json:"position"`
+	// Met is whether the evaluation stored with the decision found every
+	// requirement met; nil when none was stored.
+	Met *bool `json:"met"`
+	// RetractedBy is the retraction that removed the decision, if any.
+	RetractedBy *uuid.UUID   `json:"retracted_by"`
+	Reviews     []ReviewItem `json:"reviews"`
+}
+
+// ReviewItem is one DecisionReviewed event.
+type ReviewItem struct {
+	EventID    uuid.UUID            `json:"event_id"`
+	Outcome    domain.ReviewOutcome `json:"outcome"`
+	Notes      string               `json:"notes"`
+	ReviewedBy string               `json:"reviewed_by"`
+	OccurredOn domain.Date          `json:"occurred_on"`
+	RecordedAt string               `json:"recorded_at"`
+}
+
+// Decisions returns the QC queue, oldest first: every decision ("all" or
+// ""), those with no review yet ("unreviewed"), or those taken as exceptions
+// ("exception", reviewed or not).
+func (p *Projector) Decisions(ctx context.Context, status string) ([]DecisionItem, error) {
+	switch status {
+	case "", StatusAll, StatusUnreviewed, StatusException:
+	default:
+		return nil, invalid("status", "%q is not one of all, unreviewed, exception", status)
+	}
+	m := p.cur.Load()
+	if m == nil {
+		return nil, ErrNotReady
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := []DecisionItem{}
+	for _, d := range m.decisions {
+		reviews := m.reviews[d.EventID]
+		switch {
+		case status == StatusUnreviewed && (len(reviews) > 0 || d.RetractedBy != nil):
+			continue
+		case status == StatusException && !d.Exception:
+			continue
+		}
+		out = append(out, decisionItem(d, reviews))
+	}
+	slices.SortFunc(out, func(a, b DecisionItem) int { return cmpUint(a.Position, b.Position) })
+	return out, nil
+}
+
+func cmpUint(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func decisionItem(d *decisionRec, reviews []reviewRec) DecisionItem {
+	it := DecisionItem{
+		DecisionEventID: d.EventID, Stream: d.Stream, Type: d.Type, DecidedBy: d.DecidedBy,
+		Rationale: d.Rationale, Exception: d.Exception, RulebookVersion: d.RulebookVersion,
+		OccurredOn: d.OccurredOn.date(), RecordedAt: d.RecordedAt.UTC().Format(timeFormat),
+		RecordedBy: d.RecordedBy, Position: uint64(d.Position), Met: d.Met, RetractedBy: d.RetractedBy,
+		Reviews: make([]ReviewItem, 0, len(reviews)),
+	}
+	for _, r := range reviews {
+		it.Reviews = append(it.Reviews, ReviewItem{
+			EventID: r.EventID, Outcome: r.Outcome, Notes: r.Notes, ReviewedBy: r.RecordedBy,
+			OccurredOn: r.OccurredOn.date(), RecordedAt: r.RecordedAt.UTC().Format(timeFormat),
+		})
+	}
+	slices.SortFunc(it.Reviews, func(a, b ReviewItem) int {
+		if a.RecordedAt != b.RecordedAt {
+			if a.RecordedAt < b.RecordedAt {
+				return -1
+			}
+			return 1
+		}
+		return 0
+	})
+	return it
+}
+
+// DecisionView is one decision with three evaluations of its requirements:
+// as stored when it was taken, as re-computed now on the history known at
+// that moment (which should agree with the stored one: a check on the
+// ledger), and as re-computed on everything known now (which differs when
+// evidence was retracted or recorded late).
+type DecisionView struct {
+	DecisionItem
+	// Evaluation is the evaluation stored with the decision.
+	Evaluation *domain.Evaluation `json:"evaluation"`
+	// EvaluationThen is the decision evaluated again on the history as
+	// known when it was recorded, without the decision itself.
+	EvaluationThen *domain.Evaluation `json:"evaluation_then"`
+	// Reevaluation is the decision evaluated on everything known now about
+	// the history up to its effective date, without the decision itself.
+	Reevaluation *domain.Evaluation `json:"reevaluation"`
+}
+
+// Decision returns one decision of the queue with its evaluations and
+// reviews; an unknown decision gives ErrNotFound.
+func (p *Projector) Decision(ctx context.Context, eventID uuid.UUID) (DecisionView, error) {
+	m := p.cur.Load()
+	if m == nil {
+		return DecisionView{}, ErrNotReady
+	}
+	m.mu.RLock()
+	d, ok := m.decisions[eventID]
+	var item DecisionItem
+	if ok {
+		item = decisionItem(d, m.reviews[eventID])
+	}
+	m.mu.RUnlock()
+	if !ok {
+		return DecisionView{}, notFound("decision "+eventID.String(), time.Time{})
+	}
+	events, err := p.store.ReadStream(ctx, item.Stream, eventstore.ReadOptions{})
+	if err != nil {
+		return DecisionView{}, fmt.Errorf("projections: read %s: %w", item.Stream, err)
+	}
+	sf, err := decodeStream(events)
+	if err != nil {
+		return DecisionView{}, fmt.Errorf("projections: %s: %w", item.Stream, err)
+	}
+	i := slices.IndexFunc(sf.facts, func(f domain.Fact) bool { return f.ID == eventID })
+	if i < 0 {
+		return DecisionView{}, notFound("decision "+eventID.String(), time.Time{})
+	}
+	decision := sf.facts[i]
+	view := DecisionView{DecisionItem: item}
+	if dec, ok := domain.DecisionOf(decision.Event); ok {
+		view.Evaluation = dec.Evaluation
+	}
+	// Then: what the stream held when the decision was appended (its
+	// earlier revisions, all recorded at or before it), the decision left
+	// out; organisations as known at its recorded time.
+	then, err := decodeStream(events[:i])
+	if err != nil {
+		return DecisionView{}, err
+	}
+	if view.EvaluationThen, err = p.evaluateDecision(ctx, item.Stream, then, decision, decision.RecordedAt); err != nil {
+		return DecisionView{}, err
+	}
+	if view.Reevaluation, err = p.evaluateDecision(ctx, item.Stream, sf, decision, time.Time{}); err != nil {
+		return DecisionView{}, err
+	}
+	return view, nil
+}

@@ -1,0 +1,95 @@
+package projections
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/imattertraining/ledger/domain"
+)
+
+// runProjector starts p.Run and stops it when the test ends.
+func runProjector(t *testing.T, p *Projector) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		assert.ErrorIs(t, <-done, context.Canceled)
+	})
+	return ctx
+}
+
+func TestDecisionQueue(t *testing.T) {
+	store := openStore(t, t.TempDir())
+	f := newFixture(t, store)
+	org := f.organisation("Example Primary School", domain.OrgSchool, "2029-01-01")
+	pid := f.practitioner("Sam Sample", "2029-01-05")
+	ps := PractitionerStream(pid)
+	dec := func(exception bool) domain.Decision {
+		return domain.Decision{DecidedBy: "Dana Decider", Rationale: "fast track: the school needs a lead this term", Exception: exception}
+	}
+	ordinary := f.add(ps, "2029-02-01", &domain.LicenceGranted{LicenceID: "L3A-1", Kind: domain.LicenceLevel3A, ValidUntil: date("2030-02-01"), Decision: dec(false)})
+	exception := f.add(ps, "2029-03-01", &domain.CertificationAwarded{Role: domain.RoleLeadProfessional, Decision: dec(true)})
+	orgDecision := f.add(OrganisationStream(org), "2029-03-02", &domain.LicenceGranted{LicenceID: "ORG-1", Kind: domain.LicenceOrganisational, ValidUntil: date("2030-03-02"), Decision: dec(false)})
+	review := f.add(ps, "2029-04-01", &domain.DecisionReviewed{DecisionEventID: ordinary.ID, Outcome: domain.ReviewUpheld, Notes: "consistent with the evidence"})
+	retractedReview := f.add(ps, "2029-04-02", &domain.DecisionReviewed{DecisionEventID: exception.ID, Outcome: domain.ReviewOverturned})
+	last := f.add(ps, "2029-04-03", &domain.EventRetracted{RetractedEventID: retractedReview.ID, Reason: "reviewed the wrong decision"})
+
+	p, err := New(store, Options{Today: func() domain.Date { return date("2029-06-01") }})
+	require.NoError(t, err)
+	ctx := runProjector(t, p)
+	require.NoError(t, p.WaitFor(ctx, last.Position))
+
+	ids := func(items []DecisionItem) []uuid.UUID {
+		out := make([]uuid.UUID, len(items))
+		for i, it := range items {
+			out[i] = it.DecisionEventID
+		}
+		return out
+	}
+	tests := []struct {
+		status string
+		want   []uuid.UUID
+	}{
+		{"all", []uuid.UUID{ordinary.ID, exception.ID, orgDecision.ID}},
+		{"", []uuid.UUID{ordinary.ID, exception.ID, orgDecision.ID}},
+		{"unreviewed", []uuid.UUID{exception.ID, orgDecision.ID}},
+		{"exception", []uuid.UUID{exception.ID}},
+	}
+	for _, tc := range tests {
+		t.Run("status "+tc.status, func(t *testing.T) {
+			items, err := p.Decisions(ctx, tc.status)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, ids(items), "oldest first")
+		})
+	}
+	t.Run("a decision carries its fields and its standing reviews", func(t *testing.T) {
+		items, err := p.Decisions(ctx, "all")
+		require.NoError(t, err)
+		require.Len(t, items, 3)
+		first := items[0]
+		assert.Equal(t, ps, first.Stream)
+		assert.Equal(t, domain.TypeLicenceGranted, first.Type)
+		assert.Equal(t, "Dana Decider", first.DecidedBy)
+		assert.False(t, first.Exception)
+		require.Len(t, first.Reviews, 1)
+		assert.Equal(t, review.ID, first.Reviews[0].EventID)
+		assert.Equal(t, domain.ReviewUpheld, first.Reviews[0].Outcome)
+		assert.Empty(t, items[1].Reviews, "the retracted review does not count")
+		assert.True(t, items[1].Exception)
+		assert.Equal(t, OrganisationStream(org), items[2].Stream)
+	})
+	t.Run("bad status and unknown decision", func(t *testing.T) {
+		_, err := p.Decisions(ctx, "pending")
+		assert.ErrorIs(t, err, ErrInvalidFilter)
+		assert.Equal(t, domain.EINVALID, domain.ErrorCode(err))
+		_, err = p.Decision(ctx, uuid.New())
+		assert.ErrorIs(t, err, ErrNotFound)
+		assert.Equal(t, domain.ENOTFOUND, domain.ErrorCode(err))
+	})
+}

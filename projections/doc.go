@@ -1,0 +1,49 @@
+// Package projections folds the ledger's events into the read models that
+// answer queries.
+//
+// It owns two kinds of answer:
+//
+//   - Views fold one stream on demand: a practitioner as of an effective date
+//     and as known at a recorded time (bitemporal: only the qualifying events
+//     are folded, retractions known at that time applied), and a stream's
+//     audit trail. A stream is short, so a replay per query is cheap and
+//     always exact.
+//   - A Projector keeps the global models current: practitioners by level,
+//     standing, role and organisation; the licence register; the QC decision
+//     queue; the public directory; and the organisations the rules evaluate
+//     against. It subscribes to the store from a checkpoint, persists the
+//     models with that checkpoint in a snapshot file, and rebuilds them from
+//     the whole store beside the served ones, swapping them in whole once
+//     they have caught up.
+//
+// Standing depends on the date. The models keep, per practitioner, a compact
+// summary computed for the models' date together with the next date on which
+// it can change with no new event, indexed by that date; a query for a later
+// day re-folds only the practitioners whose date has come.
+//
+// Rules live in domain: this package decodes stored events through domain's
+// codec, folds facts with domain's fold and asks domain's rulebook for
+// levels, roles, licence status, standing, next steps and decision
+// evaluations. It never reads the clock in a fold: the date is passed in.
+// It imports domain and eventstore and must not import api or cmd.
+//
+// # Caveats
+//
+//   - A retraction applies whenever it is known, whatever its own
+//     occurred_on (rulebook v1 reading: it corrects the record, not the
+//     world). known_at is what hides a retraction recorded later.
+//   - Summaries are kept for the models' date onwards. A list query for an
+//     earlier date than any asked before is answered by re-folding every
+//     practitioner it scans: correct, but slow on a large ledger.
+//   - The models re-read and re-fold a whole stream for each batch of its new
+//     events, and every practitioner naming an organisation when that
+//     organisation changes. Streams are short; a very long stream makes each
+//     of its appends cost more.
+//   - A snapshot records the projection and rulebook versions it was computed
+//     under; any other version is ignored and the models are rebuilt. Bump
+//     projectionVersion whenever what the models hold changes.
+//   - Lag is measured against the newest event the subscription has
+//     delivered, not the store's head: a subscription that has not yet seen an
+//     event cannot count it.
+//   - A rebuild holds every event of the store in memory while it folds them.
+package projections

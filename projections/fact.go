@@ -1,0 +1,60 @@
+package projections
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/imattertraining/ledger/domain"
+	"github.com/imattertraining/ledger/eventstore"
+)
+
+// Stream name prefixes, as DOMAIN.md names them: one stream per practitioner
+// and one per organisation.
+const (
+	practitionerPrefix = "practitioner-"
+	organisationPrefix = "organisation-"
+)
+
+// PractitionerStream returns the stream name of practitioner id.
+func PractitionerStream(id uuid.UUID) string { return practitionerPrefix + id.String() }
+
+// OrganisationStream returns the stream name of organisation id.
+func OrganisationStream(id uuid.UUID) string { return organisationPrefix + id.String() }
+
+// streamKind tells which kind of stream a name belongs to, and its id.
+// Streams of any other shape are not the ledger's and are ignored by the
+// global models.
+func streamKind(stream string) (kind byte, id uuid.UUID, ok bool) {
+	var rest string
+	switch {
+	case strings.HasPrefix(stream, practitionerPrefix):
+		kind, rest = 'p', stream[len(practitionerPrefix):]
+	case strings.HasPrefix(stream, organisationPrefix):
+		kind, rest = 'o', stream[len(organisationPrefix):]
+	default:
+		return 0, uuid.Nil, false
+	}
+	id, err := uuid.Parse(rest)
+	if err != nil {
+		return 0, uuid.Nil, false
+	}
+	return kind, id, true
+}
+
+// FactOf converts a stored event into the fact the domain folds: its
+// effective date parsed, its envelope fields copied and its data decoded
+// through the domain's stored-event path (which upcasts old schema versions
+// and never refuses history that was once accepted).
+func FactOf(e eventstore.RecordedEvent) (domain.Fact, error) {
+	on, err := domain.ParseDate(e.OccurredOn)
+	if err != nil {
+		return domain.Fact{}, fmt.Errorf("projections: event %s (%s revision %d): occurred_on: %w", e.ID, e.Stream, e.Revision, err)
+	}
+	ev, err := domain.DecodeStored(e.Type, e.SchemaVersion, e.Data)
+	if err != nil {
+		return domain.Fact{}, fmt.Errorf("projections: event %s (%s revision %d): %w", e.ID, e.Stream, e.Revision, err)
+	}
+	return domain.Fact{ID: e.ID, OccurredOn: on, RecordedAt: e.RecordedAt, RecordedBy: e.RecordedBy, Event: ev}, nil
+}

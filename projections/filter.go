@@ -1,0 +1,138 @@
+package projections
+
+import (
+	"github.com/google/uuid"
+
+	"github.com/imattertraining/ledger/domain"
+	"github.com/imattertraining/ledger/eventstore"
+)
+
+// retractions returns, for events in revision order, which event retracts
+// which: target id -> the id of the retraction that counts. Only effective
+// retractions are returned: a retraction that is itself retracted (a
+// retracted correction) does not count, so its target stands again.
+//
+// A retraction always names an earlier event of its stream, so walking the
+// stream backwards settles every retraction before its own target is seen.
+// Retractions whose data cannot be decoded are an error: history that was
+// accepted must decode.
+func retractions(events []eventstore.RecordedEvent) (map[uuid.UUID]uuid.UUID, error) {
+	var out map[uuid.UUID]uuid.UUID
+	for i := len(events) - 1; i >= 0; i-- {
+		e := events[i]
+		if e.Type != domain.TypeEventRetracted {
+			continue
+		}
+		if _, gone := out[e.ID]; gone {
+			continue
+		}
+		ev, err := domain.DecodeStored(e.Type, e.SchemaVersion, e.Data)
+		if err != nil {
+			return nil, err
+		}
+		r, ok := asRetraction(ev)
+		if !ok {
+			continue
+		}
+		if out == nil {
+			out = make(map[uuid.UUID]uuid.UUID)
+		}
+		out[r.RetractedEventID] = e.ID
+	}
+	return out, nil
+}
+
+func asRetraction(ev domain.Event) (domain.EventRetracted, bool) {
+	switch r := ev.(type) {
+	case *domain.EventRetracted:
+		return *r, true
+	case domain.EventRetracted:
+		return r, true
+	}
+	return domain.EventRetracted{}, false
+}
+
+// streamFacts is one stream decoded once: facts in revision order
+// (retractions included), the global position of each, the revision of the
+// last, and retractedBy mapping each effectively retracted event to the
+// retraction that counts.
+type streamFacts struct {
+	facts       []domain.Fact
+	positions   []eventstore.Position
+	revision    uint64
+	retractedBy map[uuid.UUID]uuid.UUID
+}
+
+// decodeStream decodes a stream's events (revision order, at least one) and
+// settles its retractions.
+func decodeStream(events []eventstore.RecordedEvent) (*streamFacts, error) {
+	facts := make([]domain.Fact, len(events))
+	positions := make([]eventstore.Position, len(events))
+	for i, e := range events {
+		f, err := FactOf(e)
+		if err != nil {
+			return nil, err
+		}
+		facts[i], positions[i] = f, e.Position
+	}
+	return settle(facts, positions, events[len(events)-1].Revision), nil
+}
+
+// settle makes a streamFacts of decoded facts and works out which
+// retractions count.
+func settle(facts []domain.Fact, positions []eventstore.Position, revision uint64) *streamFacts {
+	s := &streamFacts{facts: facts, positions: positions, revision: revision}
+	// A retraction always names an earlier event of its stream, so walking
+	// backwards settles whether a retraction is itself retracted before its
+	// target is reached.
+	for i := len(s.facts) - 1; i >= 0; i-- {
+		r, ok := asRetraction(s.facts[i].Event)
+		if !ok {
+			continue
+		}
+		if _, gone := s.retractedBy[s.facts[i].ID]; gone {
+			continue
+		}
+		if s.retractedBy == nil {
+			s.retractedBy = make(map[uuid.UUID]uuid.UUID)
+		}
+		s.retractedBy[r.RetractedEventID] = s.facts[i].ID
+	}
+	return s
+}
+
+// qualifying returns the facts that count as of asOf: those that occurred on
+// or before asOf, minus every retracted event and minus skip (a decision
+// re-evaluated without itself). Retractions themselves are left out once
+// applied, so the domain folds a clean history.
+//
+// Rulebook v1 reading: a retraction corrects a mistake in the record, not a
+// change in the world, so it applies whenever it is known, whatever its own
+// occurred_on. The known_at cut (done by the store read) is what hides a
+// retraction recorded later.
+//
+// A zero asOf keeps every occurrence date. later is the earliest occurred_on
+// after asOf among the facts left out (zero when none): a date on which the
+// answer can change with no new event.
+func (s *streamFacts) qualifying(asOf domain.Date, skip uuid.UUID) (facts []domain.Fact, later domain.Date) {
+	facts = make([]domain.Fact, 0, len(s.facts))
+	for _, f := range s.facts {
+		if f.ID == skip {
+			continue
+		}
+		if _, ok := asRetraction(f.Event); ok {
+			continue
+		}
+		if _, gone := s.retractedBy[f.ID]; gone {
+			continue
+		}
+		if !asOf.IsZero() && f.OccurredOn.After(asOf) {
+			if later.IsZero() || f.OccurredOn.Before(later) {
+				later = f.OccurredOn
+			}
+			continue
+		}
+		facts = append(facts, f)
+	}
+	return facts, later
+}

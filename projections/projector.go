@@ -1,0 +1,363 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/imattertraining/ledger/domain"
+	"github.com/imattertraining/ledger/eventstore"
+)
+
+// Options configure a Projector. The zero value keeps the models in memory
+// only and computes standings for the UTC date of the system clock.
+type Options struct {
+	// SnapshotPath is the file the models are persisted in, with their
+	// checkpoint, so that a restart catches up from there instead of
+	// replaying the whole store. Empty: no persistence.
+	SnapshotPath string
+	// SnapshotEvery is how many applied events trigger a new snapshot while
+	// running (default 10,000). A snapshot is also written after a rebuild
+	// and when Run returns.
+	SnapshotEvery int
+	// Today gives the date the models compute standings for until a query
+	// asks for a later one (default: the UTC date of time.Now). Only the
+	// projector's bookkeeping calls it; folds never read a clock.
+	Today func() domain.Date
+	// Workers is how many goroutines a rebuild folds streams with
+	// (default GOMAXPROCS).
+	Workers int
+	// Logf, when set, receives notes a operator may want (a snapshot that
+	// could not be used, say). Nothing personal is ever logged.
+	Logf func(format string, args ...any)
+}
+
+// Projector keeps the global read models current: it subscribes to the
+// store from the models' checkpoint and folds each new event in, persists the
+// models with their checkpoint, and rebuilds them beside the served ones when
+// asked. It embeds the Views that fold one stream on demand. Safe for
+// concurrent use; Run must be called at most once at a time.
+type Projector struct {
+	*Views
+	store eventstore.Store
+	opts  Options
+
+	// cur is the models being served; an online rebuild swaps it whole.
+	cur atomic.Pointer[models]
+	// applyMu serialises every writer of the models: the subscription's
+	// batches, date advances, snapshots and the rebuild's final catch-up.
+	applyMu   sync.Mutex
+	sinceSnap atomic.Int64 // events applied since the last snapshot
+
+	seen     atomic.Uint64 // highest position the subscription delivered
+	notifyMu sync.Mutex
+	notify   chan struct{} // closed and replaced whenever the checkpoint moves
+}
+
+// New returns a Projector over store. When opts.SnapshotPath holds a
+// snapshot of this projection and rulebook version, the models are loaded
+// from it and Run only catches up from its checkpoint; otherwise Run starts
+// with a full rebuild.
+func New(store eventstore.Store, opts Options) (*Projector, error) {
+	if opts.SnapshotEvery <= 0 {
+		opts.SnapshotEvery = 10_000
+	}
+	if opts.Today == nil {
+		opts.Today = func() domain.Date { return domain.DateOf(time.Now().UTC()) }
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	p := &Projector{Views: NewViews(store), store: store, opts: opts, notify: make(chan struct{})}
+	if opts.SnapshotPath != "" {
+		m, err := loadSnapshot(opts.SnapshotPath, p.rules.version)
+		switch {
+		case err == nil:
+			p.cur.Store(m)
+			p.seen.Store(uint64(m.pos))
+		case errors.Is(err, errNoSnapshot):
+		default:
+			// A snapshot that cannot be used is never an answer: rebuild.
+			p.logf("projections: snapshot not used, rebuilding: %v", err)
+		}
+	}
+	return p, nil
+}
+
+func (p *Projector) logf(format string, args ...any) {
+	if p.opts.Logf != nil {
+		p.opts.Logf(format, args...)
+	}
+}
+
+// Loaded reports whether the projector holds models (from a snapshot or a
+// rebuild) and so can answer list queries before Run has caught up.
+func (p *Projector) Loaded() bool { return p.cur.Load() != nil }
+
+// Checkpoint returns the position of the last event the served models
+// include (Start before any).
+func (p *Projector) Checkpoint() eventstore.Position {
+	if m := p.cur.Load(); m != nil {
+		m.mu.RLock()
+		defer m.mu.RUnlock()
+		return m.pos
+	}
+	return eventstore.Start
+}
+
+// Lag returns how far the served models trail the newest position the
+// store has delivered to the projector: zero when caught up.
+func (p *Projector) Lag() uint64 {
+	seen, cp := p.seen.Load(), uint64(p.Checkpoint())
+	if seen <= cp {
+		return 0
+	}
+	return seen - cp
+}
+
+// WaitFor blocks until the served models include the event at pos (so a
+// client reads its own write after an append), or ctx is done.
+func (p *Projector) WaitFor(ctx context.Context, pos eventstore.Position) error {
+	for {
+		p.notifyMu.Lock()
+		ch := p.notify
+		p.notifyMu.Unlock()
+		if p.Checkpoint() >= pos {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (p *Projector) moved() {
+	p.notifyMu.Lock()
+	close(p.notify)
+	p.notify = make(chan struct{})
+	p.notifyMu.Unlock()
+}
+
+// Run keeps the models current until ctx is done (returning ctx.Err()) or
+// the store fails (returning its error). Without loaded models it first
+// rebuilds them from the whole store. It writes a snapshot every
+// SnapshotEvery events when idle, and once more when it returns.
+func (p *Projector) Run(ctx context.Context) error {
+	if p.cur.Load() == nil {
+		if err := p.Rebuild(ctx, nil); err != nil {
+			return err
+		}
+	}
+	subCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ch := make(chan eventstore.RecordedEvent, 4096)
+	subErr := make(chan error, 1)
+	from := p.Checkpoint()
+	go func() {
+		subErr <- p.store.Subscribe(subCtx, from, func(e eventstore.RecordedEvent) error {
+			select {
+			case ch <- e:
+				return nil
+			case <-subCtx.Done():
+				return subCtx.Err()
+			}
+		})
+	}()
+	finish := func(err error) error {
+		cancel()
+		if serr := p.snapshotIfDirty(); serr != nil && err == nil {
+			err = serr
+		}
+		return err
+	}
+	batch := make([]eventstore.RecordedEvent, 0, 4096)
+	for {
+		select {
+		case <-ctx.Done():
+			return finish(ctx.Err())
+		case err := <-subErr:
+			if err == nil {
+				err = eventstore.ErrClosed
+			}
+			return finish(err)
+		case e := <-ch:
+			batch = append(batch[:0], e)
+		drain:
+			for len(batch) < cap(batch) {
+				select {
+				case e := <-ch:
+					batch = append(batch, e)
+				default:
+					break drain
+				}
+			}
+			p.bumpSeen(batch[len(batch)-1].Position)
+			if err := p.applyBatch(ctx, batch); err != nil {
+				return finish(err)
+			}
+			if p.sinceSnap.Load() >= int64(p.opts.SnapshotEvery) && len(ch) == 0 {
+				if err := p.Snapshot(); err != nil {
+					p.logf("projections: snapshot: %v", err)
+				}
+			}
+		}
+	}
+}
+
+func (p *Projector) bumpSeen(pos eventstore.Position) {
+	for {
+		old := p.seen.Load()
+		if uint64(pos) <= old || p.seen.CompareAndSwap(old, uint64(pos)) {
+			return
+		}
+	}
+}
+
+// applyBatch folds a batch of new events into the served models.
+func (p *Projector) applyBatch(ctx context.Context, batch []eventstore.RecordedEvent) error {
+	p.applyMu.Lock()
+	defer p.applyMu.Unlock()
+	m := p.cur.Load()
+	n, err := p.applyTo(ctx, m, batch)
+	if err != nil {
+		return err
+	}
+	p.sinceSnap.Add(int64(n))
+	p.moved()
+	return nil
+}
+
+// applyTo folds events into m: every stream they touch is re-read and
+// re-folded once (streams are short), organisations first so that the
+// practitioners who name them are evaluated against their new state, then
+// the checkpoint moves to the last event. Events at or before m's checkpoint
+// are skipped, so a batch that overlaps what m already holds is harmless.
+// Callers hold applyMu.
+func (p *Projector) applyTo(ctx context.Context, m *models, batch []eventstore.RecordedEvent) (int, error) {
+	var orgIDs, pracIDs []uuid.UUID
+	seenStream := make(map[string]bool)
+	var other []string
+	n := 0
+	last := m.pos
+	for _, e := range batch {
+		if e.Position <= m.pos {
+			continue
+		}
+		n++
+		last = e.Position
+		if seenStream[e.Stream] {
+			continue
+		}
+		seenStream[e.Stream] = true
+		kind, id, ok := streamKind(e.Stream)
+		switch {
+		case !ok:
+			other = append(other, e.Stream)
+		case kind == 'o':
+			orgIDs = append(orgIDs, id)
+		default:
+			pracIDs = append(pracIDs, id)
+		}
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	_ = other // streams of no ledger shape hold nothing the models show
+	on := m.date.date()
+
+	// Only writers touch m.orgs and they hold applyMu, so it is read here
+	// without m.mu; changed organisations go into a copy until the swap-in.
+	orgs := m.orgs
+	if len(orgIDs) > 0 {
+		orgs = maps.Clone(m.orgs)
+	}
+	type orgResult struct {
+		o  *orgSummary
+		ds []decisionRec
+		rs []reviewRec
+	}
+	orgResults := make([]orgResult, 0, len(orgIDs))
+	for _, id := range orgIDs {
+		events, err := p.store.ReadStream(ctx, OrganisationStream(id), eventstore.ReadOptions{})
+		if err != nil {
+			return 0, fmt.Errorf("projections: read organisation %s: %w", id, err)
+		}
+		sf, err := decodeStream(events)
+		if err != nil {
+			return 0, fmt.Errorf("projections: %s: %w", OrganisationStream(id), err)
+		}
+		o, ds, rs := p.rules.organisation(id, sf, on)
+		orgs[id] = o
+		orgResults = append(orgResults, orgResult{o, ds, rs})
+	}
+	// Practitioners who name a changed organisation are re-evaluated too.
+	if len(orgIDs) > 0 {
+		m.mu.RLock()
+		for _, o := range orgIDs {
+			for pid := range m.refs[o] {
+				if !seenStream[PractitionerStream(pid)] {
+					seenStream[PractitionerStream(pid)] = true
+					pracIDs = append(pracIDs, pid)
+				}
+			}
+		}
+		m.mu.RUnlock()
+	}
+	pracResults, err := p.practitioners(ctx, pracIDs, orgs, on)
+	if err != nil {
+		return 0, err
+	}
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range orgResults {
+		m.orgs[r.o.ID] = r.o
+		m.putStreamRecords(OrganisationStream(r.o.ID), r.ds, r.rs)
+	}
+	for _, r := range pracResults {
+		m.putPractitioner(r.s)
+		m.putStreamRecords(PractitionerStream(r.s.ID), r.ds, r.rs)
+	}
+	m.pos = last
+	return n, nil
+}
+
+// pracResult is one practitioner re-folded.
+type pracResult struct {
+	s  *summary
+	ds []decisionRec
+	rs []reviewRec
+}
+
+// practitioners re-reads and re-folds each practitioner on date on.
+func (p *Projector) practitioners(ctx context.Context, ids []uuid.UUID, orgs map[uuid.UUID]*orgSummary, on domain.Date) ([]pracResult, error) {
+	out := make([]pracResult, 0, len(ids))
+	for _, id := range ids {
+		events, err := p.store.ReadStream(ctx, PractitionerStream(id), eventstore.ReadOptions{})
+		if err != nil {
+			if isNotFound(err) {
+				continue // an organisation named someone never registered
+			}
+			return nil, fmt.Errorf("projections: read practitioner %s: %w", id, err)
+		}
+		sf, err := decodeStream(events)
+		if err != nil {
+			return nil, fmt.Errorf("projections: %s: %w", PractitionerStream(id), err)
+		}
+		s, ds, rs, err := p.rules.practitioner(id, sf, orgs, on)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, pracResult{s, ds, rs})
+	}
+	return out, nil
+}

@@ -1,0 +1,361 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/google/uuid"
+
+	"github.com/imattertraining/ledger/domain"
+	"github.com/imattertraining/ledger/eventstore"
+)
+
+// Rebuild builds the models afresh from the whole store beside the served
+// ones, which keep answering meanwhile; catches the new models up with the
+// served ones' checkpoint; then swaps them in at once, so no query ever sees
+// half-built models. It then writes a snapshot. progress, when not nil, is
+// called as events are read (total 0: not yet known) and as they are folded
+// (total: every event read), never by two goroutines at once.
+func (p *Projector) Rebuild(ctx context.Context, progress func(done, total uint64)) error {
+	if progress == nil {
+		progress = func(uint64, uint64) {}
+	}
+	// Workers report as they go; the caller sees one call at a time.
+	var progressMu sync.Mutex
+	report := progress
+	progress = func(done, total uint64) {
+		progressMu.Lock()
+		defer progressMu.Unlock()
+		report(done, total)
+	}
+	today := p.opts.Today()
+	m, err := p.build(ctx, today, progress)
+	if err != nil {
+		return err
+	}
+	// Catch up without holding up the served models, until close behind...
+	for {
+		old := p.cur.Load()
+		if old == nil || m.pos >= p.Checkpoint() {
+			break
+		}
+		before := m.pos
+		if err := p.catchUp(ctx, m, p.Checkpoint()); err != nil {
+			return err
+		}
+		if m.pos == before {
+			break
+		}
+	}
+	// ...then finish under the writers' lock and swap.
+	p.applyMu.Lock()
+	defer p.applyMu.Unlock()
+	if old := p.cur.Load(); old != nil {
+		old.mu.RLock()
+		pos, date := old.pos, old.date
+		old.mu.RUnlock()
+		if err := p.catchUp(ctx, m, pos); err != nil {
+			return err
+		}
+		if date > m.date {
+			if err := p.advanceLocked(ctx, m, date); err != nil {
+				return err
+			}
+		}
+	}
+	p.cur.Store(m)
+	p.bumpSeen(m.pos)
+	p.moved()
+	p.sinceSnap.Store(1)
+	if p.opts.SnapshotPath != "" {
+		return p.snapshotLocked()
+	}
+	return nil
+}
+
+// catchUp folds into m every event after m's checkpoint up to and including
+// upTo, in batches.
+func (p *Projector) catchUp(ctx context.Context, m *models, upTo eventstore.Position) error {
+	batch := make([]eventstore.RecordedEvent, 0, 4096)
+	for e, err := range p.store.ReadAll(ctx, m.pos) {
+		if err != nil {
+			return fmt.Errorf("projections: catch up: %w", err)
+		}
+		if e.Position > upTo {
+			break
+		}
+		batch = append(batch, e)
+		if len(batch) == cap(batch) {
+			if _, err := p.applyTo(ctx, m, batch); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+	}
+	if len(batch) > 0 {
+		if _, err := p.applyTo(ctx, m, batch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// build reads the whole store once and folds it into fresh models. Decoding
+// is the cost, so it runs in parallel with the read: the reader hands chunks
+// of events to decoders as it goes. The decoded facts are then grouped by
+// stream and the streams folded in parallel: organisations first (the
+// practitioners are evaluated against them), then practitioners.
+func (p *Projector) build(ctx context.Context, today domain.Date, progress func(done, total uint64)) (*models, error) {
+	m := newModels()
+	m.date = dayOf(today)
+
+	// group is one stream's share of the store: the reader counts its
+	// events and names each event's group, so that grouping the decoded
+	// facts afterwards needs no map lookup and no copy of the events.
+	type group struct {
+		stream    string
+		n         int
+		facts     []domain.Fact
+		positions []eventstore.Position
+		revision  uint64
+	}
+	type chunk struct {
+		events []eventstore.RecordedEvent
+		groups []*group // nil: a stream of no ledger shape, never decoded
+		facts  []domain.Fact
+		err    error
+	}
+	const chunkSize = 1024
+	work := make(chan *chunk, 4*p.opts.Workers)
+	var decoded atomic.Uint64
+	var wg sync.WaitGroup
+	for range p.opts.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range work {
+				c.facts = make([]domain.Fact, len(c.events))
+				for i := range c.events {
+					if c.groups[i] == nil {
+						continue
+					}
+					f, err := FactOf(c.events[i])
+					if err != nil {
+						c.err = err
+						break
+					}
+					c.facts[i] = f
+				}
+				if d := decoded.Add(uint64(len(c.events))); d%(64*chunkSize) < chunkSize {
+					progress(d, 0)
+				}
+			}
+		}()
+	}
+	streams := make(map[string]*group)
+	var orgStreams, pracStreams []*group
+	var chunks []*chunk
+	newChunk := func() *chunk {
+		return &chunk{events: make([]eventstore.RecordedEvent, 0, chunkSize), groups: make([]*group, 0, chunkSize)}
+	}
+	cur := newChunk()
+	var readErr error
+	for e, err := range p.store.ReadAll(ctx, eventstore.Start) {
+		if err != nil {
+			readErr = fmt.Errorf("projections: rebuild: %w", err)
+			break
+		}
+		g := streams[e.Stream]
+		if g == nil {
+			g = &group{stream: e.Stream}
+			switch kind, _, ok := streamKind(e.Stream); {
+			case !ok:
+				g = nil // not the ledger's: never decoded, never folded
+			case kind == 'o':
+				orgStreams = append(orgStreams, g)
+			default:
+				pracStreams = append(pracStreams, g)
+			}
+			streams[e.Stream] = g
+		}
+		if g != nil {
+			g.n++
+			g.revision = e.Revision
+		}
+		cur.events = append(cur.events, e)
+		cur.groups = append(cur.groups, g)
+		m.pos = e.Position
+		if len(cur.events) == chunkSize {
+			chunks = append(chunks, cur)
+			work <- cur
+			cur = newChunk()
+		}
+	}
+	if len(cur.events) > 0 {
+		chunks = append(chunks, cur)
+		work <- cur
+	}
+	close(work)
+	wg.Wait()
+	if readErr != nil {
+		return nil, readErr
+	}
+	var n uint64
+	for _, c := range chunks {
+		if c.err != nil {
+			return nil, fmt.Errorf("projections: rebuild: %w", c.err)
+		}
+		for i, g := range c.groups {
+			if g == nil {
+				continue
+			}
+			if g.facts == nil {
+				g.facts = make([]domain.Fact, 0, g.n)
+				g.positions = make([]eventstore.Position, 0, g.n)
+			}
+			g.facts = append(g.facts, c.facts[i])
+			g.positions = append(g.positions, c.events[i].Position)
+			n++
+		}
+	}
+	chunks = nil
+	clear(streams)
+
+	var done atomic.Uint64
+	report := func(k int) {
+		if d := done.Add(uint64(k)); d%65536 < uint64(k) || d == n {
+			progress(d, n)
+		}
+	}
+	type orgOut struct {
+		o  *orgSummary
+		ds []decisionRec
+		rs []reviewRec
+	}
+	orgOuts := make([]orgOut, len(orgStreams))
+	err := p.parallel(ctx, len(orgStreams), func(i int) error {
+		g := orgStreams[i]
+		_, id, _ := streamKind(g.stream)
+		o, ds, rs := p.rules.organisation(id, settle(g.facts, g.positions, g.revision), today)
+		orgOuts[i] = orgOut{o, ds, rs}
+		report(g.n)
+		*g = group{}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	orgs := make(map[uuid.UUID]*orgSummary, len(orgOuts))
+	for _, r := range orgOuts {
+		orgs[r.o.ID] = r.o
+	}
+
+	pracOuts := make([]pracResult, len(pracStreams))
+	err = p.parallel(ctx, len(pracStreams), func(i int) error {
+		g := pracStreams[i]
+		_, id, _ := streamKind(g.stream)
+		s, ds, rs, err := p.rules.practitioner(id, settle(g.facts, g.positions, g.revision), orgs, today)
+		if err != nil {
+			return err
+		}
+		pracOuts[i] = pracResult{s, ds, rs}
+		report(g.n)
+		*g = group{} // done with: let the collector have it
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	m.orgs = orgs
+	for _, r := range orgOuts {
+		m.putStreamRecords(OrganisationStream(r.o.ID), r.ds, r.rs)
+	}
+	m.order = make([]uuid.UUID, 0, len(pracOuts))
+	for _, r := range pracOuts {
+		m.practitioners[r.s.ID] = r.s
+		m.order = append(m.order, r.s.ID)
+		m.index(r.s)
+		m.putStreamRecords(PractitionerStream(r.s.ID), r.ds, r.rs)
+	}
+	slices.SortFunc(m.order, lessID)
+	return m, nil
+}
+
+// parallel runs fn(0..n-1) on the configured number of workers and returns
+// the first error.
+func (p *Projector) parallel(ctx context.Context, n int, fn func(i int) error) error {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var once sync.Once
+	var first error
+	workers := min(p.opts.Workers, max(n, 1))
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				if err := fn(i); err != nil {
+					once.Do(func() { first = err })
+					next.Store(int64(n))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if first != nil {
+		return first
+	}
+	return ctx.Err()
+}
+
+// advance moves the served models' date to today when today is later,
+// re-folding only the practitioners whose NextChange has come.
+func (p *Projector) advance(ctx context.Context, m *models, today day) error {
+	m.mu.RLock()
+	current := m.date
+	m.mu.RUnlock()
+	if today <= current {
+		return nil
+	}
+	p.applyMu.Lock()
+	defer p.applyMu.Unlock()
+	return p.advanceLocked(ctx, m, today)
+}
+
+// advanceLocked is advance for callers holding applyMu.
+func (p *Projector) advanceLocked(ctx context.Context, m *models, today day) error {
+	if today <= m.date {
+		return nil
+	}
+	var ids []uuid.UUID
+	m.mu.RLock()
+	for d, b := range m.due {
+		if d <= today {
+			for id := range b {
+				ids = append(ids, id)
+			}
+		}
+	}
+	m.mu.RUnlock()
+	res, err := p.practitioners(ctx, ids, m.orgs, today.date())
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range res {
+		m.putPractitioner(r.s)
+		m.putStreamRecords(PractitionerStream(r.s.ID), r.ds, r.rs)
+	}
+	m.date = today
+	return nil
+}

@@ -1,0 +1,131 @@
+package projections
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/google/uuid"
+
+	"github.com/imattertraining/ledger/domain"
+)
+
+// Certified roles and directories in a fixed order: a summary keeps them as
+// bit sets.
+var (
+	certifiedRoles = []domain.Role{
+		domain.RoleInformedPractitioner, domain.RoleLinkProfessional, domain.RoleLeadProfessional,
+		domain.RoleLeadPlus, domain.RoleSeniorLink,
+	}
+	directories = []domain.Directory{
+		domain.DirectoryInformed, domain.DirectoryLocalityHub, domain.DirectoryIndependent,
+		domain.DirectoryOrganisational,
+	}
+	standingNames = []string{"good", "at_risk", "lapsed", "suspended", "withdrawn"}
+)
+
+func bitsOf[T comparable](all, set []T) uint8 {
+	var b uint8
+	for i, v := range all {
+		if slices.Contains(set, v) {
+			b |= 1 << i
+		}
+	}
+	return b
+}
+
+func fromBits[T any](all []T, b uint8) []T {
+	out := make([]T, 0, 2)
+	for i, v := range all {
+		if b&(1<<i) != 0 {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func standingIndex(s string) uint8 {
+	if i := slices.Index(standingNames, s); i >= 0 {
+		return uint8(i)
+	}
+	return 0
+}
+
+// practitioner folds one practitioner stream (everything recorded) as of on
+// into its summary, its decisions and its reviews.
+func (r *rules) practitioner(id uuid.UUID, sf *streamFacts, orgs map[uuid.UUID]*orgSummary, on domain.Date) (*summary, []decisionRec, []reviewRec, error) {
+	stream := PractitionerStream(id)
+	facts, later := sf.qualifying(on, uuid.Nil)
+	a, err := r.assess(id, facts, orgs, on)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("projections: %s: %w", stream, err)
+	}
+	s := &summary{
+		ID: id, Name: a.Name, Level: uint8(a.Level), Roles: bitsOf(certifiedRoles, a.Roles),
+		Standing: standingIndex(a.Standing.Status), NextChange: dayOf(earliest(a.NextChange, later)),
+		Orgs: a.Orgs, Refs: a.Refs, Listings: bitsOf(directories, a.Listings),
+		Revision: sf.revision,
+	}
+	if len(a.Licences) > 0 {
+		s.Licences = make([]licenceRec, len(a.Licences))
+		for i, l := range a.Licences {
+			s.Licences[i] = licenceRec{ID: l.LicenceID, Kind: l.Kind, Status: l.Status, ValidUntil: dayOf(l.ValidUntil)}
+		}
+	}
+	ds, rs := records(stream, sf)
+	return s, ds, rs, nil
+}
+
+// organisation folds one organisation stream as of on.
+func (r *rules) organisation(id uuid.UUID, sf *streamFacts, on domain.Date) (*orgSummary, []decisionRec, []reviewRec) {
+	stream := OrganisationStream(id)
+	facts, _ := sf.qualifying(on, uuid.Nil)
+	o := foldOrganisation(id, facts, sf.revision)
+	ds, rs := records(stream, sf)
+	return o, ds, rs
+}
+
+// records lists a stream's decisions (all of them, each with the retraction
+// that counts against it) and its reviews that stand.
+func records(stream string, sf *streamFacts) ([]decisionRec, []reviewRec) {
+	var ds []decisionRec
+	var rs []reviewRec
+	for i, f := range sf.facts {
+		if d, ok := domain.DecisionOf(f.Event); ok {
+			rec := decisionRec{
+				EventID: f.ID, Stream: stream, Type: f.Event.EventType(), OccurredOn: dayOf(f.OccurredOn),
+				RecordedAt: f.RecordedAt, RecordedBy: f.RecordedBy, DecidedBy: d.DecidedBy,
+				Rationale: d.Rationale, Exception: d.Exception, RulebookVersion: d.RulebookVersion,
+				Position: sf.positions[i],
+			}
+			if d.Evaluation != nil {
+				met := d.Evaluation.Met
+				rec.Met = &met
+			}
+			if by, ok := sf.retractedBy[f.ID]; ok {
+				rec.RetractedBy = &by
+			}
+			ds = append(ds, rec)
+			continue
+		}
+		if rv, ok := asReview(f.Event); ok {
+			if _, gone := sf.retractedBy[f.ID]; gone {
+				continue
+			}
+			rs = append(rs, reviewRec{
+				EventID: f.ID, Stream: stream, DecisionID: rv.DecisionEventID, Outcome: rv.Outcome,
+				Notes: rv.Notes, RecordedBy: f.RecordedBy, RecordedAt: f.RecordedAt, OccurredOn: dayOf(f.OccurredOn),
+			})
+		}
+	}
+	return ds, rs
+}
+
+func asReview(ev domain.Event) (domain.DecisionReviewed, bool) {
+	switch r := ev.(type) {
+	case *domain.DecisionReviewed:
+		return *r, true
+	case domain.DecisionReviewed:
+		return r, true
+	}
+	return domain.DecisionReviewed{}, false
+}
