@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -191,6 +192,52 @@ func testIdempotency(t *testing.T, h harness) {
 		rep, err := eventstore.Verify(ctx, s)
 		require.NoError(t, err)
 		assert.True(t, rep.OK, "chain after a retry: %+v", rep.FirstFailure)
+	})
+
+	t.Run("concurrent retries of one append store it once", func(t *testing.T) {
+		// A client that times out and retries may race its own first
+		// attempt; a group-committing backend may then see both in one batch.
+		cases := []struct {
+			name     string
+			expected eventstore.ExpectedRevision
+			n        int
+		}{
+			{"single event, no stream", eventstore.NoStream(), 1},
+			{"single event, any", eventstore.Any(), 1},
+			{"three events, no stream", eventstore.NoStream(), 3},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				s := h.open(t)
+				ctx := testContext(t)
+				batch := newEvents(tc.n, "CourseCompleted")
+				start := make(chan struct{})
+				results := make(chan attempt, racers)
+				var wg sync.WaitGroup
+				for range racers {
+					wg.Go(func() {
+						<-start
+						res, err := s.Append(ctx, "practitioner-1", tc.expected, batch...)
+						results <- attempt{res: res, err: err}
+					})
+				}
+				close(start)
+				wg.Wait()
+				close(results)
+				var first *eventstore.AppendResult
+				for a := range results {
+					if !assert.NoError(t, a.err, "a retry is not a conflict") {
+						continue
+					}
+					if first == nil {
+						first = &a.res
+					}
+					assert.Equal(t, *first, a.res, "every attempt reports the one append")
+				}
+				got := readAll(t, ctx, s, eventstore.Start)
+				assert.Equal(t, dataIDs(batch), ids(got), "the append is stored once")
+			})
+		}
 	})
 
 	t.Run("the same ID with different content is a mismatch", func(t *testing.T) {

@@ -220,6 +220,34 @@ func testReadAll(t *testing.T, h harness) {
 		}
 	})
 
+	t.Run("many events", func(t *testing.T) {
+		// Enough events that a backend reading in pages or chunks crosses
+		// several of their boundaries.
+		s := h.open(t)
+		ctx := testContext(t)
+		const appends, batch = 26, 100
+		var want []eventstore.EventData
+		streams := []string{"practitioner-big", "practitioner-big", "practitioner-small"}
+		for i := range appends {
+			evs := newEvents(batch, "CourseCompleted")
+			mustAppend(t, ctx, s, streams[i%len(streams)], eventstore.Any(), evs...)
+			want = append(want, evs...)
+		}
+		all := readAll(t, ctx, s, eventstore.Start)
+		require.Equal(t, dataIDs(want), ids(all))
+		assertIncreasingPositions(t, all)
+		for _, k := range []int{511, 1023, 1024, 1025, 2047, 2048, len(all) - 2} {
+			got := readAll(t, ctx, s, all[k].Position)
+			assert.Equal(t, ids(all[k+1:]), ids(got), "ReadAll after event %d", k)
+		}
+		big := readStream(t, ctx, s, "practitioner-big")
+		assert.Len(t, big, 1800)
+		assertContiguous(t, "practitioner-big", big)
+		upTo, err := s.ReadStream(ctx, "practitioner-big", eventstore.ReadOptions{UpToRevision: ptr(uint64(1300))})
+		require.NoError(t, err)
+		assert.Equal(t, ids(big[:1301]), ids(upTo))
+	})
+
 	t.Run("stopping early releases the store", func(t *testing.T) {
 		s := h.open(t)
 		ctx := testContext(t)

@@ -76,8 +76,10 @@ func testSubscribe(t *testing.T, h harness) {
 	t.Run("catch-up then live with writes during the hand-over", func(t *testing.T) {
 		s := h.open(t)
 		ctx := testContext(t)
+		// Enough stored events that a backend catching up in chunks crosses
+		// several of their boundaries before the hand-over.
 		const (
-			pre       = 20
+			pre       = 2000
 			writers   = 3
 			batches   = 10
 			batchSize = 2
@@ -87,8 +89,8 @@ func testSubscribe(t *testing.T, h harness) {
 		// first events (catch-up, then live) and one while writers are busy,
 		// so that its hand-over races with appends.
 		fromEmpty := subscribeN(ctx, s, eventstore.Start, total)
-		for i := range pre / 2 {
-			mustAppend(t, ctx, s, fmt.Sprintf("practitioner-%d", i%4), eventstore.Any(), newEvents(2, "CourseCompleted")...)
+		for i := range pre / 100 {
+			mustAppend(t, ctx, s, fmt.Sprintf("practitioner-%d", i%4), eventstore.Any(), newEvents(100, "CourseCompleted")...)
 		}
 		afterPre := subscribeN(ctx, s, eventstore.Start, total)
 
