@@ -1,0 +1,990 @@
+package domain
+
+import (
+	"fmt"
+
+	"github.com/google/uuid"
+)
+
+// The fold: a practitioner's (or an organisation's) facts, kept with their
+// event ids so that every evaluation can cite its evidence. The fold keeps
+// facts rather than conclusions: a licence's status, a role's status or a
+// level is worked out on the date asked, so that facts dated in the future,
+// facts recorded out of date order and retractions arriving late all give
+// the same answer as a fold of the history in any stream order would.
+
+// meta is what the fold keeps of every fact: its id, its effective date and
+// whether an EventRetracted has removed it from every evaluation.
+type meta struct {
+	ID        uuid.UUID
+	On        Date
+	Retracted bool
+}
+
+func (m *meta) getMeta() *meta { return m }
+
+// counts reports whether the fact counts in an evaluation on date on.
+func (m *meta) counts(on Date) bool { return !m.Retracted && !m.On.After(on) }
+
+// metaPtr is a pointer to a record type that embeds meta.
+type metaPtr[T any] interface {
+	*T
+	getMeta() *meta
+}
+
+// insertByDate adds r to s keeping s ordered by effective date, and by
+// stream order among facts of the same date. History usually arrives in
+// date order, so this is an append.
+func insertByDate[T any, P metaPtr[T]](s []T, r T) []T {
+	on := P(&r).getMeta().On
+	i := len(s)
+	for i > 0 && P(&s[i-1]).getMeta().On.After(on) {
+		i--
+	}
+	s = append(s, r)
+	if i < len(s)-1 {
+		copy(s[i+1:], s[i:len(s)-1])
+		s[i] = r
+	}
+	return s
+}
+
+// markRetracted sets each record's Retracted flag from the set of
+// effectively retracted ids.
+func markRetracted[T any, P metaPtr[T]](s []T, retracted map[uuid.UUID]bool) {
+	for i := range s {
+		m := P(&s[i]).getMeta()
+		m.Retracted = retracted[m.ID]
+	}
+}
+
+// eventValue returns e's data as a T whether e holds a *T (as the codec
+// decodes) or a T (as a test may write it).
+func eventValue[T any](e Event) (T, bool) {
+	switch v := any(e).(type) {
+	case *T:
+		if v != nil {
+			return *v, true
+		}
+	case T:
+		return v, true
+	}
+	var zero T
+	return zero, false
+}
+
+// EvidenceKind is a kind of yearly evidence a maintenance requirement counts
+// (CPD engagements by kind, reflective updates by kind, feedback, action
+// plans, groups run, tracker assessments, practice support).
+type EvidenceKind uint8
+
+// Evidence kinds. One fact may be evidence of two kinds: an action plan with
+// a budget is also an action plan; a Foundation A group is also a group run.
+const (
+	EvidencePractitionerDevelopment EvidenceKind = iota
+	EvidenceNetworkEngagement
+	EvidencePeerSupervision
+	EvidenceLinkedCPD
+	EvidenceLogBook
+	EvidenceReflectiveJournal
+	EvidencePeriodicUpdate
+	EvidenceParticipantFeedback
+	EvidenceActionPlan
+	EvidenceActionPlanWithBudget
+	EvidenceGroupRun
+	EvidenceFoundationAGroup
+	EvidenceTrackerAssessment
+	EvidencePracticeSupport
+	numEvidenceKinds
+)
+
+// evidenceNouns names each kind in "1 of 2 …" messages: singular, plural.
+var evidenceNouns = [numEvidenceKinds][2]string{
+	EvidencePractitionerDevelopment: {"practitioner development training session", "practitioner development training sessions"},
+	EvidenceNetworkEngagement:       {"network engagement", "network engagements"},
+	EvidencePeerSupervision:         {"peer or supervision session", "peer or supervision sessions"},
+	EvidenceLinkedCPD:               {"linked CPD engagement", "linked CPD engagements"},
+	EvidenceLogBook:                 {"log book update", "log book updates"},
+	EvidenceReflectiveJournal:       {"reflective practice journal", "reflective practice journals"},
+	EvidencePeriodicUpdate:          {"periodic reflective update", "periodic reflective updates"},
+	EvidenceParticipantFeedback:     {"participant feedback gathering", "participant feedback gatherings"},
+	EvidenceActionPlan:              {"action plan", "action plans"},
+	EvidenceActionPlanWithBudget:    {"annual action plan with a budget plan", "annual action plans with a budget plan"},
+	EvidenceGroupRun:                {"group run", "groups run"},
+	EvidenceFoundationAGroup:        {"Foundation A course supported", "Foundation A courses supported"},
+	EvidenceTrackerAssessment:       {"I Matter Tracker assessment", "I Matter Tracker assessments"},
+	EvidencePracticeSupport:         {"piece of practice support evidenced", "pieces of practice support evidenced"},
+}
+
+// The records the fold keeps, one type per kind of fact.
+type (
+	detailsRec struct {
+		meta
+		registration bool
+		name, email  *string
+		profession   *Profession
+		independent  *bool
+	}
+	memberRec struct {
+		meta
+		org    uuid.UUID
+		joined bool
+	}
+	supportRec struct {
+		meta
+		org        uuid.UUID
+		endorsedBy string
+	}
+	suitabilityRec struct {
+		meta
+		org  uuid.UUID
+		role Role
+	}
+	courseRec struct {
+		meta
+		course Course
+	}
+	documentRec struct {
+		meta
+		body       string
+		validUntil Date
+	}
+	applicationRec struct {
+		meta
+		appID     string
+		role      ApplicationRole
+		fastTrack bool
+	}
+	referenceRec struct {
+		meta
+		appID      string
+		supportive bool
+	}
+	interviewRec struct {
+		meta
+		appID  string
+		passed bool
+	}
+	appDecisionRec struct {
+		meta
+		appID     string
+		accepted  bool
+		fastTrack bool
+		exception bool
+	}
+	traineeshipRec struct {
+		meta
+		role Role
+	}
+	certRec struct {
+		meta
+		role Role
+		op   certOp
+	}
+	directoryRec struct {
+		meta
+		directory Directory
+		consented bool
+	}
+	reviewRec struct {
+		meta
+		decision uuid.UUID
+		outcome  ReviewOutcome
+	}
+	retractionRec struct {
+		meta
+		target uuid.UUID
+	}
+	decisionRec struct {
+		meta
+		typ       string
+		exception bool
+	}
+)
+
+type certOp uint8
+
+const (
+	certAwarded certOp = iota + 1
+	certSuspended
+	certReinstated
+	certWithdrawn
+)
+
+// retractions is the part of a fold that handles EventRetracted, shared by
+// practitioners and organisations.
+type retractions struct {
+	list []retractionRec
+	// retracted holds the ids effectively retracted; nil until the first
+	// retraction, so folding a history without one costs nothing.
+	retracted map[uuid.UUID]bool
+}
+
+// newMeta returns the meta of a new fact, already retracted when a
+// retraction naming it was folded before it (a fold as of a date may see a
+// retraction whose target is dated later).
+func (r *retractions) newMeta(f Fact) meta {
+	m := meta{ID: f.ID, On: f.OccurredOn}
+	if r.retracted != nil && r.retracted[f.ID] {
+		m.Retracted = true
+	}
+	return m
+}
+
+// add records a retraction and recomputes the set of retracted ids. A
+// retraction may itself be retracted, which restores its target: walking
+// the retractions newest first, one that a later effective retraction names
+// is skipped.
+func (r *retractions) add(f Fact, target uuid.UUID) {
+	r.list = append(r.list, retractionRec{meta: r.newMeta(f), target: target})
+	set := make(map[uuid.UUID]bool, len(r.list))
+	for i := len(r.list) - 1; i >= 0; i-- {
+		rr := r.list[i]
+		if set[rr.ID] {
+			continue
+		}
+		set[rr.target] = true
+	}
+	r.retracted = set
+	markRetracted(r.list, set)
+}
+
+// IsRetracted reports whether the event with id has been retracted.
+func (r *retractions) IsRetracted(id uuid.UUID) bool { return r.retracted[id] }
+
+// Practitioner is one practitioner's state folded from the facts of their
+// stream: every fact the rules need, kept with its event id. Build one with
+// NewPractitioner and Apply, or Fold. A Practitioner is not safe for
+// concurrent use while facts are applied; once folded, concurrent reads
+// (evaluations) are safe.
+type Practitioner struct {
+	// ID is the practitioner's id, as in the stream name practitioner-<id>.
+	ID uuid.UUID
+
+	retractions
+	licenceBook
+
+	facts       int
+	maxOn       Date
+	details     []detailsRec
+	members     []memberRec
+	support     []supportRec
+	suitability []suitabilityRec
+	courses     []courseRec
+	evidence    [numEvidenceKinds][]meta
+	standing    []documentRec // professional standing
+	indemnity   []documentRec
+	apps        []applicationRec
+	references  []referenceRec
+	interviews  []interviewRec
+	appDecided  []appDecisionRec
+	traineeship []traineeshipRec
+	certs       []certRec
+	directory   []directoryRec
+	reviews     []reviewRec
+	decisions   []decisionRec
+}
+
+// NewPractitioner returns the empty state of the practitioner with id.
+func NewPractitioner(id uuid.UUID) *Practitioner { return &Practitioner{ID: id} }
+
+// Fold applies facts in stream order to a new Practitioner.
+func Fold(id uuid.UUID, facts []Fact) (*Practitioner, error) {
+	p := NewPractitioner(id)
+	for i := range facts {
+		if err := p.Apply(facts[i]); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// Apply folds one fact of the practitioner's stream into p. Facts are
+// applied in stream order, which need not be date order. An event type
+// this fold does not know, or one that belongs in an organisation's stream,
+// is an error: a fold never skips what it does not understand.
+func (p *Practitioner) Apply(f Fact) error {
+	if f.Event == nil {
+		return fmt.Errorf("domain: fact %s has no event", f.ID)
+	}
+	ok := p.apply(f)
+	if !ok {
+		return fmt.Errorf("domain: practitioner %s: cannot apply %s (%T) to a practitioner's state", p.ID, f.Event.EventType(), f.Event)
+	}
+	p.facts++
+	if f.OccurredOn.After(p.maxOn) {
+		p.maxOn = f.OccurredOn
+	}
+	return nil
+}
+
+func (p *Practitioner) apply(f Fact) bool {
+	m := p.newMeta(f)
+	switch f.Event.EventType() {
+	case TypePractitionerRegistered:
+		e, ok := eventValue[PractitionerRegistered](f.Event)
+		if ok {
+			prof, ind := e.Profession, e.Independent
+			p.details = insertByDate(p.details, detailsRec{meta: m, registration: true, name: &e.Name, email: &e.Email, profession: &prof, independent: &ind})
+		}
+		return ok
+	case TypePractitionerDetailsChanged:
+		e, ok := eventValue[PractitionerDetailsChanged](f.Event)
+		if ok {
+			p.details = insertByDate(p.details, detailsRec{meta: m, name: e.Name, email: e.Email, profession: e.Profession, independent: e.Independent})
+		}
+		return ok
+	case TypePractitionerJoinedOrganisation:
+		e, ok := eventValue[PractitionerJoinedOrganisation](f.Event)
+		if ok {
+			p.members = insertByDate(p.members, memberRec{meta: m, org: e.OrganisationID, joined: true})
+		}
+		return ok
+	case TypePractitionerLeftOrganisation:
+		e, ok := eventValue[PractitionerLeftOrganisation](f.Event)
+		if ok {
+			p.members = insertByDate(p.members, memberRec{meta: m, org: e.OrganisationID})
+		}
+		return ok
+	case TypeSeniorLeadershipSupportRecorded:
+		e, ok := eventValue[SeniorLeadershipSupportRecorded](f.Event)
+		if ok {
+			p.support = append(p.support, supportRec{meta: m, org: e.OrganisationID, endorsedBy: e.EndorsedBy})
+		}
+		return ok
+	case TypeSuitabilityAgreed:
+		e, ok := eventValue[SuitabilityAgreed](f.Event)
+		if ok {
+			p.suitability = append(p.suitability, suitabilityRec{meta: m, org: e.OrganisationID, role: e.Role})
+		}
+		return ok
+	case TypeCourseCompleted:
+		e, ok := eventValue[CourseCompleted](f.Event)
+		if ok {
+			p.courses = append(p.courses, courseRec{meta: m, course: e.Course})
+		}
+		return ok
+	case TypeCPDEngagementRecorded:
+		e, ok := eventValue[CPDEngagementRecorded](f.Event)
+		if ok {
+			switch e.Kind {
+			case CPDPractitionerDevelopment:
+				p.addEvidence(EvidencePractitionerDevelopment, m)
+			case CPDNetworkEngagement:
+				p.addEvidence(EvidenceNetworkEngagement, m)
+			case CPDPeerSupervision:
+				p.addEvidence(EvidencePeerSupervision, m)
+			case CPDLinkedCPD:
+				p.addEvidence(EvidenceLinkedCPD, m)
+			}
+		}
+		return ok
+	case TypeReflectiveUpdateSubmitted:
+		e, ok := eventValue[ReflectiveUpdateSubmitted](f.Event)
+		if ok {
+			switch e.Kind {
+			case ReflectiveLogBook:
+				p.addEvidence(EvidenceLogBook, m)
+			case ReflectiveJournal:
+				p.addEvidence(EvidenceReflectiveJournal, m)
+			case ReflectivePeriodicUpdate:
+				p.addEvidence(EvidencePeriodicUpdate, m)
+			}
+		}
+		return ok
+	case TypeParticipantFeedbackGathered:
+		_, ok := eventValue[ParticipantFeedbackGathered](f.Event)
+		if ok {
+			p.addEvidence(EvidenceParticipantFeedback, m)
+		}
+		return ok
+	case TypeActionPlanSubmitted:
+		e, ok := eventValue[ActionPlanSubmitted](f.Event)
+		if ok {
+			p.addEvidence(EvidenceActionPlan, m)
+			if e.BudgetIncluded {
+				p.addEvidence(EvidenceActionPlanWithBudget, m)
+			}
+		}
+		return ok
+	case TypeStudyGroupRun:
+		e, ok := eventValue[StudyGroupRun](f.Event)
+		if ok {
+			p.addEvidence(EvidenceGroupRun, m)
+			if e.Course == GroupFoundationA {
+				p.addEvidence(EvidenceFoundationAGroup, m)
+			}
+		}
+		return ok
+	case TypeTrackerAssessmentRecorded:
+		_, ok := eventValue[TrackerAssessmentRecorded](f.Event)
+		if ok {
+			p.addEvidence(EvidenceTrackerAssessment, m)
+		}
+		return ok
+	case TypePracticeSupportEvidenced:
+		_, ok := eventValue[PracticeSupportEvidenced](f.Event)
+		if ok {
+			p.addEvidence(EvidencePracticeSupport, m)
+		}
+		return ok
+	case TypeProfessionalStandingEvidenced:
+		e, ok := eventValue[ProfessionalStandingEvidenced](f.Event)
+		if ok {
+			p.standing = append(p.standing, documentRec{meta: m, body: e.Body, validUntil: e.ValidUntil})
+		}
+		return ok
+	case TypeIndemnityInsuranceRecorded:
+		e, ok := eventValue[IndemnityInsuranceRecorded](f.Event)
+		if ok {
+			p.indemnity = append(p.indemnity, documentRec{meta: m, body: e.Provider, validUntil: e.ValidUntil})
+		}
+		return ok
+	case TypeApplicationSubmitted:
+		e, ok := eventValue[ApplicationSubmitted](f.Event)
+		if ok {
+			p.apps = append(p.apps, applicationRec{meta: m, appID: e.ApplicationID, role: e.Role, fastTrack: e.FastTrack})
+		}
+		return ok
+	case TypeReferenceReceived:
+		e, ok := eventValue[ReferenceReceived](f.Event)
+		if ok {
+			p.references = append(p.references, referenceRec{meta: m, appID: e.ApplicationID, supportive: e.Supportive})
+		}
+		return ok
+	case TypeInterviewHeld:
+		e, ok := eventValue[InterviewHeld](f.Event)
+		if ok {
+			p.interviews = insertByDate(p.interviews, interviewRec{meta: m, appID: e.ApplicationID, passed: e.Outcome == InterviewPassed})
+		}
+		return ok
+	case TypeApplicationDecided:
+		e, ok := eventValue[ApplicationDecided](f.Event)
+		if ok {
+			p.appDecided = insertByDate(p.appDecided, appDecisionRec{meta: m, appID: e.ApplicationID, accepted: e.Outcome == ApplicationAccepted, fastTrack: e.FastTrack, exception: e.Exception})
+			p.noteDecision(m, f.Event.EventType(), e.Exception)
+		}
+		return ok
+	case TypeTraineeshipStarted:
+		e, ok := eventValue[TraineeshipStarted](f.Event)
+		if ok {
+			p.traineeship = insertByDate(p.traineeship, traineeshipRec{meta: m, role: e.Role})
+		}
+		return ok
+	case TypeCertificationAwarded:
+		e, ok := eventValue[CertificationAwarded](f.Event)
+		if ok {
+			p.certs = insertByDate(p.certs, certRec{meta: m, role: e.Role, op: certAwarded})
+			p.noteDecision(m, f.Event.EventType(), e.Exception)
+		}
+		return ok
+	case TypeCertificationSuspended:
+		e, ok := eventValue[CertificationSuspended](f.Event)
+		if ok {
+			p.certs = insertByDate(p.certs, certRec{meta: m, role: e.Role, op: certSuspended})
+			p.noteDecision(m, f.Event.EventType(), e.Exception)
+		}
+		return ok
+	case TypeCertificationReinstated:
+		e, ok := eventValue[CertificationReinstated](f.Event)
+		if ok {
+			p.certs = insertByDate(p.certs, certRec{meta: m, role: e.Role, op: certReinstated})
+			p.noteDecision(m, f.Event.EventType(), e.Exception)
+		}
+		return ok
+	case TypeCertificationWithdrawn:
+		e, ok := eventValue[CertificationWithdrawn](f.Event)
+		if ok {
+			p.certs = insertByDate(p.certs, certRec{meta: m, role: e.Role, op: certWithdrawn})
+			p.noteDecision(m, f.Event.EventType(), e.Exception)
+		}
+		return ok
+	case TypeLicenceGranted, TypeLicenceRenewed, TypeLicenceSuspended, TypeLicenceReinstated, TypeLicenceRevoked:
+		d, ok := p.licenceBook.apply(m, f.Event)
+		if ok {
+			p.noteDecision(m, f.Event.EventType(), d.Exception)
+		}
+		return ok
+	case TypeDirectoryListingConsented:
+		e, ok := eventValue[DirectoryListingConsented](f.Event)
+		if ok {
+			p.directory = insertByDate(p.directory, directoryRec{meta: m, directory: e.Directory, consented: true})
+		}
+		return ok
+	case TypeDirectoryListingWithdrawn:
+		e, ok := eventValue[DirectoryListingWithdrawn](f.Event)
+		if ok {
+			p.directory = insertByDate(p.directory, directoryRec{meta: m, directory: e.Directory})
+		}
+		return ok
+	case TypeDecisionReviewed:
+		e, ok := eventValue[DecisionReviewed](f.Event)
+		if ok {
+			p.reviews = append(p.reviews, reviewRec{meta: m, decision: e.DecisionEventID, outcome: e.Outcome})
+		}
+		return ok
+	case TypeEventRetracted:
+		e, ok := eventValue[EventRetracted](f.Event)
+		if ok {
+			p.retractions.add(f, e.RetractedEventID)
+			p.markAll()
+		}
+		return ok
+	}
+	return false
+}
+
+func (p *Practitioner) addEvidence(k EvidenceKind, m meta) {
+	p.evidence[k] = append(p.evidence[k], m)
+}
+
+func (p *Practitioner) noteDecision(m meta, typ string, exception bool) {
+	p.decisions = append(p.decisions, decisionRec{meta: m, typ: typ, exception: exception})
+}
+
+// markAll applies the set of retracted ids to every record. Retractions are
+// rare, so walking the whole state on each one is cheaper than keeping an
+// index from id to record on every fact.
+func (p *Practitioner) markAll() {
+	r := p.retracted
+	eachMeta(p, func(m *meta) { m.Retracted = r[m.ID] })
+}
+
+// Facts returns how many facts have been applied, retracted ones included.
+func (p *Practitioner) Facts() int { return p.facts }
+
+// Details are a practitioner's own details as last recorded.
+type Details struct {
+	Registered   bool
+	RegisteredOn Date
+	Name         string
+	Email        string
+	Profession   Profession
+	Independent  bool
+}
+
+// Details returns the practitioner's details from every unretracted
+// PractitionerRegistered and PractitionerDetailsChanged, in date order.
+func (p *Practitioner) Details() Details { return p.DetailsOn(Date{n: 1<<31 - 1}) }
+
+// DetailsOn returns the practitioner's details as they stood on date on.
+func (p *Practitioner) DetailsOn(on Date) Details {
+	var d Details
+	for i := range p.details {
+		r := &p.details[i]
+		if !r.counts(on) {
+			continue
+		}
+		if r.registration && !d.Registered {
+			d.Registered, d.RegisteredOn = true, r.On
+		}
+		if r.name != nil {
+			d.Name = *r.name
+		}
+		if r.email != nil {
+			d.Email = *r.email
+		}
+		if r.profession != nil {
+			d.Profession = *r.profession
+		}
+		if r.independent != nil {
+			d.Independent = *r.independent
+		}
+	}
+	return d
+}
+
+// registeredOn returns the id of the registration that counts on date on.
+func (p *Practitioner) registeredOn(on Date) (uuid.UUID, bool) {
+	for i := range p.details {
+		r := &p.details[i]
+		if r.registration && r.counts(on) {
+			return r.ID, true
+		}
+	}
+	return uuid.Nil, false
+}
+
+// independentOn reports whether the practitioner works independently on
+// date on, with the event that says so.
+func (p *Practitioner) independentOn(on Date) (bool, uuid.UUID) {
+	ind, id := false, uuid.Nil
+	for i := range p.details {
+		r := &p.details[i]
+		if r.counts(on) && r.independent != nil {
+			ind, id = *r.independent, r.ID
+		}
+	}
+	return ind, id
+}
+
+// Membership is an organisation a practitioner works in or with on a date.
+type Membership struct {
+	OrganisationID uuid.UUID
+	Since          Date
+	// EventID is the PractitionerJoinedOrganisation that began it.
+	EventID uuid.UUID
+}
+
+// Memberships returns the organisations the practitioner is in on date on,
+// in the order they were joined.
+func (p *Practitioner) Memberships(on Date) []Membership {
+	return p.membershipsOn(on, nil)
+}
+
+func (p *Practitioner) membershipsOn(on Date, buf []Membership) []Membership {
+	out := buf[:0]
+	for i := range p.members {
+		r := &p.members[i]
+		if !r.counts(on) {
+			continue
+		}
+		j := 0
+		for j < len(out) && out[j].OrganisationID != r.org {
+			j++
+		}
+		switch {
+		case r.joined && j == len(out):
+			out = append(out, Membership{OrganisationID: r.org, Since: r.On, EventID: r.ID})
+		case !r.joined && j < len(out):
+			out = append(out[:j], out[j+1:]...)
+		}
+	}
+	return out
+}
+
+// memberSince returns when the practitioner's current membership of org
+// began, if they are in it on date on.
+func (p *Practitioner) memberSince(org uuid.UUID, on Date) (Date, uuid.UUID, bool) {
+	var since Date
+	var id uuid.UUID
+	in := false
+	for i := range p.members {
+		r := &p.members[i]
+		if r.org != org || !r.counts(on) {
+			continue
+		}
+		if r.joined && !in {
+			in, since, id = true, r.On, r.ID
+		} else if !r.joined {
+			in = false
+		}
+	}
+	return since, id, in
+}
+
+// courseDone returns the id of the first unretracted completion of c on or
+// before on.
+func (p *Practitioner) courseDone(c Course, on Date) (uuid.UUID, bool) {
+	for i := range p.courses {
+		r := &p.courses[i]
+		if r.course == c && r.counts(on) {
+			return r.ID, true
+		}
+	}
+	return uuid.Nil, false
+}
+
+// RoleStatus is the status of a certified role on a date.
+type RoleStatus string
+
+// Role statuses.
+const (
+	RoleActive    RoleStatus = "active"
+	RoleSuspended RoleStatus = "suspended"
+	RoleWithdrawn RoleStatus = "withdrawn"
+)
+
+// RoleHeld is a certified role and its status on a date.
+type RoleHeld struct {
+	Role   Role
+	Status RoleStatus
+	// Since is the date of the award the role rests on.
+	Since Date
+	// Evidence holds the award and, when not active, the decision that
+	// suspended or withdrew it.
+	Evidence []uuid.UUID
+}
+
+// roleState walks the certification decisions for role up to on.
+func (p *Practitioner) roleState(role Role, on Date) (st RoleStatus, since Date, award, last uuid.UUID) {
+	for i := range p.certs {
+		r := &p.certs[i]
+		if r.role != role || !r.counts(on) {
+			continue
+		}
+		switch r.op {
+		case certAwarded:
+			st, since, award, last = RoleActive, r.On, r.ID, r.ID
+		case certSuspended:
+			if st == RoleActive {
+				st, last = RoleSuspended, r.ID
+			}
+		case certReinstated:
+			if st == RoleSuspended {
+				st, last = RoleActive, r.ID
+			}
+		case certWithdrawn:
+			if st != "" {
+				st, last = RoleWithdrawn, r.ID
+			}
+		}
+	}
+	return st, since, award, last
+}
+
+// Role returns the status of role on date on; ok is false when it was
+// never awarded.
+func (p *Practitioner) Role(role Role, on Date) (RoleHeld, bool) {
+	st, since, award, last := p.roleState(role, on)
+	if st == "" {
+		return RoleHeld{}, false
+	}
+	h := RoleHeld{Role: role, Status: st, Since: since, Evidence: []uuid.UUID{award}}
+	if last != award {
+		h.Evidence = append(h.Evidence, last)
+	}
+	return h, true
+}
+
+// Roles returns every role ever awarded, with its status on date on, in
+// pathway order. Only active roles are held; see RolesHeld.
+func (p *Practitioner) Roles(on Date) []RoleHeld {
+	var out []RoleHeld
+	for _, r := range roles {
+		if h, ok := p.Role(r, on); ok {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// RolesHeld returns the certified roles active on date on (neither
+// suspended nor withdrawn), in pathway order.
+func (p *Practitioner) RolesHeld(on Date) []Role {
+	var out []Role
+	for _, r := range roles {
+		if st, _, _, _ := p.roleState(r, on); st == RoleActive {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Traineeship returns the start of the practitioner's traineeship for role
+// on date on: the latest TraineeshipStarted for role, provided no award of
+// role followed it. A trainee stops being one when certified.
+func (p *Practitioner) Traineeship(role Role, on Date) (start Date, id uuid.UUID, ok bool) {
+	start, id, ok = p.traineeshipStart(role, on)
+	if !ok {
+		return
+	}
+	for i := range p.certs {
+		r := &p.certs[i]
+		if r.role == role && r.op == certAwarded && r.counts(on) && !r.On.Before(start) {
+			return Date{}, uuid.Nil, false
+		}
+	}
+	return start, id, true
+}
+
+// traineeshipStart returns the latest traineeship start for role on or
+// before on, certified since or not.
+func (p *Practitioner) traineeshipStart(role Role, on Date) (Date, uuid.UUID, bool) {
+	for i := len(p.traineeship) - 1; i >= 0; i-- {
+		r := &p.traineeship[i]
+		if r.role == role && r.counts(on) {
+			return r.On, r.ID, true
+		}
+	}
+	return Date{}, uuid.Nil, false
+}
+
+// application returns the unretracted application with id appID.
+func (p *Practitioner) application(appID string) *applicationRec {
+	for i := range p.apps {
+		if a := &p.apps[i]; a.appID == appID && !a.Retracted {
+			return a
+		}
+	}
+	return nil
+}
+
+// latestApplication returns the latest application for role on or before on.
+func (p *Practitioner) latestApplication(role ApplicationRole, on Date) *applicationRec {
+	var out *applicationRec
+	for i := range p.apps {
+		if a := &p.apps[i]; a.role == role && a.counts(on) && (out == nil || !a.On.Before(out.On)) {
+			out = a
+		}
+	}
+	return out
+}
+
+// applicationOutcome returns the latest decision on appID up to on.
+func (p *Practitioner) applicationOutcome(appID string, on Date) *appDecisionRec {
+	var out *appDecisionRec
+	for i := range p.appDecided {
+		if d := &p.appDecided[i]; d.appID == appID && d.counts(on) {
+			out = d
+		}
+	}
+	return out
+}
+
+// DirectoryConsents returns the directories the practitioner consents to be
+// listed in on date on.
+func (p *Practitioner) DirectoryConsents(on Date) []Directory {
+	var out []Directory
+	for _, d := range directories {
+		consented := false
+		for i := range p.directory {
+			r := &p.directory[i]
+			if r.directory == d && r.counts(on) {
+				consented = r.consented
+			}
+		}
+		if consented {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// Review is a quality-control review folded from DecisionReviewed.
+type Review struct {
+	EventID         uuid.UUID
+	On              Date
+	DecisionEventID uuid.UUID
+	Outcome         ReviewOutcome
+}
+
+// Reviews returns the unretracted reviews of decisions in this stream. In
+// rulebook v1 a review changes no status: an overturned decision is undone
+// by a later decision (a suspension, withdrawal or revocation), which
+// itself stays on record.
+func (p *Practitioner) Reviews() []Review { return reviewsOf(p.reviews) }
+
+func reviewsOf(rs []reviewRec) []Review {
+	var out []Review
+	for _, r := range rs {
+		if !r.Retracted {
+			out = append(out, Review{EventID: r.ID, On: r.On, DecisionEventID: r.decision, Outcome: r.outcome})
+		}
+	}
+	return out
+}
+
+// Organisation is an organisation's state folded from its stream: its
+// registration and its organisational licences. Like Practitioner, it is
+// safe for concurrent reads once folded.
+type Organisation struct {
+	// ID is the organisation's id, as in organisation-<id>.
+	ID uuid.UUID
+	// Registered is true once an unretracted OrganisationRegistered is
+	// folded; Name, Kind and RegisteredService come from the latest one.
+	Registered        bool
+	Name              string
+	Kind              OrganisationKind
+	RegisteredService bool
+	// RegisteredEventID is the registration the fields above come from.
+	RegisteredEventID uuid.UUID
+
+	retractions
+	licenceBook
+	registrations []orgRegistrationRec
+	reviews       []reviewRec
+}
+
+type orgRegistrationRec struct {
+	meta
+	OrganisationRegistered
+}
+
+// NewOrganisation returns the empty state of the organisation with id.
+func NewOrganisation(id uuid.UUID) *Organisation { return &Organisation{ID: id} }
+
+// FoldOrganisation applies facts in stream order to a new Organisation.
+func FoldOrganisation(id uuid.UUID, facts []Fact) (*Organisation, error) {
+	o := NewOrganisation(id)
+	for i := range facts {
+		if err := o.Apply(facts[i]); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+// Apply folds one fact of the organisation's stream into o; a type that
+// does not belong in an organisation's stream is an error.
+func (o *Organisation) Apply(f Fact) error {
+	if f.Event == nil {
+		return fmt.Errorf("domain: fact %s has no event", f.ID)
+	}
+	m := o.newMeta(f)
+	ok := false
+	switch f.Event.EventType() {
+	case TypeOrganisationRegistered:
+		var e OrganisationRegistered
+		if e, ok = eventValue[OrganisationRegistered](f.Event); ok {
+			o.registrations = append(o.registrations, orgRegistrationRec{m, e})
+		}
+	case TypeLicenceGranted, TypeLicenceRenewed, TypeLicenceSuspended, TypeLicenceReinstated, TypeLicenceRevoked:
+		_, ok = o.licenceBook.apply(m, f.Event)
+	case TypeDecisionReviewed:
+		var e DecisionReviewed
+		if e, ok = eventValue[DecisionReviewed](f.Event); ok {
+			o.reviews = append(o.reviews, reviewRec{meta: m, decision: e.DecisionEventID, outcome: e.Outcome})
+		}
+	case TypeEventRetracted:
+		var e EventRetracted
+		if e, ok = eventValue[EventRetracted](f.Event); ok {
+			o.retractions.add(f, e.RetractedEventID)
+			markRetracted(o.registrations, o.retracted)
+			markRetracted(o.licenceBook.events, o.retracted)
+			markRetracted(o.reviews, o.retracted)
+		}
+	}
+	if !ok {
+		return fmt.Errorf("domain: organisation %s: cannot apply %s (%T) to an organisation's state", o.ID, f.Event.EventType(), f.Event)
+	}
+	o.refresh()
+	return nil
+}
+
+// refresh sets the exported registration fields from the latest
+// unretracted registration.
+func (o *Organisation) refresh() {
+	o.Registered, o.Name, o.Kind, o.RegisteredService, o.RegisteredEventID = false, "", "", false, uuid.Nil
+	for i := range o.registrations {
+		r := &o.registrations[i]
+		if !r.Retracted {
+			o.Registered, o.Name, o.Kind, o.RegisteredService, o.RegisteredEventID = true, r.Name, r.Kind, r.OrganisationRegistered.RegisteredService, r.ID
+		}
+	}
+}
+
+// Reviews returns the unretracted reviews of decisions in this stream.
+func (o *Organisation) Reviews() []Review { return reviewsOf(o.reviews) }
+
+// Organisations looks organisations up by id for rules that need "a
+// registered school or service". It returns nil for an unknown id.
+// Implementations must be safe for concurrent reads if evaluations run
+// concurrently.
+type Organisations interface {
+	Organisation(id uuid.UUID) *Organisation
+}
+
+// OrganisationSet is an Organisations held in a map.
+type OrganisationSet map[uuid.UUID]*Organisation
+
+// Organisation returns the organisation with id, or nil.
+func (s OrganisationSet) Organisation(id uuid.UUID) *Organisation { return s[id] }
+
+// lookupOrg tolerates a nil Organisations: no organisation is known.
+func lookupOrg(orgs Organisations, id uuid.UUID) *Organisation {
+	if orgs == nil {
+		return nil
+	}
+	return orgs.Organisation(id)
+}
