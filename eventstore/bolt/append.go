@@ -451,7 +451,7 @@ func (s *Store) retried(b buckets, tip streamTip, r *appendRequest) (eventstore.
 		if raw == nil {
 			return eventstore.AppendResult{}, corruptf("stream %s indexes position %d, which holds no event", r.stream, pos)
 		}
-		if err := decodeRecord(pos, raw, nil, &stored); err != nil {
+		if err := decodeRecord(pos, raw, &stored); err != nil {
 			return eventstore.AppendResult{}, err
 		}
 		if stored.Stream != r.stream {

@@ -76,7 +76,7 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 			var e eventstore.RecordedEvent
 			for i, rec := range vals {
 				n := copy(buf[off:], rec)
-				if err := decodeRecord(positions[i], buf[off:off+n:off+n], nil, &e); err != nil {
+				if err := decodeRecord(positions[i], buf[off:off+n:off+n], &e); err != nil {
 					return err
 				}
 				off += n
@@ -111,13 +111,15 @@ func (s *Store) ReadAll(ctx context.Context, from eventstore.Position) iter.Seq2
 				yield(eventstore.RecordedEvent{}, err)
 				return
 			}
-			chunk, more, err := r.next()
+			more, err := r.fill()
 			if err != nil {
 				yield(eventstore.RecordedEvent{}, err)
 				return
 			}
-			for i := range chunk {
-				if !yield(chunk[i], nil) {
+			var e eventstore.RecordedEvent
+			for i := range r.refs {
+				r.event(i, &e)
+				if !yield(e, nil) {
 					return
 				}
 			}
@@ -133,22 +135,59 @@ type reader struct {
 	s     *Store
 	after eventstore.Position
 	in    *interner
-	chunk []eventstore.RecordedEvent
-	vals  [][]byte
-	keys  [][]byte
+	// The current chunk. Each record's fixed fields are parsed inside the
+	// transaction into refs, which holds no pointers (so filling it costs
+	// no write barriers and it is reused from chunk to chunk); only data and
+	// metadata are copied, into buffers of at most bufBytes, which are
+	// fresh for every chunk because the events handed out point into them.
+	bufs [][]byte
+	refs []recordRef
 }
+
+// recordRef is one event of a chunk, ready to be turned into a RecordedEvent.
+type recordRef struct {
+	pos                                 eventstore.Position
+	id                                  [16]byte
+	schemaVersion                       uint16
+	revision                            uint64
+	recordedAt                          int64
+	prevHash, hash                      eventstore.Hash
+	stream, typ, occurredOn, recordedBy int32 // interner indices
+	buf, dataOff, dataEnd, metadataEnd  uint32
+}
+
+// bufBytes is the size of the buffers payloads are copied into: small
+// allocations, which the runtime recycles without returning pages to the OS.
+const bufBytes = 32 << 10
 
 func (s *Store) newReader(after eventstore.Position) *reader {
 	return &reader{s: s, after: after, in: newInterner()}
 }
 
-// next returns the next chunk of events (reusing the slice of the previous
-// one) and whether more may follow in the same snapshot of the file. An
-// empty chunk means the reader has caught up.
-func (r *reader) next() (chunk []eventstore.RecordedEvent, more bool, err error) {
-	r.chunk = r.chunk[:0]
+// event sets e to the i'th event of the current chunk.
+func (r *reader) event(i int, e *eventstore.RecordedEvent) {
+	ref := &r.refs[i]
+	buf := r.bufs[ref.buf]
+	strs := r.in.strs
+	*e = eventstore.RecordedEvent{
+		ID: ref.id, Stream: strs[ref.stream], Type: strs[ref.typ], SchemaVersion: ref.schemaVersion,
+		Revision: ref.revision, Position: ref.pos, RecordedAt: unixTime(ref.recordedAt),
+		OccurredOn: strs[ref.occurredOn], RecordedBy: strs[ref.recordedBy],
+		Data:     nilIfEmpty(buf[ref.dataOff:ref.dataEnd:ref.dataEnd]),
+		Metadata: nilIfEmpty(buf[ref.dataEnd:ref.metadataEnd:ref.metadataEnd]),
+		PrevHash: ref.prevHash, Hash: ref.hash,
+	}
+}
+
+// fill reads the next chunk (up to ReadChunk events or maxChunkBytes) in
+// one read transaction and reports whether more may follow in the same
+// snapshot of the file. An empty chunk means the reader has caught up.
+func (r *reader) fill() (more bool, err error) {
+	clear(r.bufs)
+	r.bufs, r.refs = r.bufs[:0], r.refs[:0]
+	r.in.reset()
 	if r.after == math.MaxUint64 {
-		return r.chunk, false, nil
+		return false, nil
 	}
 	err = guard("reading events", func() error {
 		return dbErr(r.s.db.View(func(tx *bbolt.Tx) error {
@@ -156,47 +195,51 @@ func (r *reader) next() (chunk []eventstore.RecordedEvent, more bool, err error)
 			if events == nil {
 				return corruptf("the events bucket is missing")
 			}
-			r.vals, r.keys = r.vals[:0], r.keys[:0]
 			var key [8]byte
-			c := events.Cursor()
+			var rec rawRecord
+			var buf []byte
 			total := 0
+			last := [4]int32{-1, -1, -1, -1}
+			c := events.Cursor()
 			k, v := c.Seek(appendPositionKey(key[:0], r.after+1))
 			for ; k != nil; k, v = c.Next() {
-				if len(r.vals) == r.s.opts.ReadChunk || (total > 0 && total+len(v) > maxChunkBytes) {
+				if len(r.refs) == r.s.opts.ReadChunk || (total > 0 && total+len(v) > maxChunkBytes) {
 					more = true
 					break
 				}
-				r.keys = append(r.keys, k)
-				r.vals = append(r.vals, v)
-				total += len(v)
-			}
-			// One buffer per chunk: the events handed out point into it,
-			// so it is never reused.
-			buf := make([]byte, total)
-			off := 0
-			var e eventstore.RecordedEvent
-			for i, v := range r.vals {
-				pos, err := parsePosition(r.keys[i])
+				pos, err := parsePosition(k)
 				if err != nil {
 					return err
 				}
-				n := copy(buf[off:], v)
-				if err := decodeRecord(pos, buf[off:off+n:off+n], r.in, &e); err != nil {
+				if err := parseRecord(pos, v, &rec); err != nil {
 					return err
 				}
-				off += n
-				r.chunk = append(r.chunk, e)
+				payload := len(rec.data) + len(rec.metadata)
+				if payload > cap(buf)-len(buf) {
+					buf = make([]byte, 0, max(bufBytes, payload))
+					r.bufs = append(r.bufs, buf)
+				}
+				off := len(buf)
+				buf = append(append(buf, rec.data...), rec.metadata...)
+				r.bufs[len(r.bufs)-1] = buf
+				r.refs = append(r.refs, recordRef{
+					pos: pos, id: rec.id, schemaVersion: rec.schemaVersion,
+					revision: rec.revision, recordedAt: rec.recordedAt,
+					prevHash: rec.prevHash, hash: rec.hash,
+					stream: r.in.id(&last[0], rec.stream), typ: r.in.id(&last[1], rec.typ),
+					occurredOn: r.in.id(&last[2], rec.occurredOn), recordedBy: r.in.id(&last[3], rec.recordedBy),
+					buf: uint32(len(r.bufs) - 1), dataOff: uint32(off),
+					dataEnd: uint32(off + len(rec.data)), metadataEnd: uint32(len(buf)),
+				})
+				total += len(v)
+				r.after = pos
 			}
 			return nil
 		}))
 	})
-	clear(r.vals)
-	clear(r.keys)
 	if err != nil {
-		return nil, false, err
+		r.refs = r.refs[:0]
+		return false, err
 	}
-	if len(r.chunk) > 0 {
-		r.after = r.chunk[len(r.chunk)-1].Position
-	}
-	return r.chunk, more, nil
+	return more, nil
 }

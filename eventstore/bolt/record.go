@@ -68,29 +68,37 @@ func corruptf(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", eventstore.ErrCorrupt, fmt.Sprintf(format, args...))
 }
 
-// decodeRecord decodes the record b stored at pos into e. e's Data and
-// Metadata point into b (capacity-limited, so appending to them cannot
-// overwrite the next field): b must not change afterwards. Strings come from
-// in, which may be nil. Any malformed input gives an error wrapping
-// eventstore.ErrCorrupt; decodeRecord never panics and never reads outside b.
-func decodeRecord(pos eventstore.Position, b []byte, in *interner, e *eventstore.RecordedEvent) error {
+// rawRecord is a record's fields as parsed, its byte fields pointing into
+// the record.
+type rawRecord struct {
+	id                                                  [16]byte
+	schemaVersion                                       uint16
+	revision                                            uint64
+	recordedAt                                          int64
+	prevHash, hash                                      eventstore.Hash
+	stream, typ, occurredOn, recordedBy, data, metadata []byte
+}
+
+// parseRecord parses the record b stored at pos into r. Any malformed input
+// gives an error wrapping eventstore.ErrCorrupt; parseRecord never panics
+// and never reads outside b. r's byte fields are capacity-limited, so that
+// appending to one cannot overwrite the next.
+func parseRecord(pos eventstore.Position, b []byte, r *rawRecord) error {
 	if len(b) < recordMin {
 		return corruptf("record at position %d: %d bytes, shorter than the %d-byte minimum", pos, len(b), recordMin)
 	}
 	if b[0] != recordV1 {
 		return corruptf("record at position %d: unknown format version %d", pos, b[0])
 	}
-	copy(e.ID[:], b[offID:offSchema])
-	e.SchemaVersion = binary.BigEndian.Uint16(b[offSchema:])
-	e.Revision = binary.BigEndian.Uint64(b[offRevision:])
-	e.RecordedAt = unixTime(int64(binary.BigEndian.Uint64(b[offRecordedAt:])))
-	copy(e.PrevHash[:], b[offPrevHash:offHash])
-	copy(e.Hash[:], b[offHash:recordHeader])
-	e.Position = pos
+	copy(r.id[:], b[offID:offSchema])
+	r.schemaVersion = binary.BigEndian.Uint16(b[offSchema:])
+	r.revision = binary.BigEndian.Uint64(b[offRevision:])
+	r.recordedAt = int64(binary.BigEndian.Uint64(b[offRecordedAt:]))
+	copy(r.prevHash[:], b[offPrevHash:offHash])
+	copy(r.hash[:], b[offHash:recordHeader])
 
 	rest := b[recordHeader:]
-	var fields [recordFields][]byte
-	for i := range fields {
+	for i, f := range [recordFields]*[]byte{&r.stream, &r.typ, &r.occurredOn, &r.recordedBy, &r.data, &r.metadata} {
 		if len(rest) < 4 {
 			return corruptf("record at position %d: field %d has no length", pos, i)
 		}
@@ -99,18 +107,30 @@ func decodeRecord(pos eventstore.Position, b []byte, in *interner, e *eventstore
 		if n > uint64(len(rest)) {
 			return corruptf("record at position %d: field %d claims %d bytes, %d remain", pos, i, n, len(rest))
 		}
-		fields[i] = rest[:n:n]
+		*f = rest[:n:n]
 		rest = rest[n:]
 	}
 	if len(rest) != 0 {
 		return corruptf("record at position %d: %d bytes after the last field", pos, len(rest))
 	}
-	e.Stream = in.str(fields[0])
-	e.Type = in.str(fields[1])
-	e.OccurredOn = in.str(fields[2])
-	e.RecordedBy = in.str(fields[3])
-	e.Data = nilIfEmpty(fields[4])
-	e.Metadata = nilIfEmpty(fields[5])
+	return nil
+}
+
+// decodeRecord decodes the record b stored at pos into e. e's Data and
+// Metadata point into b: b must not change afterwards. Malformed input gives
+// an error wrapping eventstore.ErrCorrupt, never a panic.
+func decodeRecord(pos eventstore.Position, b []byte, e *eventstore.RecordedEvent) error {
+	var r rawRecord
+	if err := parseRecord(pos, b, &r); err != nil {
+		return err
+	}
+	*e = eventstore.RecordedEvent{
+		ID: r.id, Stream: string(r.stream), Type: string(r.typ), SchemaVersion: r.schemaVersion,
+		Revision: r.revision, Position: pos, RecordedAt: unixTime(r.recordedAt),
+		OccurredOn: string(r.occurredOn), RecordedBy: string(r.recordedBy),
+		Data: nilIfEmpty(r.data), Metadata: nilIfEmpty(r.metadata),
+		PrevHash: r.prevHash, Hash: r.hash,
+	}
 	return nil
 }
 
@@ -126,32 +146,46 @@ func nilIfEmpty(b []byte) []byte {
 // interner shares the strings that repeat from event to event (stream
 // names, types, recorders, dates) so that a long read allocates each once
 // instead of once per event, without pinning the read buffers the way
-// strings pointing into them would. A nil *interner allocates every string.
+// strings pointing into them would. Strings are handed out as indices, so
+// that what refers to them holds no pointers.
 type interner struct {
-	m map[string]string
+	ids  map[string]int32
+	strs []string
 }
 
-// internMax bounds the interner so that a read of a store with very many
-// distinct values does not keep all of them.
+// internMax bounds the interner: a reader resets it between chunks once it
+// holds more, so that reading a store of very many distinct values does not
+// keep them all.
 const internMax = 1 << 14
 
-func newInterner() *interner { return &interner{m: make(map[string]string, 64)} }
+func newInterner() *interner { return &interner{ids: make(map[string]int32, 64)} }
 
-func (in *interner) str(b []byte) string {
-	if len(b) == 0 {
-		return ""
+// id returns the index of the string b. last remembers the field's previous
+// string: consecutive events often share a stream, type, recorder or date,
+// and comparing with it is cheaper than hashing.
+func (in *interner) id(last *int32, b []byte) int32 {
+	if *last >= 0 && int(*last) < len(in.strs) && in.strs[*last] == string(b) {
+		return *last
 	}
-	if in == nil {
-		return string(b)
-	}
-	if s, ok := in.m[string(b)]; ok {
-		return s
+	if i, ok := in.ids[string(b)]; ok {
+		*last = i
+		return i
 	}
 	s := string(b)
-	if len(in.m) < internMax {
-		in.m[s] = s
+	i := int32(len(in.strs))
+	in.strs = append(in.strs, s)
+	in.ids[s] = i
+	*last = i
+	return i
+}
+
+// reset forgets every string if there are too many.
+func (in *interner) reset() {
+	if len(in.strs) > internMax {
+		clear(in.ids)
+		clear(in.strs)
+		in.strs = in.strs[:0]
 	}
-	return s
 }
 
 // Fixed-size keys, all big-endian so that bbolt's byte order is numeric order.

@@ -29,15 +29,17 @@ func (s *Store) Subscribe(ctx context.Context, from eventstore.Position, fn func
 		notify := s.notify
 		s.mu.Unlock()
 		for {
-			chunk, more, err := r.next()
+			more, err := r.fill()
 			if err != nil {
 				return err
 			}
-			for i := range chunk {
+			var e eventstore.RecordedEvent
+			for i := range r.refs {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
-				if err := fn(chunk[i]); err != nil {
+				r.event(i, &e)
+				if err := fn(e); err != nil {
 					return err
 				}
 			}
