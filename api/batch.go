@@ -1,0 +1,183 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/imattertraining/ledger/eventstore"
+	"github.com/imattertraining/ledger/projections"
+)
+
+// Batch records many facts all or nothing, for `ledger import`: each is
+// checked by the Recorder exactly as the API checks it, against the store's
+// history plus the facts staged before it, and nothing reaches the store
+// until Commit. Not safe for concurrent use.
+type Batch struct {
+	base    eventstore.Store
+	overlay *overlay
+	rec     *Recorder
+}
+
+// NewBatch returns an empty batch over store with now as its clock.
+func NewBatch(store eventstore.Store, now func() time.Time) *Batch {
+	if now == nil {
+		now = time.Now
+	}
+	o := &overlay{base: store, now: now, staged: map[string]*staged{}}
+	return &Batch{base: store, overlay: o, rec: NewRecorder(o, projections.NewViews(o), now)}
+}
+
+// Recorder returns the recorder that stages into the batch.
+func (b *Batch) Recorder() *Recorder { return b.rec }
+
+// Len returns how many events are staged.
+func (b *Batch) Len() int {
+	n := 0
+	for _, s := range b.overlay.staged {
+		n += len(s.events)
+	}
+	return n
+}
+
+// Commit appends the staged events, one append per stream in the order the
+// streams were first written, each conditional on the stream's revision
+// when staging began. progress, when not nil, gets the running count.
+// A failure stops the commit: the streams appended before it stay (an
+// import run again skips them, its events being idempotent retries).
+func (b *Batch) Commit(ctx context.Context, progress func(done int)) error {
+	done := 0
+	for _, name := range b.overlay.order {
+		st := b.overlay.staged[name]
+		if len(st.events) == 0 {
+			continue
+		}
+		expected := eventstore.NoStream()
+		if st.baseExists {
+			expected = eventstore.Exact(st.baseRev)
+		}
+		if _, err := b.base.Append(ctx, name, expected, st.events...); err != nil {
+			return fmt.Errorf("api: commit %s: %w", name, err)
+		}
+		done += len(st.events)
+		if progress != nil {
+			progress(done)
+		}
+	}
+	return nil
+}
+
+// staged is one stream's events waiting for Commit.
+type staged struct {
+	baseRev    uint64
+	baseExists bool
+	events     []eventstore.EventData
+	recorded   []eventstore.RecordedEvent
+}
+
+// overlay is a store that reads through to base and keeps appends in
+// memory: the Recorder's view of "the history as it will be".
+type overlay struct {
+	base   eventstore.Store
+	now    func() time.Time
+	mu     sync.Mutex
+	staged map[string]*staged
+	order  []string
+}
+
+var errOverlayRead = errors.New("api: a batch reads streams only")
+
+func (o *overlay) stream(ctx context.Context, name string) (*staged, []eventstore.RecordedEvent, error) {
+	base, err := o.base.ReadStream(ctx, name, eventstore.ReadOptions{})
+	if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) {
+		return nil, nil, err
+	}
+	st := o.staged[name]
+	if st == nil {
+		st = &staged{}
+		if len(base) > 0 {
+			st.baseRev, st.baseExists = base[len(base)-1].Revision, true
+		}
+		o.staged[name] = st
+		o.order = append(o.order, name)
+	}
+	return st, base, nil
+}
+
+func (o *overlay) Append(ctx context.Context, name string, expected eventstore.ExpectedRevision, events ...eventstore.EventData) (eventstore.AppendResult, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	st, base, err := o.stream(ctx, name)
+	if err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	all := append(slices.Clone(base), st.recorded...)
+	var cur uint64
+	exists := len(all) > 0
+	if exists {
+		cur = all[len(all)-1].Revision
+	}
+	if !expected.Check(cur, exists) {
+		return eventstore.AppendResult{}, &eventstore.RevisionConflictError{Stream: name, Expected: expected, Current: cur, Exists: exists}
+	}
+	var res eventstore.AppendResult
+	for i, e := range events {
+		rev := uint64(len(all))
+		re := eventstore.RecordedEvent{
+			ID: e.ID, Stream: name, Type: e.Type, SchemaVersion: e.SchemaVersion, Revision: rev,
+			RecordedAt: o.now().UTC(), OccurredOn: e.OccurredOn, RecordedBy: e.RecordedBy,
+			Data: e.Data, Metadata: e.Metadata,
+		}
+		all = append(all, re)
+		st.events = append(st.events, e)
+		st.recorded = append(st.recorded, re)
+		if i == 0 {
+			res.FirstRevision = rev
+		}
+		res.LastRevision = rev
+	}
+	return res, nil
+}
+
+func (o *overlay) ReadStream(ctx context.Context, name string, opts eventstore.ReadOptions) ([]eventstore.RecordedEvent, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	base, err := o.base.ReadStream(ctx, name, eventstore.ReadOptions{})
+	if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) {
+		return nil, err
+	}
+	all := slices.Clone(base)
+	if st := o.staged[name]; st != nil {
+		all = append(all, st.recorded...)
+	}
+	out := all[:0]
+	for _, e := range all {
+		if opts.UpToRevision != nil && e.Revision > *opts.UpToRevision {
+			break
+		}
+		if !opts.KnownAt.IsZero() && e.RecordedAt.After(opts.KnownAt) {
+			continue
+		}
+		out = append(out, e)
+	}
+	if len(out) == 0 {
+		return nil, eventstore.ErrStreamNotFound
+	}
+	return out, nil
+}
+
+func (o *overlay) ReadAll(context.Context, eventstore.Position) iter.Seq2[eventstore.RecordedEvent, error] {
+	return func(yield func(eventstore.RecordedEvent, error) bool) {
+		yield(eventstore.RecordedEvent{}, errOverlayRead)
+	}
+}
+
+func (o *overlay) Subscribe(context.Context, eventstore.Position, func(eventstore.RecordedEvent) error) error {
+	return errOverlayRead
+}
+
+func (o *overlay) Close() error { return nil }

@@ -1,0 +1,128 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/imattertraining/ledger/domain"
+	"github.com/imattertraining/ledger/projections"
+)
+
+// rulebook is the rulebook every new decision is evaluated under.
+var rulebook = domain.RulebookV1()
+
+// MembersFunc returns the practitioners who work in or with an
+// organisation, whose streams may hold what an organisation's decision
+// needs (a senior-leadership commitment, say).
+type MembersFunc func(ctx context.Context, org uuid.UUID) ([]uuid.UUID, error)
+
+// evaluate evaluates decision ev, effective on, against stream's history as
+// known now, under the current rulebook. It returns the rulebook version
+// and the evaluation to store, or the domain's refusal (which carries the
+// evaluation) when a requirement is unmet and ev is no exception.
+func (r *Recorder) evaluate(ctx context.Context, stream string, ev domain.Event, on domain.Date) (string, *domain.Evaluation, error) {
+	kind, id, _ := streamKindOf(stream)
+	facts, err := r.facts(ctx, stream)
+	if err != nil {
+		return "", nil, err
+	}
+	var eval domain.Evaluation
+	if kind == domain.OrganisationStream {
+		o, err := domain.FoldOrganisation(id, facts)
+		if err != nil {
+			return "", nil, fmt.Errorf("api: fold %s: %w", stream, err)
+		}
+		var members []*domain.Practitioner
+		if r.members != nil {
+			ids, err := r.members(ctx, id)
+			if err != nil {
+				return "", nil, err
+			}
+			for _, m := range ids {
+				p, err := r.practitioner(ctx, m)
+				if err != nil {
+					return "", nil, err
+				}
+				members = append(members, p)
+			}
+		}
+		eval, err = rulebook.DecideOrganisation(o, members, ev, on)
+		if err != nil {
+			return "", nil, err
+		}
+	} else {
+		p, err := domain.Fold(id, facts)
+		if err != nil {
+			return "", nil, fmt.Errorf("api: fold %s: %w", stream, err)
+		}
+		orgs := domain.OrganisationSet{}
+		for _, f := range facts {
+			org, _, ok := organisationNamed(f.Event)
+			if !ok || orgs[org] != nil {
+				continue
+			}
+			ofacts, err := r.facts(ctx, projections.OrganisationStream(org))
+			if errors.Is(err, projections.ErrNotFound) {
+				continue // named but not registered: the rules see it as unknown
+			}
+			if err != nil {
+				return "", nil, err
+			}
+			if orgs[org], err = domain.FoldOrganisation(org, ofacts); err != nil {
+				return "", nil, fmt.Errorf("api: fold organisation %s: %w", org, err)
+			}
+		}
+		eval, err = rulebook.Decide(p, orgs, ev, on)
+		if err != nil {
+			return "", nil, err
+		}
+	}
+	return rulebook.Version, &eval, nil
+}
+
+// facts returns every fact of stream as known now, retractions applied.
+func (r *Recorder) facts(ctx context.Context, stream string) ([]domain.Fact, error) {
+	facts, _, err := r.views.Facts(ctx, stream, domain.Date{}, time.Time{})
+	return facts, err
+}
+
+// practitioner folds practitioner id's stream as known now.
+func (r *Recorder) practitioner(ctx context.Context, id uuid.UUID) (*domain.Practitioner, error) {
+	facts, err := r.facts(ctx, projections.PractitionerStream(id))
+	if err != nil {
+		return nil, err
+	}
+	p, err := domain.Fold(id, facts)
+	if err != nil {
+		return nil, fmt.Errorf("api: fold practitioner %s: %w", id, err)
+	}
+	return p, nil
+}
+
+// membersFrom returns a MembersFunc over the projector's practitioner list.
+func membersFrom(proj *projections.Projector, today func() domain.Date) MembersFunc {
+	return func(ctx context.Context, org uuid.UUID) ([]uuid.UUID, error) {
+		var ids []uuid.UUID
+		f := projections.Filter{OrganisationID: org, Limit: 1000}
+		for {
+			page, err := proj.ListPractitioners(ctx, f, today())
+			if errors.Is(err, projections.ErrNotReady) {
+				return nil, nil
+			}
+			if err != nil {
+				return nil, err
+			}
+			for _, it := range page.Items {
+				ids = append(ids, it.ID)
+			}
+			if page.NextCursor == "" {
+				return ids, nil
+			}
+			f.Cursor = page.NextCursor
+		}
+	}
+}

@@ -1,0 +1,204 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
+
+	"github.com/imattertraining/ledger/domain"
+)
+
+// readJSON reads the request body, at most the server's limit, and decodes
+// it strictly into dst: exactly one JSON object whose keys are dst's field
+// names, spelt exactly, each once. encoding/json alone would match keys
+// without regard to case and let a repeated key win silently.
+func readJSON(r *http.Request, dst any, keys ...string) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return invalidf("", "the body must be JSON (Content-Type: application/json), not %q", ct)
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return &tooLargeError{limit: mb.Limit}
+		}
+		return invalidf("", "the body could not be read")
+	}
+	return decodeStrict(body, dst, keys)
+}
+
+// decodeStrict is readJSON's decoder, on bytes.
+func decodeStrict(body []byte, dst any, keys []string) error {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return invalidf("", "the body is empty: a JSON object is required")
+	}
+	if trimmed[0] != '{' {
+		return invalidf("", "the body must be a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	if _, err := dec.Token(); err != nil {
+		return syntaxError(err)
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return syntaxError(err)
+		}
+		key, _ := tok.(string)
+		switch {
+		case !slices.Contains(keys, key):
+			return invalidf(key, "is not a field here; the fields are %s", strings.Join(keys, ", "))
+		case seen[key]:
+			return invalidf(key, "appears more than once")
+		}
+		seen[key] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return syntaxError(err)
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return syntaxError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return invalidf("", "the body must be exactly one JSON object, with nothing after it")
+	}
+	if err := json.Unmarshal(trimmed, dst); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return invalidf(te.Field, "has the wrong kind of value (%s)", te.Value)
+		}
+		return invalidf("", "the body is not valid: %s", err.Error())
+	}
+	return nil
+}
+
+func syntaxError(err error) error {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return invalidf("", "the body is not valid JSON: %s (at byte %d)", se.Error(), se.Offset)
+	}
+	return invalidf("", "the body is not valid JSON: it ends too soon")
+}
+
+// idempotencyNamespace derives event ids from Idempotency-Key values that
+// are not UUIDs themselves.
+var idempotencyNamespace = uuid.MustParse("9a3e1c57-2b64-4f0d-8e71-5c2a9d4b6e13")
+
+// eventID works out a request's event id from the body's "id" and the
+// Idempotency-Key header. A key that is a UUID is the id; any other key is
+// mapped to one, per principal, so that two principals' keys never collide.
+func eventID(r *http.Request, p Principal, bodyID string) (uuid.UUID, error) {
+	var id uuid.UUID
+	if bodyID != "" {
+		u, err := uuid.Parse(bodyID)
+		if err != nil || u == uuid.Nil {
+			return uuid.Nil, invalidf("id", "must be an id in UUID form, like 0b6f3d8e-6f1a-4c3e-9d2a-5c1e8f7a9b10")
+		}
+		id = u
+	}
+	key := r.Header.Get("Idempotency-Key")
+	if key == "" {
+		return id, nil
+	}
+	if len(key) > 255 {
+		return uuid.Nil, invalidf("Idempotency-Key", "is longer than 255 characters")
+	}
+	k, err := uuid.Parse(key)
+	if err != nil || k == uuid.Nil {
+		k = uuid.NewSHA1(idempotencyNamespace, []byte(p.Name+"\x00"+key))
+	}
+	if id != uuid.Nil && id != k {
+		return uuid.Nil, invalidf("id", "differs from the Idempotency-Key header; send one or the other")
+	}
+	return k, nil
+}
+
+// query checks a request's query string: only the parameters named, each
+// at most once.
+type query struct {
+	v url.Values
+}
+
+func parseQuery(r *http.Request, allowed ...string) (query, error) {
+	v, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return query{}, invalidf("", "the query string is malformed")
+	}
+	for k, vals := range v {
+		if !slices.Contains(allowed, k) {
+			if len(allowed) == 0 {
+				return query{}, invalidf(k, "is not a parameter here; this route takes none")
+			}
+			return query{}, invalidf(k, "is not a parameter here; the parameters are %s", strings.Join(allowed, ", "))
+		}
+		if len(vals) > 1 {
+			return query{}, invalidf(k, "is given more than once")
+		}
+	}
+	return query{v: v}, nil
+}
+
+func (q query) str(name string) string { return q.v.Get(name) }
+
+// date parses a YYYY-MM-DD parameter, def when absent.
+func (q query) date(name string, def domain.Date) (domain.Date, error) {
+	s := q.v.Get(name)
+	if s == "" {
+		return def, nil
+	}
+	d, err := domain.ParseDate(s)
+	if err != nil {
+		return domain.Date{}, invalidf(name, "%s", err.Error())
+	}
+	return d, nil
+}
+
+// time parses an RFC 3339 parameter (fractional seconds kept), zero when
+// absent.
+func (q query) time(name string) (time.Time, error) {
+	s := q.v.Get(name)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, invalidf(name, "%q is not a time in RFC 3339 form, like 2025-01-31T09:30:00.123456Z", s)
+	}
+	return t.UTC(), nil
+}
+
+// int parses a whole-number parameter in [lo, hi], def when absent.
+func (q query) int(name string, def, lo, hi int) (int, error) {
+	s := q.v.Get(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo || n > hi {
+		return 0, invalidf(name, "%q is not a whole number from %d to %d", s, lo, hi)
+	}
+	return n, nil
+}
+
+// pathID parses a UUID path parameter; anything else names nothing, 404.
+func pathID(r *http.Request, name, what string) (uuid.UUID, error) {
+	s := chi.URLParam(r, name)
+	id, err := uuid.Parse(s)
+	if err != nil || id.String() != strings.ToLower(s) {
+		return uuid.Nil, domain.Errorf(domain.ENOTFOUND, name, "%s %q not found: ids are UUIDs", what, s)
+	}
+	return id, nil
+}

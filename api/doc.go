@@ -1,0 +1,26 @@
+// Package api is the ledger's HTTP interface and its write path.
+//
+// It owns the routes under /v1 (JSON in and out, on go-chi/chi), the bearer
+// tokens and their roles (admin, reviewer, auditor; stored hashed in the
+// data directory, see Tokens), the mapping of error codes to HTTP statuses
+// (one table, one function: Error), request logs, Prometheus metrics,
+// per-principal rate limits, the OpenAPI description, and the Recorder: the
+// application service that turns a proposed fact into a validated domain
+// event, evaluates decisions against the history known at that moment and
+// appends them. `ledger import` records through the same Recorder.
+//
+// It imports domain, eventstore and projections; it must not import cmd or
+// a store backend: the command wires a backend in.
+//
+// # Caveats
+//
+//   - Every route's roles are granted in the routing table (routes.go); a
+//     route that is not in it is not served, and one with no roles admits
+//     nobody.
+//   - List queries wait (at most Config.ReadYourWritesWait) for the read
+//     models to include this server's latest append, so a client reads its
+//     own writes; appends from another process are seen once the
+//     subscription delivers them.
+//   - Request logs carry the method, route pattern, status, duration and
+//     the token's name: never the path's ids, the query, a body or a token.
+package api

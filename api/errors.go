@@ -1,0 +1,188 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/imattertraining/ledger/domain"
+	"github.com/imattertraining/ledger/eventstore"
+)
+
+// Error codes the api adds to domain's: failures of the transport itself,
+// not of the facts proposed.
+const (
+	// ETOOLARGE: the request body is over the size limit (413).
+	ETOOLARGE = "too_large"
+	// ERATELIMITED: the principal sent more requests than its rate allows (429).
+	ERATELIMITED = "rate_limited"
+	// EUNAVAILABLE: the store is closing or cannot be reached (503).
+	EUNAVAILABLE = "unavailable"
+	// EMETHOD: the path exists but not with this method (405).
+	EMETHOD = "method_not_allowed"
+)
+
+// codes maps every error code to its HTTP status: the one place a status is
+// chosen for a failure. A code missing here is a 500.
+var codes = map[string]int{
+	domain.EINVALID:      http.StatusBadRequest,
+	domain.EUNAUTHORIZED: http.StatusUnauthorized,
+	domain.EFORBIDDEN:    http.StatusForbidden,
+	domain.ENOTFOUND:     http.StatusNotFound,
+	domain.ECONFLICT:     http.StatusConflict,
+	ETOOLARGE:            http.StatusRequestEntityTooLarge,
+	domain.EREFUSED:      http.StatusUnprocessableEntity,
+	ERATELIMITED:         http.StatusTooManyRequests,
+	EMETHOD:              http.StatusMethodNotAllowed,
+	EUNAVAILABLE:         http.StatusServiceUnavailable,
+	domain.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// ErrorStatus returns the HTTP status for an error code.
+func ErrorStatus(code string) int {
+	if s, ok := codes[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// errorBody is the JSON shape of every error response.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	// Field is the JSON path of the input at fault, when there is one.
+	Field string `json:"field,omitempty"`
+	// CurrentRevision is the stream's revision on a conflict, so the client
+	// can re-read and retry; omitted when the stream has no events.
+	CurrentRevision *uint64 `json:"current_revision,omitempty"`
+	// Evaluation is what refused a decision: every requirement, met or not.
+	Evaluation *domain.Evaluation `json:"evaluation,omitempty"`
+	// RetryAfter is how many seconds to wait after a 429.
+	RetryAfter int `json:"retry_after,omitempty"`
+}
+
+// rateLimitError carries the wait a 429 asks for.
+type rateLimitError struct{ seconds int }
+
+func (e *rateLimitError) Error() string {
+	return "Too many requests: retry in " + strconv.Itoa(e.seconds) + "s."
+}
+
+// tooLargeError is a body over the size limit.
+type tooLargeError struct{ limit int64 }
+
+func (e *tooLargeError) Error() string {
+	return "The request body is larger than the limit of " + strconv.FormatInt(e.limit, 10) + " bytes."
+}
+
+// Code returns the code of err: an api transport failure, a store failure
+// the caller may act on, or the domain code (internal for anything else).
+func Code(err error) string {
+	var (
+		rl *rateLimitError
+		tl *tooLargeError
+		mb *http.MaxBytesError
+		mn *methodNotAllowedError
+	)
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &rl):
+		return ERATELIMITED
+	case errors.As(err, &tl), errors.As(err, &mb):
+		return ETOOLARGE
+	case errors.As(err, &mn):
+		return EMETHOD
+	}
+	// A domain error wrapped around a store error speaks for itself.
+	var de *domain.Error
+	if errors.As(err, &de) {
+		return de.Code
+	}
+	switch {
+	case errors.Is(err, eventstore.ErrRevisionConflict), errors.Is(err, eventstore.ErrIdempotencyMismatch):
+		return domain.ECONFLICT
+	case errors.Is(err, eventstore.ErrClosed), errors.Is(err, eventstore.ErrUnavailable):
+		return EUNAVAILABLE
+	}
+	return domain.EINTERNAL
+}
+
+// message returns what may be shown about err with code.
+func message(err error, code string) string {
+	var (
+		rl *rateLimitError
+		tl *tooLargeError
+		mb *http.MaxBytesError
+		mn *methodNotAllowedError
+	)
+	switch {
+	case errors.As(err, &rl):
+		return rl.Error()
+	case errors.As(err, &tl):
+		return tl.Error()
+	case errors.As(err, &mb):
+		return (&tooLargeError{limit: mb.Limit}).Error()
+	case errors.As(err, &mn):
+		return mn.Error()
+	}
+	var de *domain.Error
+	if errors.As(err, &de) {
+		return de.Error() // the field, then what is wrong with it
+	}
+	switch code {
+	case domain.ECONFLICT:
+		if errors.Is(err, eventstore.ErrIdempotencyMismatch) {
+			return "This event id is already recorded with a different body."
+		}
+		return "The stream has moved on since the expected revision; read it again and retry."
+	case EUNAVAILABLE:
+		return "The ledger is shutting down or its store cannot be reached; retry shortly."
+	}
+	return "Internal error."
+}
+
+// Error writes err as the JSON error response, with the status its code
+// maps to. It is the one function that writes errors: handlers never choose
+// a status by hand. Internal errors are logged with their detail and shown
+// only as "Internal error.".
+func Error(w http.ResponseWriter, r *http.Request, err error) {
+	code := Code(err)
+	d := errorDetail{Code: code, Message: message(err, code), Field: domain.ErrorField(err)}
+	var rc *eventstore.RevisionConflictError
+	if errors.As(err, &rc) && rc.Exists {
+		cur := rc.Current
+		d.CurrentRevision = &cur
+	}
+	d.Evaluation = domain.ErrorEvaluation(err)
+	var rl *rateLimitError
+	if errors.As(err, &rl) {
+		d.RetryAfter = rl.seconds
+		w.Header().Set("Retry-After", strconv.Itoa(rl.seconds))
+	}
+	status := ErrorStatus(code)
+	if status >= 500 {
+		loggerFrom(r).Error("request failed", slog.String("code", code), slog.String("error", err.Error()))
+	}
+	writeJSON(w, status, errorBody{Error: d})
+}
+
+// writeJSON writes v as the response body with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v) // the status is sent; a failed write is the client's loss
+}
+
+// invalidf returns an invalid-input error naming field.
+func invalidf(field, format string, args ...any) error {
+	return domain.Errorf(domain.EINVALID, field, format, args...)
+}

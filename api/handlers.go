@@ -1,0 +1,408 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/imattertraining/ledger/domain"
+	"github.com/imattertraining/ledger/eventstore"
+	"github.com/imattertraining/ledger/projections"
+)
+
+// today is the server's current date (UTC), the default as_of.
+func (s *Server) today() domain.Date { return domain.DateOf(s.cfg.Now().UTC()) }
+
+// eventRequest is the body of POST …/events.
+type eventRequest struct {
+	ID               string          `json:"id"`
+	Type             string          `json:"type"`
+	OccurredOn       string          `json:"occurred_on"`
+	Data             json.RawMessage `json:"data"`
+	ExpectedRevision *uint64         `json:"expected_revision"`
+}
+
+var eventKeys = []string{"id", "type", "occurred_on", "data", "expected_revision"}
+
+// registerRequest is the body of POST /v1/practitioners and /v1/organisations.
+type registerRequest struct {
+	ID         string          `json:"id"`
+	OccurredOn string          `json:"occurred_on"`
+	Data       json.RawMessage `json:"data"`
+}
+
+var registerKeys = []string{"id", "occurred_on", "data"}
+
+// registered is the response to a registration.
+type registered struct {
+	ID uuid.UUID `json:"id"`
+	Recorded
+}
+
+func (s *Server) handleRegisterPractitioner(w http.ResponseWriter, r *http.Request, p Principal) error {
+	return s.register(w, r, p, domain.PractitionerStream)
+}
+
+func (s *Server) handleRegisterOrganisation(w http.ResponseWriter, r *http.Request, p Principal) error {
+	return s.register(w, r, p, domain.OrganisationStream)
+}
+
+func (s *Server) register(w http.ResponseWriter, r *http.Request, p Principal, k domain.StreamKind) error {
+	if _, err := parseQuery(r); err != nil {
+		return err
+	}
+	var req registerRequest
+	if err := readJSON(r, &req, registerKeys...); err != nil {
+		return err
+	}
+	id, err := eventID(r, p, req.ID)
+	if err != nil {
+		return err
+	}
+	rec, err := s.recorder.Register(r.Context(), p, k, Proposal{ID: id, OccurredOn: req.OccurredOn, Data: req.Data})
+	if err != nil {
+		return err
+	}
+	s.acknowledged(rec.Position)
+	_, sid, _ := streamKindOf(rec.Stream)
+	writeJSON(w, http.StatusCreated, registered{ID: sid, Recorded: rec})
+	return nil
+}
+
+func (s *Server) handlePractitionerEvent(w http.ResponseWriter, r *http.Request, p Principal) error {
+	id, err := pathID(r, "id", "practitioner")
+	if err != nil {
+		return err
+	}
+	return s.appendEvent(w, r, p, projections.PractitionerStream(id))
+}
+
+func (s *Server) handleOrganisationEvent(w http.ResponseWriter, r *http.Request, p Principal) error {
+	id, err := pathID(r, "id", "organisation")
+	if err != nil {
+		return err
+	}
+	return s.appendEvent(w, r, p, projections.OrganisationStream(id))
+}
+
+func (s *Server) appendEvent(w http.ResponseWriter, r *http.Request, p Principal, stream string) error {
+	if _, err := parseQuery(r); err != nil {
+		return err
+	}
+	var req eventRequest
+	if err := readJSON(r, &req, eventKeys...); err != nil {
+		return err
+	}
+	id, err := eventID(r, p, req.ID)
+	if err != nil {
+		return err
+	}
+	rec, err := s.recorder.Record(r.Context(), p, stream, Proposal{
+		ID: id, Type: req.Type, OccurredOn: req.OccurredOn, Data: req.Data, ExpectedRevision: req.ExpectedRevision,
+	})
+	if err != nil {
+		return err
+	}
+	s.acknowledged(rec.Position)
+	writeJSON(w, http.StatusCreated, rec)
+	return nil
+}
+
+// reviewRequest is the body of POST /v1/decisions/{event_id}/reviews.
+type reviewRequest struct {
+	ID         string               `json:"id"`
+	OccurredOn string               `json:"occurred_on"`
+	Outcome    domain.ReviewOutcome `json:"outcome"`
+	Notes      string               `json:"notes"`
+}
+
+var reviewKeys = []string{"id", "occurred_on", "outcome", "notes"}
+
+func (s *Server) handleReview(w http.ResponseWriter, r *http.Request, p Principal) error {
+	decisionID, err := pathID(r, "event_id", "decision")
+	if err != nil {
+		return err
+	}
+	if _, err := parseQuery(r); err != nil {
+		return err
+	}
+	var req reviewRequest
+	if err := readJSON(r, &req, reviewKeys...); err != nil {
+		return err
+	}
+	id, err := eventID(r, p, req.ID)
+	if err != nil {
+		return err
+	}
+	s.readYourWrites(r.Context())
+	d, err := s.cfg.Projector.Decision(r.Context(), decisionID)
+	if err != nil {
+		return err
+	}
+	if req.OccurredOn == "" {
+		req.OccurredOn = s.today().String()
+	}
+	data, err := json.Marshal(domain.DecisionReviewed{DecisionEventID: decisionID, Outcome: req.Outcome, Notes: req.Notes})
+	if err != nil {
+		return err
+	}
+	rec, err := s.recorder.Record(r.Context(), p, d.Stream, Proposal{
+		ID: id, Type: domain.TypeDecisionReviewed, OccurredOn: req.OccurredOn, Data: data,
+	})
+	if err != nil {
+		return err
+	}
+	s.acknowledged(rec.Position)
+	writeJSON(w, http.StatusCreated, rec)
+	return nil
+}
+
+func (s *Server) handleGetPractitioner(w http.ResponseWriter, r *http.Request, _ Principal) error {
+	id, err := pathID(r, "id", "practitioner")
+	if err != nil {
+		return err
+	}
+	q, err := parseQuery(r, "as_of", "known_at")
+	if err != nil {
+		return err
+	}
+	asOf, err := q.date("as_of", s.today())
+	if err != nil {
+		return err
+	}
+	knownAt, err := q.time("known_at")
+	if err != nil {
+		return err
+	}
+	view, err := s.cfg.Projector.Practitioner(r.Context(), id, asOf, knownAt)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, view)
+	return nil
+}
+
+// historyPage is the audit trail of one stream.
+type historyPage struct {
+	Items []projections.HistoryItem `json:"items"`
+	// NextCursor is always empty: a stream is short enough for one page.
+	NextCursor string `json:"next_cursor"`
+}
+
+func (s *Server) handlePractitionerHistory(w http.ResponseWriter, r *http.Request, _ Principal) error {
+	id, err := pathID(r, "id", "practitioner")
+	if err != nil {
+		return err
+	}
+	return s.history(w, r, projections.PractitionerStream(id))
+}
+
+func (s *Server) handleOrganisationHistory(w http.ResponseWriter, r *http.Request, _ Principal) error {
+	id, err := pathID(r, "id", "organisation")
+	if err != nil {
+		return err
+	}
+	return s.history(w, r, projections.OrganisationStream(id))
+}
+
+func (s *Server) history(w http.ResponseWriter, r *http.Request, stream string) error {
+	q, err := parseQuery(r, "known_at")
+	if err != nil {
+		return err
+	}
+	knownAt, err := q.time("known_at")
+	if err != nil {
+		return err
+	}
+	items, err := s.cfg.Projector.History(r.Context(), stream, knownAt)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, historyPage{Items: items})
+	return nil
+}
+
+func (s *Server) handleListPractitioners(w http.ResponseWriter, r *http.Request, _ Principal) error {
+	q, err := parseQuery(r, "standing", "level", "role", "organisation_id", "limit", "cursor", "as_of")
+	if err != nil {
+		return err
+	}
+	f := projections.Filter{Standing: q.str("standing"), Role: domain.Role(q.str("role")), Cursor: q.str("cursor")}
+	if q.str("level") != "" {
+		lvl, err := q.int("level", 0, 0, 5)
+		if err != nil {
+			return err
+		}
+		f.Level = &lvl
+	}
+	if f.Limit, err = q.int("limit", 50, 1, 1000); err != nil {
+		return err
+	}
+	if o := q.str("organisation_id"); o != "" {
+		if f.OrganisationID, err = uuid.Parse(o); err != nil {
+			return invalidf("organisation_id", "%q is not an id in UUID form", o)
+		}
+	}
+	today, err := q.date("as_of", s.today())
+	if err != nil {
+		return err
+	}
+	s.readYourWrites(r.Context())
+	page, err := s.cfg.Projector.ListPractitioners(r.Context(), f, today)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, page)
+	return nil
+}
+
+// list is the shape of every list response.
+type list[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor"`
+}
+
+func (s *Server) handleLicences(w http.ResponseWriter, r *http.Request, _ Principal) error {
+	q, err := parseQuery(r, "expiring_within_days", "as_of")
+	if err != nil {
+		return err
+	}
+	within, err := q.int("expiring_within_days", 0, 0, 3660)
+	if err != nil {
+		return err
+	}
+	today, err := q.date("as_of", s.today())
+	if err != nil {
+		return err
+	}
+	s.readYourWrites(r.Context())
+	items, err := s.cfg.Projector.Licences(r.Context(), within, today)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, list[projections.LicenceItem]{Items: items})
+	return nil
+}
+
+func (s *Server) handleListDecisions(w http.ResponseWriter, r *http.Request, _ Principal) error {
+	q, err := parseQuery(r, "status")
+	if err != nil {
+		return err
+	}
+	s.readYourWrites(r.Context())
+	items, err := s.cfg.Projector.Decisions(r.Context(), q.str("status"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, list[projections.DecisionItem]{Items: items})
+	return nil
+}
+
+func (s *Server) handleGetDecision(w http.ResponseWriter, r *http.Request, _ Principal) error {
+	id, err := pathID(r, "event_id", "decision")
+	if err != nil {
+		return err
+	}
+	if _, err := parseQuery(r); err != nil {
+		return err
+	}
+	s.readYourWrites(r.Context())
+	d, err := s.cfg.Projector.Decision(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+func (s *Server) handleDirectory(w http.ResponseWriter, r *http.Request, _ Principal) error {
+	q, err := parseQuery(r, "as_of")
+	if err != nil {
+		return err
+	}
+	today, err := q.date("as_of", s.today())
+	if err != nil {
+		return err
+	}
+	s.readYourWrites(r.Context())
+	items, err := s.cfg.Projector.Directory(r.Context(), today)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, list[projections.Listing]{Items: items})
+	return nil
+}
+
+func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request, _ Principal) error {
+	if _, err := parseQuery(r); err != nil {
+		return err
+	}
+	rep, err := eventstore.Verify(r.Context(), s.cfg.Store)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, rep)
+	return nil
+}
+
+// handleEvents pages through every event in global order, with every
+// envelope field: what `ledger export` reads from a running server.
+func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, _ Principal) error {
+	q, err := parseQuery(r, "cursor", "limit")
+	if err != nil {
+		return err
+	}
+	limit, err := q.int("limit", 1000, 1, 10000)
+	if err != nil {
+		return err
+	}
+	var from eventstore.Position
+	if c := q.str("cursor"); c != "" {
+		n, err := strconv.ParseUint(c, 10, 64)
+		if err != nil {
+			return invalidf("cursor", "%q is not a cursor this list gave", c)
+		}
+		from = eventstore.Position(n)
+	}
+	page := list[ExportedEvent]{Items: []ExportedEvent{}}
+	for e, err := range s.cfg.Store.ReadAll(r.Context(), from) {
+		if err != nil {
+			return err
+		}
+		if len(page.Items) == limit {
+			page.NextCursor = strconv.FormatUint(uint64(page.Items[limit-1].Position), 10)
+			break
+		}
+		page.Items = append(page.Items, Export(e))
+	}
+	writeJSON(w, http.StatusOK, page)
+	return nil
+}
+
+// health is the body of /healthz.
+type health struct {
+	Status string `json:"status"`
+	// Checkpoint is the global position the read models have reached, and
+	// Lag how far they trail the newest event delivered to them.
+	Checkpoint eventstore.Position `json:"checkpoint"`
+	Lag        uint64              `json:"lag"`
+	Time       string              `json:"time"`
+}
+
+// handleHealthz reports liveness: the process serves requests. It reads no
+// store, so that it stays cheap enough to poll and to benchmark against.
+func (s *Server) handleHealthz(w http.ResponseWriter, _ *http.Request, _ Principal) error {
+	writeJSON(w, http.StatusOK, health{
+		Status: "ok", Checkpoint: s.cfg.Projector.Checkpoint(), Lag: s.cfg.Projector.Lag(),
+		Time: s.cfg.Now().UTC().Format(time.RFC3339Nano),
+	})
+	return nil
+}
+
+func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request, _ Principal) error {
+	s.metrics.handler.ServeHTTP(w, r)
+	return nil
+}

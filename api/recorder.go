@@ -1,0 +1,355 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/imattertraining/ledger/domain"
+	"github.com/imattertraining/ledger/eventstore"
+	"github.com/imattertraining/ledger/projections"
+)
+
+// Proposal is one fact a principal proposes for recording, as the API
+// receives it.
+type Proposal struct {
+	// ID, when not uuid.Nil, is the client's id for the event: a retry
+	// with the same ID returns the original result.
+	ID         uuid.UUID
+	Type       string
+	OccurredOn string
+	Data       json.RawMessage
+	// ExpectedRevision, when not nil, is the stream revision the client
+	// last saw: the append is refused with a conflict if it moved on.
+	ExpectedRevision *uint64
+}
+
+// Recorded says where an accepted event landed.
+type Recorded struct {
+	EventID  uuid.UUID           `json:"event_id"`
+	Stream   string              `json:"stream"`
+	Revision uint64              `json:"revision"`
+	Position eventstore.Position `json:"position"`
+}
+
+// Recorder is the ledger's write path, shared by the HTTP API and
+// `ledger import`: it turns a proposal into a domain event (strictly
+// validated), evaluates a decision against the history known at that
+// moment, and appends with the revision the evaluation saw, so the stored
+// evaluation is exactly what the ledger knew. Safe for concurrent use.
+type Recorder struct {
+	store eventstore.Store
+	views *projections.Views
+	now   func() time.Time
+	// observe, when set, is told of every append's latency and outcome.
+	observe func(typ string, d time.Duration, err error)
+	// members, when set, finds an organisation's practitioners for the
+	// evaluation of the organisation's decisions.
+	members MembersFunc
+}
+
+// NewRecorder returns a Recorder appending to store, reading histories
+// through views, with now as its clock (today's date, and "now" for known_at).
+func NewRecorder(store eventstore.Store, views *projections.Views, now func() time.Time) *Recorder {
+	if now == nil {
+		now = time.Now
+	}
+	return &Recorder{store: store, views: views, now: now}
+}
+
+// Stream kinds by name prefix.
+const (
+	practitionerPrefix = "practitioner-"
+	organisationPrefix = "organisation-"
+)
+
+// streamKindOf returns the kind of a ledger stream name and its id.
+func streamKindOf(stream string) (domain.StreamKind, uuid.UUID, bool) {
+	var kind domain.StreamKind
+	var rest string
+	switch {
+	case strings.HasPrefix(stream, practitionerPrefix):
+		kind, rest = domain.PractitionerStream, stream[len(practitionerPrefix):]
+	case strings.HasPrefix(stream, organisationPrefix):
+		kind, rest = domain.OrganisationStream, stream[len(organisationPrefix):]
+	default:
+		return 0, uuid.Nil, false
+	}
+	id, err := uuid.Parse(rest)
+	if err != nil || id.String() != rest {
+		return 0, uuid.Nil, false
+	}
+	return kind, id, true
+}
+
+// registrationOf is the event type that opens a stream of kind k.
+func registrationOf(k domain.StreamKind) string {
+	if k == domain.OrganisationStream {
+		return domain.TypeOrganisationRegistered
+	}
+	return domain.TypePractitionerRegistered
+}
+
+// streamNamespace derives a new stream's id from the id of the event that
+// opens it, so that a retried registration opens the same stream.
+var streamNamespace = uuid.MustParse("6f1c2b8e-3d4a-5e6f-8a9b-0c1d2e3f4a5b")
+
+// Register opens a new stream of kind k with its registration event
+// (PractitionerRegistered or OrganisationRegistered), appended only if the
+// stream does not exist yet. A retry with the same proposal ID opens nothing
+// new and returns the original result.
+func (r *Recorder) Register(ctx context.Context, by Principal, k domain.StreamKind, p Proposal) (Recorded, error) {
+	if p.Type == "" {
+		p.Type = registrationOf(k)
+	}
+	if p.Type != registrationOf(k) {
+		return Recorded{}, invalidf("type", "must be %s here", registrationOf(k))
+	}
+	if p.ExpectedRevision != nil {
+		return Recorded{}, invalidf("expected_revision", "has no meaning when opening a new stream; leave it out")
+	}
+	if p.ID == uuid.Nil {
+		p.ID = uuid.New()
+	}
+	id := uuid.NewSHA1(streamNamespace, p.ID[:])
+	stream := practitionerPrefix + id.String()
+	if k == domain.OrganisationStream {
+		stream = organisationPrefix + id.String()
+	}
+	return r.record(ctx, by, stream, p, true)
+}
+
+// Open opens the named stream with its registration event, as Register
+// does for a stream it names itself. `ledger import` uses it, so that
+// historical records keep the ids they were given.
+func (r *Recorder) Open(ctx context.Context, by Principal, stream string, p Proposal) (Recorded, error) {
+	kind, _, ok := streamKindOf(stream)
+	if !ok {
+		return Recorded{}, invalidf("stream", "%q is not practitioner-<uuid> or organisation-<uuid>", stream)
+	}
+	if p.Type != registrationOf(kind) {
+		return Recorded{}, invalidf("type", "a %s stream opens with %s", kind, registrationOf(kind))
+	}
+	return r.record(ctx, by, stream, p, true)
+}
+
+// Record appends one fact to an existing stream (practitioner-<uuid> or
+// organisation-<uuid>). Bad input is an invalid error naming the field;
+// an unknown stream not_found; a stale expected revision or a reused id
+// with a different body a conflict; a decision whose requirements are
+// unmet, without exception, refused. Nothing is stored on any error.
+func (r *Recorder) Record(ctx context.Context, by Principal, stream string, p Proposal) (Recorded, error) {
+	return r.record(ctx, by, stream, p, false)
+}
+
+func (r *Recorder) record(ctx context.Context, by Principal, stream string, p Proposal, opening bool) (Recorded, error) {
+	kind, _, ok := streamKindOf(stream)
+	if !ok {
+		return Recorded{}, domain.Errorf(domain.ENOTFOUND, "", "%q is not a practitioner or organisation stream", stream)
+	}
+	if by.Name == "" {
+		return Recorded{}, domain.Errorf(domain.EUNAUTHORIZED, "", "No principal to record the event as.")
+	}
+	if by.Role == RoleReviewer && p.Type != domain.TypeDecisionReviewed {
+		return Recorded{}, domain.Errorf(domain.EFORBIDDEN, "type", "the reviewer role records DecisionReviewed only, not %q", p.Type)
+	}
+	if by.Role == RoleAuditor {
+		return Recorded{}, domain.Errorf(domain.EFORBIDDEN, "", "The auditor role records nothing.")
+	}
+	ev, fact, err := r.check(kind, p)
+	if err != nil {
+		return Recorded{}, err
+	}
+	if !opening && (p.Type == domain.TypePractitionerRegistered || p.Type == domain.TypeOrganisationRegistered) {
+		return Recorded{}, invalidf("type", "%s opens a stream: POST it to /v1/%ss instead", p.Type, kind)
+	}
+
+	stored, err := r.store.ReadStream(ctx, stream, eventstore.ReadOptions{})
+	if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) {
+		return Recorded{}, err
+	}
+	if p.ID != uuid.Nil {
+		if prev, ok := findEvent(stored, p.ID); ok {
+			return retried(prev, by, ev, p)
+		}
+	} else {
+		p.ID = uuid.New()
+	}
+	expected := eventstore.Any()
+	switch {
+	case opening:
+		expected = eventstore.NoStream()
+		if len(stored) > 0 {
+			return Recorded{}, conflict(stream, "", expected, stored, "this stream is already registered")
+		}
+	case len(stored) == 0:
+		return Recorded{}, domain.Errorf(domain.ENOTFOUND, "", "%s is not registered", strings.Replace(stream, "-", " ", 1))
+	case p.ExpectedRevision != nil:
+		expected = eventstore.Exact(*p.ExpectedRevision)
+		if cur := stored[len(stored)-1].Revision; cur != *p.ExpectedRevision {
+			return Recorded{}, conflict(stream, "expected_revision", expected, stored, fmt.Sprintf("the stream is at revision %d, not %d", cur, *p.ExpectedRevision))
+		}
+	}
+	if err := r.checkReferences(ctx, stream, stored, ev); err != nil {
+		return Recorded{}, err
+	}
+	if dec, isDecision := domain.DecisionOf(ev); isDecision {
+		// The evaluation must be of exactly the history the append lands
+		// on: appending with that revision expected makes any event that
+		// lands in between a conflict, never an unseen change.
+		rev := stored[len(stored)-1].Revision
+		expected = eventstore.Exact(rev)
+		version, eval, err := r.evaluate(ctx, stream, ev, fact.OccurredOn)
+		if err != nil {
+			return Recorded{}, err
+		}
+		dec.RulebookVersion, dec.Evaluation = version, eval
+	}
+	data, version, err := domain.Encode(ev)
+	if err != nil {
+		return Recorded{}, err
+	}
+	ed := eventstore.EventData{
+		ID: p.ID, Type: p.Type, SchemaVersion: version, OccurredOn: fact.OccurredOn.String(),
+		RecordedBy: by.Name, Data: data,
+	}
+	// The append is not abandoned half-way because the client went away:
+	// its result stands, and a retry with the same id finds it.
+	actx := context.WithoutCancel(ctx)
+	start := time.Now()
+	res, err := r.store.Append(actx, stream, expected, ed)
+	if r.observe != nil {
+		r.observe(p.Type, time.Since(start), err)
+	}
+	if err != nil {
+		var rc *eventstore.RevisionConflictError
+		if errors.As(err, &rc) {
+			return Recorded{}, fmt.Errorf("%w: %w", domain.Errorf(domain.ECONFLICT, "", "%s moved on while the event was being recorded; read it again and retry", stream), err)
+		}
+		return Recorded{}, err
+	}
+	return Recorded{EventID: p.ID, Stream: stream, Revision: res.LastRevision, Position: res.LastPosition}, nil
+}
+
+// check decodes and validates a proposal on its own: the event type and
+// its data (strictly), the kind of stream it may go in, and its effective
+// date, which must be a real date no later than today.
+func (r *Recorder) check(kind domain.StreamKind, p Proposal) (domain.Event, domain.Fact, error) {
+	ev, err := domain.DecodeNew(p.Type, p.Data)
+	if err != nil {
+		return nil, domain.Fact{}, err
+	}
+	info, _ := domain.Lookup(p.Type)
+	if !info.AllowedIn(kind) {
+		return nil, domain.Fact{}, invalidf("type", "%s belongs in a %s stream, not a %s stream", p.Type, info.Streams, kind)
+	}
+	if p.OccurredOn == "" {
+		return nil, domain.Fact{}, invalidf("occurred_on", "is required: the date it happened, as YYYY-MM-DD")
+	}
+	on, err := domain.ParseDate(p.OccurredOn)
+	if err != nil {
+		return nil, domain.Fact{}, invalidf("occurred_on", "%s", err.Error())
+	}
+	if today := domain.DateOf(r.now().UTC()); on.After(today) {
+		return nil, domain.Fact{}, invalidf("occurred_on", "%s is in the future (today is %s): record facts once they have happened", on, today)
+	}
+	fact := domain.Fact{ID: p.ID, OccurredOn: on, Event: ev}
+	if err := domain.ValidateFact(fact); err != nil {
+		return nil, domain.Fact{}, err
+	}
+	return ev, fact, nil
+}
+
+// checkReferences refuses events that name what the ledger does not hold:
+// a retraction or review must name an event of its own stream (a review,
+// a decision), and an organisation named must be registered.
+func (r *Recorder) checkReferences(ctx context.Context, stream string, stored []eventstore.RecordedEvent, ev domain.Event) error {
+	switch e := ev.(type) {
+	case *domain.EventRetracted:
+		if _, ok := findEvent(stored, e.RetractedEventID); !ok {
+			return invalidf("data.retracted_event_id", "%s is not an event of %s", e.RetractedEventID, stream)
+		}
+	case *domain.DecisionReviewed:
+		prev, ok := findEvent(stored, e.DecisionEventID)
+		if !ok {
+			return invalidf("data.decision_event_id", "%s is not an event of %s", e.DecisionEventID, stream)
+		}
+		if info, _ := domain.Lookup(prev.Type); !info.Decision {
+			return invalidf("data.decision_event_id", "%s is a %s, not a decision", e.DecisionEventID, prev.Type)
+		}
+	}
+	if id, field, ok := organisationNamed(ev); ok {
+		_, err := r.store.ReadStream(ctx, organisationPrefix+id.String(), eventstore.ReadOptions{UpToRevision: new(uint64)})
+		switch {
+		case errors.Is(err, eventstore.ErrStreamNotFound):
+			return invalidf(field, "%s is not a registered organisation", id)
+		case err != nil:
+			return err
+		}
+	}
+	return nil
+}
+
+// organisationNamed returns the organisation an event names, if any.
+func organisationNamed(ev domain.Event) (uuid.UUID, string, bool) {
+	switch e := ev.(type) {
+	case *domain.PractitionerJoinedOrganisation:
+		return e.OrganisationID, "data.organisation_id", true
+	case *domain.PractitionerLeftOrganisation:
+		return e.OrganisationID, "data.organisation_id", true
+	case *domain.SeniorLeadershipSupportRecorded:
+		return e.OrganisationID, "data.organisation_id", true
+	case *domain.SuitabilityAgreed:
+		return e.OrganisationID, "data.organisation_id", true
+	}
+	return uuid.Nil, "", false
+}
+
+func findEvent(events []eventstore.RecordedEvent, id uuid.UUID) (eventstore.RecordedEvent, bool) {
+	for _, e := range events {
+		if e.ID == id {
+			return e, true
+		}
+	}
+	return eventstore.RecordedEvent{}, false
+}
+
+// retried answers a proposal whose id is already stored: the original
+// result when it is the same fact recorded by the same principal, a
+// conflict otherwise. A decision's stored evaluation is left out of the
+// comparison: it is the ledger's, and a retry may come after the history
+// moved on.
+func retried(prev eventstore.RecordedEvent, by Principal, ev domain.Event, p Proposal) (Recorded, error) {
+	same := prev.Type == p.Type && prev.OccurredOn == p.OccurredOn && prev.RecordedBy == by.Name
+	if same {
+		stored, err := domain.DecodeStored(prev.Type, prev.SchemaVersion, prev.Data)
+		if err != nil {
+			return Recorded{}, fmt.Errorf("api: decode stored %s: %w", prev.ID, err)
+		}
+		if d, ok := domain.DecisionOf(stored); ok {
+			d.RulebookVersion, d.Evaluation = "", nil
+		}
+		a, _, err1 := domain.Encode(stored)
+		b, _, err2 := domain.Encode(ev)
+		same = err1 == nil && err2 == nil && bytes.Equal(a, b)
+	}
+	if !same {
+		return Recorded{}, fmt.Errorf("%w: %w", domain.Errorf(domain.ECONFLICT, "id", "event %s is already recorded with a different body", p.ID), eventstore.ErrIdempotencyMismatch)
+	}
+	return Recorded{EventID: prev.ID, Stream: prev.Stream, Revision: prev.Revision, Position: prev.Position}, nil
+}
+
+// conflict is a revision conflict on stream, carrying its current revision.
+func conflict(stream, field string, expected eventstore.ExpectedRevision, stored []eventstore.RecordedEvent, msg string) error {
+	rc := &eventstore.RevisionConflictError{Stream: stream, Expected: expected}
+	if len(stored) > 0 {
+		rc.Current, rc.Exists = stored[len(stored)-1].Revision, true
+	}
+	return fmt.Errorf("%w: %w", domain.Errorf(domain.ECONFLICT, field, "%s", msg), rc)
+}

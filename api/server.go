@@ -1,0 +1,314 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
+
+	"github.com/imattertraining/ledger/domain"
+	"github.com/imattertraining/ledger/eventstore"
+	"github.com/imattertraining/ledger/projections"
+)
+
+// DefaultMaxBodyBytes is the largest request body accepted (1 MiB).
+const DefaultMaxBodyBytes = 1 << 20
+
+// Config is what a Server is built from. Store, Projector and Tokens are
+// required; the rest have defaults.
+type Config struct {
+	Store     eventstore.Store
+	Projector *projections.Projector
+	Tokens    *Tokens
+	// Logger receives one line per request and the detail of internal
+	// errors; never a token, a body or personal data. Default: discard.
+	Logger *slog.Logger
+	// Now is the clock: today's date for as_of and occurred_on checks, and
+	// the time the write path evaluates decisions at. Default time.Now.
+	Now func() time.Time
+	// RateLimit is each principal's sustained request rate per second, and
+	// RateBurst the burst above it; RateLimit 0 turns limiting off.
+	RateLimit float64
+	RateBurst int
+	// MaxBodyBytes caps request bodies (default DefaultMaxBodyBytes).
+	MaxBodyBytes int64
+	// Registerer receives the server's Prometheus metrics; nil: a fresh
+	// registry of its own, served at /metrics.
+	Registry *prometheus.Registry
+	// ReadYourWritesWait bounds how long a list query waits for the read
+	// models to include this server's latest append (default 2s).
+	ReadYourWritesWait time.Duration
+}
+
+// Server is the ledger's HTTP API. Create it with NewServer, then Open,
+// then Close. Safe for concurrent use.
+type Server struct {
+	cfg      Config
+	recorder *Recorder
+	metrics  *metrics
+	limiter  *limiter
+	handler  http.Handler
+	table    []route
+
+	http     *http.Server
+	ln       net.Listener
+	serveErr chan error
+
+	// lastPos is the global position of the latest append this server
+	// acknowledged: list queries wait for the read models to reach it.
+	lastPos atomic.Uint64
+
+	projCancel context.CancelFunc
+	projDone   chan error
+	closeOnce  sync.Once
+}
+
+// NewServer builds a Server from cfg.
+func NewServer(cfg Config) (*Server, error) {
+	if cfg.Store == nil || cfg.Projector == nil || cfg.Tokens == nil {
+		return nil, errors.New("api: Config needs a Store, a Projector and Tokens")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	if cfg.ReadYourWritesWait <= 0 {
+		cfg.ReadYourWritesWait = 2 * time.Second
+	}
+	s := &Server{cfg: cfg}
+	s.metrics = newMetrics(cfg.Registry, cfg.Projector)
+	s.recorder = NewRecorder(cfg.Store, cfg.Projector.Views, cfg.Now)
+	s.recorder.observe = s.metrics.observeAppend
+	s.recorder.members = membersFrom(cfg.Projector, s.today)
+	s.limiter = newLimiter(rate.Limit(cfg.RateLimit), cfg.RateBurst, cfg.Now)
+	s.table = s.routes()
+	s.handler = s.router()
+	return s, nil
+}
+
+// Recorder returns the write path the server appends through.
+func (s *Server) Recorder() *Recorder { return s.recorder }
+
+// Handler returns the server's HTTP handler (for tests and embedding).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// router builds the chi router from the routing table.
+func (s *Server) router() http.Handler {
+	r := chi.NewRouter()
+	r.Use(s.observe, s.recoverer)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		Error(w, r, domain.Errorf(domain.ENOTFOUND, "", "No route %s %s; see /v1/openapi.json.", r.Method, r.URL.Path))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		Error(w, r, &methodNotAllowedError{method: r.Method, path: r.URL.Path})
+	})
+	for _, rt := range s.table {
+		r.Method(rt.method, rt.pattern, s.guard(rt))
+	}
+	return r
+}
+
+// guard wraps a route's handler with what every route needs, in order:
+// the body limit, authentication, the rate limit, then authorisation.
+func (s *Server) guard(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		p, authErr := s.authenticate(r)
+		if authErr == nil && p.Name != "" {
+			setPrincipal(r, p.Name)
+		}
+		key := "principal:" + p.Name
+		if p.Name == "" {
+			key = "addr:" + clientHost(r)
+		}
+		if err := s.limiter.allow(key); err != nil {
+			Error(w, r, err)
+			return
+		}
+		if !rt.access.public {
+			if authErr != nil {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="ledger"`)
+				Error(w, r, authErr)
+				return
+			}
+			if !rt.access.allows(p.Role) {
+				Error(w, r, domain.Errorf(domain.EFORBIDDEN, "", "The %s role may not %s %s.", p.Role, rt.method, rt.pattern))
+				return
+			}
+		}
+		if err := rt.handle(w, r, p); err != nil {
+			Error(w, r, err)
+		}
+	})
+}
+
+// authenticate returns the principal of the request's bearer token. No
+// token gives the zero Principal and an unauthorized error.
+func (s *Server) authenticate(r *http.Request) (Principal, error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return Principal{}, domain.Errorf(domain.EUNAUTHORIZED, "", "A bearer token is required: Authorization: Bearer <token>.")
+	}
+	scheme, token, ok := cutSpace(h)
+	if !ok || !equalFold(scheme, "Bearer") || token == "" {
+		return Principal{}, domain.Errorf(domain.EUNAUTHORIZED, "", "The Authorization header must be \"Bearer <token>\".")
+	}
+	return s.cfg.Tokens.Authenticate(token)
+}
+
+func cutSpace(s string) (string, string, bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == ' ' {
+			return s[:i], s[i+1:], true
+		}
+	}
+	return s, "", false
+}
+
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i]|0x20, b[i]|0x20
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+func clientHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// methodNotAllowedError is a known path asked with the wrong method.
+type methodNotAllowedError struct{ method, path string }
+
+func (e *methodNotAllowedError) Error() string {
+	return fmt.Sprintf("%s is not allowed on %s; see /v1/openapi.json.", e.method, e.path)
+}
+
+// recoverer turns a panic into a 500 with the stack in the log, so one bad
+// request cannot take the server down.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				loggerFrom(r).Error("panic", slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+				Error(w, r, fmt.Errorf("panic: %v", v))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Open starts the read models and listens on addr (host:port; port 0
+// picks a free one). Serving starts at once, in the background.
+func (s *Server) Open(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("api: listen %s: %w", addr, err)
+	}
+	s.ln = ln
+	ctx, cancel := context.WithCancel(context.Background())
+	s.projCancel = cancel
+	s.projDone = make(chan error, 1)
+	go func() { s.projDone <- s.cfg.Projector.Run(ctx) }()
+	s.http = &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	s.serveErr = make(chan error, 1)
+	go func() { s.serveErr <- s.http.Serve(ln) }()
+	return nil
+}
+
+// Addr returns the address the server listens on, once Open has run.
+func (s *Server) Addr() string {
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// URL returns the server's base URL, e.g. http://127.0.0.1:8080.
+func (s *Server) URL() string { return "http://" + s.Addr() }
+
+// Close shuts the server down gracefully: it stops accepting requests,
+// lets those in flight (appends included) finish until ctx is done, then
+// stops the read models. The store is the caller's to close afterwards.
+func (s *Server) Close(ctx context.Context) error {
+	var err error
+	s.closeOnce.Do(func() {
+		if s.http != nil {
+			err = s.http.Shutdown(ctx)
+			if serr := <-s.serveErr; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+				err = serr
+			}
+		}
+		if s.projCancel != nil {
+			s.projCancel()
+			if perr := <-s.projDone; perr != nil && !errors.Is(perr, context.Canceled) && err == nil {
+				err = fmt.Errorf("api: read models: %w", perr)
+			}
+		}
+	})
+	return err
+}
+
+// Err returns a channel that yields when serving stops on its own (the
+// listener failed), for the command to exit on.
+func (s *Server) Err() <-chan error { return s.serveErr }
+
+// readYourWrites waits, boundedly, until the read models include this
+// server's latest acknowledged append, so that a client listing just after
+// it wrote sees its write.
+func (s *Server) readYourWrites(ctx context.Context) {
+	pos := eventstore.Position(s.lastPos.Load())
+	if pos == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.ReadYourWritesWait)
+	defer cancel()
+	_ = s.cfg.Projector.WaitFor(ctx, pos) // on timeout, serve what is there
+}
+
+// acknowledged notes an append's position for readYourWrites.
+func (s *Server) acknowledged(pos eventstore.Position) {
+	for {
+		cur := s.lastPos.Load()
+		if uint64(pos) <= cur || s.lastPos.CompareAndSwap(cur, uint64(pos)) {
+			return
+		}
+	}
+}

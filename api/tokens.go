@@ -1,0 +1,326 @@
+package api
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/imattertraining/ledger/domain"
+)
+
+// Role is what a token may do. Each token has exactly one.
+type Role string
+
+// Roles, as ARCHITECTURE.md names them.
+const (
+	// RoleAdmin records facts and decisions, and reads.
+	RoleAdmin Role = "admin"
+	// RoleReviewer records decision reviews, and reads.
+	RoleReviewer Role = "reviewer"
+	// RoleAuditor reads only.
+	RoleAuditor Role = "auditor"
+)
+
+// Roles lists every role.
+var Roles = []Role{RoleAdmin, RoleReviewer, RoleAuditor}
+
+// Valid reports whether r is one of Roles.
+func (r Role) Valid() bool { return slices.Contains(Roles, r) }
+
+// Principal is who a request acts for: a token's name and role. The name
+// is recorded as recorded_by on every event the principal writes.
+type Principal struct {
+	Name string
+	Role Role
+}
+
+// TokensFile is the name of the token file in the data directory.
+const TokensFile = "tokens.json"
+
+// tokenPrefix marks a ledger token so that it is recognisable in a leaked
+// log or a secret scanner.
+const tokenPrefix = "ldg_"
+
+// TokenInfo is a token as stored: never the token itself, only its hash.
+type TokenInfo struct {
+	Name string `json:"name"`
+	Role Role   `json:"role"`
+	// SHA256 is the hex SHA-256 of the token. A plain hash (not bcrypt or
+	// argon2) is enough because a token is 256 random bits: there is no
+	// dictionary to try, so a slow hash would only slow every request.
+	SHA256    string    `json:"sha256"`
+	CreatedAt time.Time `json:"created_at"`
+	// ExpiresAt, when set, ends the token's validity (the short-lived
+	// tokens the ledger command mints to talk to a running server).
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+type tokenFile struct {
+	Version int         `json:"version"`
+	Tokens  []TokenInfo `json:"tokens"`
+}
+
+var tokenNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._@-]{0,63}$`)
+
+// Tokens is the token file of a data directory. It re-reads the file when
+// it changes on disk, so that tokens added or revoked by `ledger token`
+// while the server runs take effect at once. Safe for concurrent use.
+type Tokens struct {
+	path string
+	now  func() time.Time
+
+	mu     sync.Mutex // serialises writers within this process and the cache
+	stat   os.FileInfo
+	cached []TokenInfo
+	hashes [][sha256.Size]byte
+}
+
+// OpenTokens returns the token file in dir (which need not exist yet).
+func OpenTokens(dir string) *Tokens {
+	return &Tokens{path: filepath.Join(dir, TokensFile), now: time.Now}
+}
+
+// Path returns the token file's path.
+func (t *Tokens) Path() string { return t.path }
+
+// load returns the tokens, re-reading the file when its size or
+// modification time changed. Callers hold t.mu.
+func (t *Tokens) load() ([]TokenInfo, error) {
+	fi, err := os.Stat(t.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		t.cached, t.hashes, t.stat = nil, nil, nil
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("api: tokens: %w", err)
+	}
+	// A rewrite renames a new file into place, so a changed inode, size or
+	// time means the tokens changed.
+	if t.cached != nil && t.stat != nil && os.SameFile(fi, t.stat) && fi.ModTime().Equal(t.stat.ModTime()) && fi.Size() == t.stat.Size() {
+		return t.cached, nil
+	}
+	b, err := os.ReadFile(t.path)
+	if err != nil {
+		return nil, fmt.Errorf("api: tokens: %w", err)
+	}
+	var f tokenFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("api: tokens: %s is damaged: %w", t.path, err)
+	}
+	hashes := make([][sha256.Size]byte, len(f.Tokens))
+	for i, ti := range f.Tokens {
+		h, err := hex.DecodeString(ti.SHA256)
+		if err != nil || len(h) != sha256.Size {
+			return nil, fmt.Errorf("api: tokens: %s: token %q has a damaged hash", t.path, ti.Name)
+		}
+		copy(hashes[i][:], h)
+	}
+	if f.Tokens == nil {
+		f.Tokens = []TokenInfo{}
+	}
+	t.cached, t.hashes, t.stat = f.Tokens, hashes, fi
+	return t.cached, nil
+}
+
+// Exists reports whether the token file exists.
+func (t *Tokens) Exists() bool {
+	_, err := os.Stat(t.path)
+	return err == nil
+}
+
+// List returns the stored tokens (hashes only), sorted by name.
+func (t *Tokens) List() ([]TokenInfo, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	list, err := t.load()
+	if err != nil {
+		return nil, err
+	}
+	out := slices.Clone(list)
+	slices.SortFunc(out, func(a, b TokenInfo) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+// Add creates a token named name with role and returns it. The token is
+// shown only now: the file keeps its hash. ttl > 0 makes it expire.
+func (t *Tokens) Add(name string, role Role, ttl time.Duration) (string, error) {
+	if !tokenNameRE.MatchString(name) {
+		return "", domain.Errorf(domain.EINVALID, "name", "%q is not a token name: 1-64 of a-z, 0-9, '.', '_', '@', '-', starting with a letter or digit", name)
+	}
+	if !role.Valid() {
+		return "", domain.Errorf(domain.EINVALID, "role", "%q is not a role: admin, reviewer or auditor", role)
+	}
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", fmt.Errorf("api: tokens: %w", err)
+	}
+	token := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
+	sum := sha256.Sum256([]byte(token))
+	info := TokenInfo{Name: name, Role: role, SHA256: hex.EncodeToString(sum[:]), CreatedAt: t.now().UTC()}
+	if ttl > 0 {
+		exp := info.CreatedAt.Add(ttl)
+		info.ExpiresAt = &exp
+	}
+	err := t.update(func(list []TokenInfo) ([]TokenInfo, error) {
+		if slices.ContainsFunc(list, func(ti TokenInfo) bool { return ti.Name == name }) {
+			return nil, domain.Errorf(domain.ECONFLICT, "name", "a token named %q exists; revoke it first or choose another name", name)
+		}
+		return append(list, info), nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+// Revoke removes the token named name.
+func (t *Tokens) Revoke(name string) error {
+	return t.update(func(list []TokenInfo) ([]TokenInfo, error) {
+		i := slices.IndexFunc(list, func(ti TokenInfo) bool { return ti.Name == name })
+		if i < 0 {
+			return nil, domain.Errorf(domain.ENOTFOUND, "name", "no token is named %q", name)
+		}
+		return slices.Delete(list, i, i+1), nil
+	})
+}
+
+// update rewrites the file with change applied, atomically: a crash leaves
+// either the old file or the new one, never half of either.
+func (t *Tokens) update(change func([]TokenInfo) ([]TokenInfo, error)) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	// Another process (the server, or a second `ledger token`) may write the
+	// file too: a lock file serialises read-modify-write across processes.
+	unlock, err := lockFile(t.path + ".lock")
+	if err != nil {
+		return fmt.Errorf("api: tokens: %w", err)
+	}
+	defer unlock()
+	t.cached = nil
+	list, err := t.load()
+	if err != nil {
+		return err
+	}
+	// Expired tokens are dropped whenever the file is written.
+	now := t.now()
+	list = slices.DeleteFunc(slices.Clone(list), func(ti TokenInfo) bool { return ti.ExpiresAt != nil && now.After(*ti.ExpiresAt) })
+	list, err = change(list)
+	if err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(tokenFile{Version: 1, Tokens: list}, "", "  ")
+	if err != nil {
+		return fmt.Errorf("api: tokens: %w", err)
+	}
+	if err := writeFileAtomic(t.path, append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("api: tokens: %w", err)
+	}
+	t.cached = nil // re-read (and re-stat) next time
+	return nil
+}
+
+// Authenticate returns the principal a token belongs to, or an
+// unauthorized error. Every stored hash is compared, in constant time, so
+// the time taken says nothing about which stored hash came close.
+func (t *Tokens) Authenticate(token string) (Principal, error) {
+	if !strings.HasPrefix(token, tokenPrefix) {
+		return Principal{}, domain.Errorf(domain.EUNAUTHORIZED, "", "The bearer token is not valid.")
+	}
+	sum := sha256.Sum256([]byte(token))
+	t.mu.Lock()
+	list, err := t.load()
+	hashes := t.hashes
+	t.mu.Unlock()
+	if err != nil {
+		return Principal{}, err
+	}
+	found := -1
+	for i := range hashes {
+		if subtle.ConstantTimeCompare(hashes[i][:], sum[:]) == 1 {
+			found = i
+		}
+	}
+	if found < 0 {
+		return Principal{}, domain.Errorf(domain.EUNAUTHORIZED, "", "The bearer token is not valid.")
+	}
+	ti := list[found]
+	if ti.ExpiresAt != nil && t.now().After(*ti.ExpiresAt) {
+		return Principal{}, domain.Errorf(domain.EUNAUTHORIZED, "", "The bearer token has expired.")
+	}
+	return Principal{Name: ti.Name, Role: ti.Role}, nil
+}
+
+// writeFileAtomic writes b to path through a temporary file in the same
+// directory, synced, then renamed over path, then the directory synced.
+func writeFileAtomic(path string, b []byte, perm os.FileMode) (err error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = os.Remove(f.Name())
+		}
+	}()
+	if err := f.Chmod(perm); err != nil {
+		_ = f.Close()
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		_ = f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		_ = f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// lockFile takes an exclusive advisory lock on path, creating it.
+func lockFile(path string) (unlock func(), err error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return func() {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		_ = f.Close()
+	}, nil
+}
