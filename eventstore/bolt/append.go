@@ -45,7 +45,11 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		return eventstore.AppendResult{}, eventstore.ErrClosed
 	}
 	s.queue = append(s.queue, req)
+	n := len(s.queue)
 	s.mu.Unlock()
+	if s.hooks != nil && s.hooks.queued != nil {
+		s.hooks.queued(n)
+	}
 	s.signal()
 	<-req.done
 	return req.res, req.err
@@ -272,6 +276,11 @@ func (s *Store) tryBatch(reqs []*appendRequest) (failed *appendRequest, err erro
 		})); err != nil {
 			return err
 		}
+		if s.hooks != nil && s.hooks.beforeCommit != nil {
+			if err := s.hooks.beforeCommit(len(reqs)); err != nil {
+				return fmt.Errorf("bolt: commit: %w", err)
+			}
+		}
 		crashpoint("before_commit")
 		if err := tx.Commit(); err != nil {
 			return fmt.Errorf("bolt: commit: %w", err)
@@ -390,6 +399,11 @@ func (s *Store) apply(b buckets, st *batchState, r *appendRequest) (eventstore.A
 		v := st.slice(func(d []byte) []byte { return appendRecord(d, e) })
 		if err := b.events.Put(k, v); err != nil {
 			return eventstore.AppendResult{}, 0, &errWrite{err}
+		}
+		if s.hooks != nil && s.hooks.write != nil {
+			if err := s.hooks.write(r.stream); err != nil {
+				return eventstore.AppendResult{}, 0, &errWrite{err}
+			}
 		}
 		rk := st.slice(func(d []byte) []byte { return appendRevisionKey(d, tip.sid, e.Revision) })
 		if err := b.revisions.Put(rk, k); err != nil {

@@ -113,8 +113,9 @@ func (o Options) withDefaults() Options {
 // implements eventstore.Store and is safe for concurrent use by multiple
 // goroutines.
 type Store struct {
-	db   *bbolt.DB
-	opts Options
+	db    *bbolt.DB
+	opts  Options
+	hooks *testHooks
 
 	// mu guards queue, closing and notify.
 	mu      sync.Mutex
@@ -146,7 +147,25 @@ var _ eventstore.Store = (*Store)(nil)
 // typically <data dir>/events.db, and starts its writer. A damaged file gives
 // an error wrapping eventstore.ErrCorrupt; a file locked by another process
 // gives an error after Options.LockTimeout.
-func Open(path string, opts Options) (s *Store, err error) {
+func Open(path string, opts Options) (*Store, error) {
+	return open(path, opts, nil)
+}
+
+// testHooks let the package's tests hold the writer at chosen points and
+// inject failures that a healthy disk never gives. Production stores have
+// none.
+type testHooks struct {
+	// queued is called after an append is queued, with the queue's length.
+	queued func(n int)
+	// beforeCommit is called before each commit with the number of requests
+	// in the batch; an error fails the commit.
+	beforeCommit func(n int) error
+	// write is called before an append's events are written; an error fails
+	// the write half-way, after its first event.
+	write func(stream string) error
+}
+
+func open(path string, opts Options, hooks *testHooks) (s *Store, err error) {
 	opts = opts.withDefaults()
 	bopts := &bbolt.Options{
 		Timeout:         opts.LockTimeout,
@@ -177,6 +196,7 @@ func Open(path string, opts Options) (s *Store, err error) {
 	s = &Store{
 		db:         db,
 		opts:       opts,
+		hooks:      hooks,
 		notify:     make(chan struct{}),
 		wake:       make(chan struct{}, 1),
 		writerDone: make(chan struct{}),
