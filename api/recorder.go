@@ -170,7 +170,15 @@ func (r *Recorder) record(ctx context.Context, by Principal, stream string, p Pr
 		return Recorded{}, invalidf("type", "%s opens a stream: POST it to /v1/%ss instead", p.Type, kind)
 	}
 
-	stored, err := r.store.ReadStream(ctx, stream, eventstore.ReadOptions{})
+	// The whole stream is read only when something needs it: a retry to
+	// find, a revision to check, a decision to evaluate, an event to refer
+	// to. A plain new fact needs only to know the stream exists, and
+	// leaves the revision check to the store.
+	opts := eventstore.ReadOptions{}
+	if _, isDecision := domain.DecisionOf(ev); !isDecision && p.ID == uuid.Nil && p.ExpectedRevision == nil && !refersWithin(ev) {
+		opts.UpToRevision = new(uint64)
+	}
+	stored, err := r.store.ReadStream(ctx, stream, opts)
 	if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) {
 		return Recorded{}, err
 	}
@@ -294,6 +302,15 @@ func (r *Recorder) checkReferences(ctx context.Context, stream string, stored []
 		}
 	}
 	return nil
+}
+
+// refersWithin reports whether ev names another event of its stream.
+func refersWithin(ev domain.Event) bool {
+	switch ev.(type) {
+	case *domain.EventRetracted, *domain.DecisionReviewed:
+		return true
+	}
+	return false
 }
 
 // organisationNamed returns the organisation an event names, if any.

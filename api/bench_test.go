@@ -1,0 +1,157 @@
+package api_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/imattertraining/ledger/api"
+)
+
+// The HTTP load benchmarks run the real server on loopback with the
+// embedded store in a temporary directory (the same disk as the fsync
+// benchmark), and report throughput with p50 and p99 latency:
+//
+//	go test -run '^$' -bench 'Fsync|HTTP' -benchtime 5s ./api
+//
+// Targets (ARCHITECTURE.md, issue 5): appends with 8 clients at least twice
+// the disk's fsync rate; standing reads with 16 clients at least half the
+// /healthz rate with the same clients, p99 under 20 ms.
+
+// BenchmarkFsync is the disk's rate of small durable writes: the floor an
+// append without group commit could not beat.
+func BenchmarkFsync(b *testing.B) {
+	f, err := os.Create(filepath.Join(b.TempDir(), "fsync"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 256)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := f.WriteAt(buf, int64(i%1024)*256); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.Sync(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "fsync/s")
+}
+
+// BenchmarkHTTPAppend8 appends small facts with 8 concurrent clients, each
+// to its own practitioners' streams.
+func BenchmarkHTTPAppend8(b *testing.B) {
+	ts := newTestServer(b)
+	const clients, streams = 8, 64
+	ids := make([]string, streams)
+	for i := range ids {
+		ids[i] = ts.registerPractitioner(fmt.Sprintf("Bench Practitioner %c", 'A'+i%26))
+	}
+	body := `{"type":"CPDEngagementRecorded","occurred_on":"2024-03-01","data":{"kind":"linked_cpd","hours":1,"title":"Benchmark session"}}`
+	load(b, ts, clients, http.StatusCreated, func(c, i int) *http.Request {
+		req, _ := http.NewRequest("POST", ts.srv.URL()+"/v1/practitioners/"+ids[(c+i*clients)%streams]+"/events", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+ts.tokens[api.RoleAdmin])
+		return req
+	})
+}
+
+// BenchmarkHTTPStanding16 reads practitioners' standing (a fold of the
+// stream and the rulebook's evaluation per request) with 16 clients.
+func BenchmarkHTTPStanding16(b *testing.B) {
+	ts := newTestServer(b)
+	oid := ts.registerOrganisation("Bench Demo School")
+	ids := make([]string, 16)
+	for i := range ids {
+		ids[i] = ts.registerPractitioner(fmt.Sprintf("Bench Practitioner %c", 'A'+i))
+		ts.event(ids[i], "PractitionerJoinedOrganisation", "2024-01-11", `{"organisation_id":"`+oid+`"}`)
+		for _, c := range []string{"foundation_a_part1", "foundation_a_part2", "foundation_b", "intermediate_a", "intermediate_b"} {
+			ts.event(ids[i], "CourseCompleted", "2024-02-05", `{"course":"`+c+`"}`)
+		}
+		for m := 1; m <= 9; m++ {
+			ts.event(ids[i], "CPDEngagementRecorded", fmt.Sprintf("2024-%02d-10", m), `{"kind":"practitioner_development","hours":2}`)
+		}
+	}
+	load(b, ts, 16, http.StatusOK, func(c, i int) *http.Request {
+		req, _ := http.NewRequest("GET", ts.srv.URL()+"/v1/practitioners/"+ids[(c+i)%len(ids)]+"?as_of=2024-12-01", nil)
+		req.Header.Set("Authorization", "Bearer "+ts.tokens[api.RoleAuditor])
+		return req
+	})
+}
+
+// BenchmarkHTTPHealthz16 is the server's ceiling with 16 clients: a route
+// that touches neither the store nor the rules.
+func BenchmarkHTTPHealthz16(b *testing.B) {
+	ts := newTestServer(b)
+	load(b, ts, 16, http.StatusOK, func(int, int) *http.Request {
+		req, _ := http.NewRequest("GET", ts.srv.URL()+"/healthz", nil)
+		return req
+	})
+}
+
+// load runs b.N requests from clients goroutines, each making its next
+// request as soon as the last one is answered, and reports requests per
+// second with p50 and p99 latency.
+func load(b *testing.B, ts *testServer, clients, want int, next func(client, i int) *http.Request) {
+	tr := &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	var (
+		wg      sync.WaitGroup
+		issued  atomic.Int64
+		mu      sync.Mutex
+		lat     = make([]time.Duration, 0, b.N)
+		failure atomic.Value
+	)
+	b.ResetTimer()
+	for c := 0; c < clients; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			mine := make([]time.Duration, 0, b.N/clients+1)
+			for i := 0; issued.Add(1) <= int64(b.N); i++ {
+				start := time.Now()
+				resp, err := hc.Do(next(c, i))
+				if err != nil {
+					failure.Store(err.Error())
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				mine = append(mine, time.Since(start))
+				if resp.StatusCode != want {
+					failure.Store(resp.Status)
+					return
+				}
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		}(c)
+	}
+	wg.Wait()
+	b.StopTimer()
+	if f := failure.Load(); f != nil {
+		b.Fatalf("request failed: %v", f)
+	}
+	slices.Sort(lat)
+	pct := func(p float64) float64 {
+		if len(lat) == 0 {
+			return 0
+		}
+		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
+	}
+	b.ReportMetric(float64(len(lat))/b.Elapsed().Seconds(), "req/s")
+	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+	b.ReportMetric(0, "ns/op")
+}
