@@ -256,8 +256,8 @@ func evaluate(r *Requirement, c *evalCtx) outcome {
 				continue
 			}
 			// "while the practitioner is still in that organisation": the
-			// membership that holds today must not have ended since.
-			if _, join, in := c.p.memberSince(s.org, c.on); in {
+			// support was given during the membership that holds today.
+			if since, join, in := c.p.memberSince(s.org, c.on); in && !s.On.Before(since) {
 				return met(s.ID, join)
 			}
 		}
@@ -389,7 +389,7 @@ func evaluate(r *Requirement, c *evalCtx) outcome {
 				if s.org != c.org.ID || !s.counts(c.on) {
 					continue
 				}
-				if _, _, in := p.memberSince(s.org, c.on); in {
+				if since, _, in := p.memberSince(s.org, c.on); in && !s.On.Before(since) {
 					return met(s.ID)
 				}
 			}

@@ -44,6 +44,12 @@ func reqCount(name, desc string, k EvidenceKind, min int, w Window, src string) 
 	return Requirement{Name: name, Description: desc, Source: src, Kind: RequireCount, Evidence: k, Min: min, Window: w}
 }
 
+// withRole sets the role a WindowTraineeship count counts from.
+func withRole(r Requirement, role Role) Requirement {
+	r.Role = role
+	return r
+}
+
 func reqAll(name, desc, src string, of ...Requirement) Requirement {
 	return Requirement{Name: name, Description: desc, Source: src, Kind: RequireAllOf, Of: of}
 }
@@ -328,8 +334,9 @@ func RulebookV1() *Rulebook {
 				{Name: "trainee_application_accepted", Description: "an accepted application to become a trainee Lead Professional", Source: srcTrainee, Kind: RequireApplicationAccepted, AppRole: ApplyTraineeLeadProfessional},
 				{Name: "trainee_year_completed", Description: "a Lead Professional traineeship begun at least a year before", Kind: RequireTraineeship, Role: RoleLeadProfessional, Years: 1,
 					Source: `older seed: "The Lead Professional Certtification process is 1 year training followed by a 1 year implementation practice period." and "On successful completion of the trainee period you can become an approved member of our Lead Professional team."; v1 reading: approval after the training year; the implementation year is the first certification year`},
-				reqCount("two_groups_run", "two groups set up and run as a trainee", EvidenceGroupRun, 2, WindowTraineeship, srcTrainee),
-				reqCount("learning_log_book", "a learning log book completed as a trainee", EvidenceLogBook, 1, WindowTraineeship, srcTrainee),
+				withRole(reqCount("two_groups_run", "two groups set up and run as a trainee", EvidenceGroupRun, 2, WindowTraineeship, srcTrainee), RoleLeadProfessional),
+
+				withRole(reqCount("learning_log_book", "a learning log book completed as a trainee", EvidenceLogBook, 1, WindowTraineeship, srcTrainee), RoleLeadProfessional),
 			},
 			RoleLeadPlus: {
 				level12("level_1_and_2", srcPlusL12),
