@@ -1,12 +1,28 @@
 // Command ledger runs and administers the I Matter certification ledger.
+//
+// Usage:
+//
+//	ledger serve   [--data DIR] [--addr ADDR] [--store bolt|kurrentdb] [--kurrentdb URL] [--demo]
+//	ledger token   add --data DIR --role ROLE --name NAME | list --data DIR | revoke --data DIR --name NAME
+//	ledger verify  --data DIR
+//	ledger replay  --data DIR --practitioner ID [--as-of DATE] [--known-at TIME]
+//	ledger import  --data DIR [--format csv|jsonl] FILE
+//	ledger export  --data DIR [--out FILE]
+//
+// Signals, exit codes and the environment are handled here only; each
+// subcommand is a file with its flags, its run function and its test.
 package main
 
 import (
-	"fmt"
+	"context"
 	"os"
+	"os/signal"
+	"syscall"
 )
 
 func main() {
-	fmt.Fprintln(os.Stderr, "ledger: not yet wired; see the open issues")
-	os.Exit(2)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }

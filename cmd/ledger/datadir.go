@@ -1,0 +1,240 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/google/uuid"
+
+	"github.com/imattertraining/ledger/api"
+	"github.com/imattertraining/ledger/domain"
+	"github.com/imattertraining/ledger/eventstore"
+	"github.com/imattertraining/ledger/eventstore/bolt"
+	"github.com/imattertraining/ledger/projections"
+)
+
+// Files of a data directory.
+const (
+	eventsFile   = "events.db"
+	snapshotFile = "projections.snapshot"
+	// serverFile says where the server serving this directory listens, so
+	// that read-only commands can go through it while it holds the store.
+	serverFile = "server.json"
+)
+
+type serverInfo struct {
+	URL string `json:"url"`
+	PID int    `json:"pid"`
+}
+
+// errServing is returned when the embedded store is locked by a server.
+var errServing = errors.New("the store is in use by a running ledger server")
+
+// openBolt opens the embedded store of dir for writing. lockWait bounds the
+// wait for another process's lock; errServing wraps the timeout.
+func openBolt(dir string, lockWait time.Duration) (*bolt.Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	s, err := bolt.Open(filepath.Join(dir, eventsFile), bolt.Options{LockTimeout: lockWait})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("%w (%s): %w", errServing, dir, err)
+	}
+	return s, err
+}
+
+// source is where a read-only command reads the ledger: the store itself
+// when it is free, or the running server's API when the server holds it.
+// bbolt locks its file exclusively for the writer, and a read-only open
+// would wait for that lock too, so going through the server is the only
+// way to read while it runs.
+type source interface {
+	verify(ctx context.Context) (eventstore.VerifyReport, error)
+	practitioner(ctx context.Context, id uuid.UUID, asOf domain.Date, knownAt time.Time) (projections.PractitionerView, error)
+	history(ctx context.Context, stream string, knownAt time.Time) ([]projections.HistoryItem, error)
+	events(ctx context.Context, fn func(api.ExportedEvent) error) error
+	close() error
+}
+
+// openSource opens dir's store, or, when a server holds it, a client of
+// that server authenticated by a short-lived auditor token.
+func openSource(dir, purpose string) (source, error) {
+	if _, err := os.Stat(filepath.Join(dir, eventsFile)); err != nil {
+		return nil, fmt.Errorf("no ledger in %s (no %s): %w", dir, eventsFile, err)
+	}
+	s, err := openBolt(dir, 500*time.Millisecond)
+	if err == nil {
+		return &localSource{store: s, views: projections.NewViews(s)}, nil
+	}
+	if !errors.Is(err, errServing) {
+		return nil, err
+	}
+	b, rerr := os.ReadFile(filepath.Join(dir, serverFile))
+	if rerr != nil {
+		return nil, fmt.Errorf("%w, and its address is unknown (%v)", err, rerr)
+	}
+	var info serverInfo
+	if err := json.Unmarshal(b, &info); err != nil || info.URL == "" {
+		return nil, fmt.Errorf("%s is damaged", serverFile)
+	}
+	tokens := api.OpenTokens(dir)
+	name := fmt.Sprintf("cli-%s-%d-%s", purpose, os.Getpid(), uuid.NewString()[:8])
+	token, err := tokens.Add(name, api.RoleAuditor, 15*time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	return &remoteSource{base: info.URL, token: token, name: name, tokens: tokens, client: &http.Client{Timeout: 5 * time.Minute}}, nil
+}
+
+type localSource struct {
+	store *bolt.Store
+	views *projections.Views
+}
+
+func (l *localSource) verify(ctx context.Context) (eventstore.VerifyReport, error) {
+	return eventstore.Verify(ctx, l.store)
+}
+
+func (l *localSource) practitioner(ctx context.Context, id uuid.UUID, asOf domain.Date, knownAt time.Time) (projections.PractitionerView, error) {
+	return l.views.Practitioner(ctx, id, asOf, knownAt)
+}
+
+func (l *localSource) history(ctx context.Context, stream string, knownAt time.Time) ([]projections.HistoryItem, error) {
+	return l.views.History(ctx, stream, knownAt)
+}
+
+func (l *localSource) events(ctx context.Context, fn func(api.ExportedEvent) error) error {
+	for e, err := range l.store.ReadAll(ctx, eventstore.Start) {
+		if err != nil {
+			return err
+		}
+		if err := fn(api.Export(e)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *localSource) close() error { return l.store.Close() }
+
+type remoteSource struct {
+	base, token, name string
+	tokens            *api.Tokens
+	client            *http.Client
+}
+
+// get fetches path with query q into dst, turning an API error into one.
+func (r *remoteSource) get(ctx context.Context, path string, q url.Values, dst any) error {
+	u := r.base + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+r.token)
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("the running server at %s: %w", r.base, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		if json.Unmarshal(body, &e) == nil && e.Error.Code != "" {
+			return domain.Errorf(e.Error.Code, "", "%s", e.Error.Message)
+		}
+		return fmt.Errorf("the running server answered %s", resp.Status)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	return dec.Decode(dst)
+}
+
+func (r *remoteSource) verify(ctx context.Context) (eventstore.VerifyReport, error) {
+	var rep eventstore.VerifyReport
+	err := r.get(ctx, "/v1/verify", nil, &rep)
+	return rep, err
+}
+
+func (r *remoteSource) practitioner(ctx context.Context, id uuid.UUID, asOf domain.Date, knownAt time.Time) (projections.PractitionerView, error) {
+	q := url.Values{}
+	if !asOf.IsZero() {
+		q.Set("as_of", asOf.String())
+	}
+	if !knownAt.IsZero() {
+		q.Set("known_at", knownAt.UTC().Format(time.RFC3339Nano))
+	}
+	var v projections.PractitionerView
+	err := r.get(ctx, "/v1/practitioners/"+id.String(), q, &v)
+	return v, err
+}
+
+func (r *remoteSource) history(ctx context.Context, stream string, knownAt time.Time) ([]projections.HistoryItem, error) {
+	q := url.Values{}
+	if !knownAt.IsZero() {
+		q.Set("known_at", knownAt.UTC().Format(time.RFC3339Nano))
+	}
+	kind, id, _ := cutStream(stream)
+	var page struct {
+		Items []projections.HistoryItem `json:"items"`
+	}
+	err := r.get(ctx, "/v1/"+kind+"s/"+id+"/history", q, &page)
+	return page.Items, err
+}
+
+func (r *remoteSource) events(ctx context.Context, fn func(api.ExportedEvent) error) error {
+	cursor := ""
+	for {
+		q := url.Values{"limit": {strconv.Itoa(5000)}}
+		if cursor != "" {
+			q.Set("cursor", cursor)
+		}
+		var page struct {
+			Items      []api.ExportedEvent `json:"items"`
+			NextCursor string              `json:"next_cursor"`
+		}
+		if err := r.get(ctx, "/v1/events", q, &page); err != nil {
+			return err
+		}
+		for _, e := range page.Items {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		if page.NextCursor == "" {
+			return nil
+		}
+		cursor = page.NextCursor
+	}
+}
+
+func (r *remoteSource) close() error { return r.tokens.Revoke(r.name) }
+
+// cutStream splits "practitioner-<uuid>" into its kind and id.
+func cutStream(stream string) (kind, id string, ok bool) {
+	for _, k := range []string{"practitioner", "organisation"} {
+		if len(stream) > len(k)+1 && stream[:len(k)+1] == k+"-" {
+			return k, stream[len(k)+1:], true
+		}
+	}
+	return "", "", false
+}

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/imattertraining/ledger/api"
+)
+
+func runExport(ctx context.Context, e *env, args []string) (err error) {
+	fs := e.newFlags("export")
+	dir := fs.String("data", "./data", "data `directory`")
+	out := fs.String("out", "", "write to `FILE` instead of stdout")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError("export takes no arguments")
+	}
+	src, err := openSource(*dir, "export")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := src.close(); err == nil {
+			err = cerr
+		}
+	}()
+	w := e.stdout
+	if *out != "" {
+		f, err := os.Create(*out)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}()
+		w = f
+	}
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	n := 0
+	if err := src.events(ctx, func(x api.ExportedEvent) error {
+		n++
+		return enc.Encode(x)
+	}); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "Exported %d events.\n", n)
+	return nil
+}

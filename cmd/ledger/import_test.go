@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/imattertraining/ledger/eventstore"
+)
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	require.NoError(t, os.WriteFile(p, []byte(content), 0o600))
+	return p
+}
+
+// storeEvents opens dir's store and returns every event.
+func storeEvents(t *testing.T, dir string) []eventstore.RecordedEvent {
+	t.Helper()
+	s, err := openBolt(dir, 0)
+	require.NoError(t, err)
+	defer s.Close()
+	var out []eventstore.RecordedEvent
+	for e, err := range s.ReadAll(context.Background(), eventstore.Start) {
+		require.NoError(t, err)
+		out = append(out, e)
+	}
+	return out
+}
+
+const goodCSV = `stream,type,occurred_on,data
+organisation-5b1e0c3a-2d4f-4a6b-9c8d-7e6f5a4b3c99,OrganisationRegistered,2023-01-08,"{""name"":""Demo Valley Service"",""kind"":""service"",""registered_service"":true}"
+practitioner-11111111-2222-4333-8444-555555555501,PractitionerRegistered,2023-01-10,"{""name"":""Riley Fictional"",""profession"":""health""}"
+practitioner-11111111-2222-4333-8444-555555555501,PractitionerJoinedOrganisation,2023-01-11,"{""organisation_id"":""5b1e0c3a-2d4f-4a6b-9c8d-7e6f5a4b3c99""}"
+practitioner-11111111-2222-4333-8444-555555555501,CourseCompleted,2023-02-01,"{""course"":""foundation_a_part1""}"
+practitioner-11111111-2222-4333-8444-555555555501,LicenceGranted,2023-03-01,"{""licence_id"":""L-X"",""kind"":""level3a"",""valid_until"":""2024-03-01"",""decided_by"":""Demo Panel"",""rationale"":""Historical grant ahead of the evidence."",""exception"":true}"
+`
+
+func TestImportCSV(t *testing.T) {
+	dir := t.TempDir()
+	file := writeFile(t, "history.csv", goodCSV)
+	code, _, errb := run(t, "import", "--data", dir, file)
+	require.Equal(t, 0, code, errb)
+	assert.Contains(t, errb, "Imported 5 events")
+	events := storeEvents(t, dir)
+	require.Len(t, events, 5)
+	assert.Equal(t, "import", events[1].RecordedBy)
+	assert.Contains(t, string(events[4].Data), `"rulebook_version":"v1"`, "decisions are evaluated on import too")
+
+	t.Run("importing again stores nothing twice", func(t *testing.T) {
+		code, _, errb := run(t, "import", "--data", dir, file)
+		require.Equal(t, 0, code, errb)
+		assert.Len(t, storeEvents(t, dir), 5)
+	})
+
+	bad := []struct {
+		name, csv string
+		want      []string
+	}{
+		{"bad rows are all reported with their lines", goodCSV +
+			"practitioner-11111111-2222-4333-8444-555555555501,CourseCompleted,2023-13-01,\"{\"\"course\"\":\"\"foundation_b\"\"}\"\n" +
+			"practitioner-11111111-2222-4333-8444-555555555501,CourseCompleted,2023-04-01,\"{\"\"course\"\":\"\"foundation_z\"\"}\"\n" +
+			"practitioner-11111111-2222-4333-8444-555555555501,CoursePassed,2023-04-01,{}\n",
+			[]string{"line 7: occurred_on", "line 8: data.course", "line 9: type"}},
+		{"a row needing an earlier one fails when it is missing", strings.Replace(goodCSV, "organisation-5b1e0c3a-2d4f-4a6b-9c8d-7e6f5a4b3c99,OrganisationRegistered", "organisation-5b1e0c3a-2d4f-4a6b-9c8d-7e6f5a4b3c98,OrganisationRegistered", 1),
+			[]string{"line 4: data.organisation_id"}},
+		{"unknown column", "stream,type,occurred_on,data,colour\n", []string{"colour"}},
+		{"missing column", "stream,type,data\n", []string{"occurred_on"}},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			fresh := t.TempDir()
+			code, _, errb := run(t, "import", "--data", fresh, writeFile(t, "bad.csv", tc.csv))
+			assert.Equal(t, 1, code)
+			for _, w := range tc.want {
+				assert.Contains(t, errb, w)
+			}
+			assert.Empty(t, storeEvents(t, fresh), "all or nothing")
+		})
+	}
+
+	t.Run("refused while the server runs", func(t *testing.T) {
+		serve(t, dir, false)
+		code, _, errb := run(t, "import", "--data", dir, file)
+		assert.Equal(t, 1, code)
+		assert.Contains(t, errb, "running ledger server")
+	})
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+)
+
+const usage = `ledger: the I Matter certification ledger
+
+Usage:
+  ledger serve   [--data DIR] [--addr ADDR] [--store bolt|kurrentdb] [--kurrentdb URL] [--demo]
+  ledger token   add --data DIR --role admin|reviewer|auditor --name NAME
+  ledger token   list --data DIR
+  ledger token   revoke --data DIR --name NAME
+  ledger verify  --data DIR
+  ledger replay  --data DIR --practitioner ID [--as-of DATE] [--known-at TIME]
+  ledger import  --data DIR [--format csv|jsonl] [--recorded-by NAME] FILE
+  ledger export  --data DIR [--out FILE]
+
+Read-only commands (verify, replay, export, token list) work while the
+server runs: they read the store directly when it is free, and through the
+running server's API otherwise.
+`
+
+// exitError carries an exit code other than 1 (or a failure already
+// reported) up to Run.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+// Run runs the ledger command with args (without the program name) and
+// returns its exit code: 0 on success, 1 on failure, 2 on a usage error.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	env := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "serve":
+		err = runServe(ctx, env, rest)
+	case "token":
+		err = runToken(ctx, env, rest)
+	case "verify":
+		err = runVerify(ctx, env, rest)
+	case "replay":
+		err = runReplay(ctx, env, rest)
+	case "import":
+		err = runImport(ctx, env, rest)
+	case "export":
+		err = runExport(ctx, env, rest)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "ledger: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	var ee *exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ee):
+		if ee.msg != "" {
+			fmt.Fprintln(stderr, "ledger:", ee.msg)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(stderr, "ledger:", err)
+	return 1
+}
+
+// env is what a subcommand may touch of the outside world.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+// newFlags returns a flag set for subcommand name that reports to stderr.
+func (e *env) newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("ledger "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	return fs
+}
+
+// parse parses args into fs, mapping a usage mistake to exit code 2.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &exitError{code: 2}
+	}
+	return nil
+}
+
+func usageError(format string, args ...any) error {
+	return &exitError{code: 2, msg: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/imattertraining/ledger/api"
+	"github.com/imattertraining/ledger/domain"
+	"github.com/imattertraining/ledger/eventstore"
+	"github.com/imattertraining/ledger/eventstore/kurrentdb"
+	"github.com/imattertraining/ledger/projections"
+)
+
+// Main is a running ledger server: the store, the read models and the API,
+// wired together. Tests boot it on 127.0.0.1:0 with a temporary directory.
+type Main struct {
+	// Data is the data directory (tokens, the embedded store, snapshots).
+	Data string
+	// Addr is the listen address; port 0 picks a free one.
+	Addr string
+	// Store is "bolt" (the embedded default) or "kurrentdb".
+	Store string
+	// KurrentDB is the connection string when Store is "kurrentdb".
+	KurrentDB string
+	// Demo loads the fictional demo data set into an empty ledger.
+	Demo bool
+	// RateLimit and RateBurst are each token's request rate (0: unlimited).
+	RateLimit float64
+	RateBurst int
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// Stdout receives the first admin token, alone; Stderr everything else.
+	Stdout, Stderr io.Writer
+	// Logger receives the request log (JSON on Stderr when nil).
+	Logger *slog.Logger
+
+	// AdminToken is the admin token created by the first serve of an empty
+	// data directory ("" when the directory already had tokens).
+	AdminToken string
+
+	store  eventstore.Store
+	server *api.Server
+}
+
+// URL returns the running server's base URL.
+func (m *Main) URL() string { return m.server.URL() }
+
+// Server returns the running API server.
+func (m *Main) Server() *api.Server { return m.server }
+
+// EventStore returns the store the server appends to.
+func (m *Main) EventStore() eventstore.Store { return m.store }
+
+// Open opens the store, creates the first admin token when the directory
+// has none, loads the demo data when asked on an empty ledger, and starts
+// serving. It returns once the server listens.
+func (m *Main) Open(ctx context.Context) (err error) {
+	if m.Stdout == nil {
+		m.Stdout = io.Discard
+	}
+	if m.Stderr == nil {
+		m.Stderr = io.Discard
+	}
+	if m.Now == nil {
+		m.Now = time.Now
+	}
+	if m.Logger == nil {
+		m.Logger = slog.New(slog.NewJSONHandler(m.Stderr, nil))
+	}
+	if err := os.MkdirAll(m.Data, 0o700); err != nil {
+		return err
+	}
+	switch m.Store {
+	case "", "bolt":
+		s, err := openBolt(m.Data, time.Second)
+		if err != nil {
+			return err
+		}
+		m.store = s
+	case "kurrentdb":
+		if m.KurrentDB == "" {
+			return usageError("--store kurrentdb needs --kurrentdb URL (e.g. kurrentdb://127.0.0.1:2113?tls=false)")
+		}
+		s, err := kurrentdb.Open(ctx, m.KurrentDB, kurrentdb.Options{})
+		if err != nil {
+			return err
+		}
+		m.store = s
+	default:
+		return usageError("--store must be bolt or kurrentdb, not %q", m.Store)
+	}
+	defer func() {
+		if err != nil {
+			_ = m.store.Close()
+		}
+	}()
+
+	tokens := api.OpenTokens(m.Data)
+	if !tokens.Exists() {
+		tok, err := tokens.Add("admin", api.RoleAdmin, 0)
+		if err != nil {
+			return err
+		}
+		m.AdminToken = tok
+		fmt.Fprintln(m.Stderr, "A first admin token was created. It is shown once, now (stdout); keep it:")
+		fmt.Fprintln(m.Stdout, tok)
+	}
+
+	proj, err := projections.New(m.store, projections.Options{
+		SnapshotPath: filepath.Join(m.Data, snapshotFile),
+		Today:        func() domain.Date { return domain.DateOf(m.Now().UTC()) },
+		Logf: func(format string, args ...any) {
+			m.Logger.Warn(fmt.Sprintf(format, args...))
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if m.Demo {
+		loaded, err := loadDemo(ctx, m.store, m.Now)
+		if err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+		if loaded > 0 {
+			fmt.Fprintf(m.Stderr, "Loaded the fictional demo data set: %d events.\n", loaded)
+		}
+	}
+	m.server, err = api.NewServer(api.Config{
+		Store: m.store, Projector: proj, Tokens: tokens, Logger: m.Logger, Now: m.Now,
+		RateLimit: m.RateLimit, RateBurst: m.RateBurst,
+	})
+	if err != nil {
+		return err
+	}
+	if err := m.server.Open(m.Addr); err != nil {
+		return err
+	}
+	b, _ := json.Marshal(serverInfo{URL: m.server.URL(), PID: os.Getpid()})
+	if err := os.WriteFile(filepath.Join(m.Data, serverFile), b, 0o600); err != nil {
+		_ = m.server.Close(context.Background())
+		return err
+	}
+	return nil
+}
+
+// Close stops the server gracefully (requests in flight, appends included,
+// finish within 30 seconds), then closes the store.
+func (m *Main) Close() error {
+	var err error
+	if m.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err = m.server.Close(ctx)
+		cancel()
+		_ = os.Remove(filepath.Join(m.Data, serverFile))
+	}
+	if m.store != nil {
+		if cerr := m.store.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	m := &Main{Stdout: e.stdout, Stderr: e.stderr}
+	fs := e.newFlags("serve")
+	fs.StringVar(&m.Data, "data", "./data", "data `directory`")
+	fs.StringVar(&m.Addr, "addr", "127.0.0.1:8080", "listen `address`")
+	fs.StringVar(&m.Store, "store", "bolt", "event store: bolt (embedded) or kurrentdb")
+	fs.StringVar(&m.KurrentDB, "kurrentdb", "", "KurrentDB connection string, with --store kurrentdb")
+	fs.BoolVar(&m.Demo, "demo", false, "load a small fictional demo data set on first start")
+	fs.Float64Var(&m.RateLimit, "rate", 50, "requests per second per token (0: unlimited)")
+	fs.IntVar(&m.RateBurst, "burst", 100, "request burst per token")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError("serve takes no arguments, got %q", fs.Args())
+	}
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	m.printWelcome()
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(m.Stderr, "Shutting down: finishing requests in flight…")
+	case err := <-m.server.Err():
+		_ = m.Close()
+		return err
+	}
+	if err := m.Close(); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	fmt.Fprintln(m.Stderr, "Stopped.")
+	return nil
+}
+
+// printWelcome says where to go next.
+func (m *Main) printWelcome() {
+	u := m.URL()
+	tok := "$TOKEN"
+	fmt.Fprintf(m.Stderr, `
+The ledger is serving on %[1]s (data in %[2]s).
+
+  Health:        %[1]s/healthz
+  API:           %[1]s/v1/openapi.json
+  Directory:     %[1]s/v1/directory   (public)
+  Metrics:       %[1]s/metrics
+
+Try, with the admin token printed when this data directory was first served:
+  TOKEN=...   # or: TOKEN=$(ledger token add --data %[2]s --role auditor --name me)
+  curl -s -H "Authorization: Bearer %[3]s" %[1]s/v1/practitioners
+`, u, m.Data, tok)
+	if m.Demo {
+		fmt.Fprintf(m.Stderr, `  curl -s -H "Authorization: Bearer %[2]s" %[1]s/v1/practitioners/%[3]s
+  curl -s -H "Authorization: Bearer %[2]s" %[1]s/v1/practitioners/%[3]s/history
+  curl -s %[1]s/v1/directory
+`, u, tok, demoPractitioner)
+	}
+	fmt.Fprintln(m.Stderr, "\nStop with Ctrl-C (SIGTERM also finishes requests in flight).")
+}
