@@ -79,7 +79,8 @@ type Options struct {
 	// front spares the writer from waiting for readers when the file grows.
 	InitialMmapSize int
 	// NoFreelistSync is passed to bbolt: commits write less, but opening a
-	// large file scans it to rebuild the freelist.
+	// large file scans it to rebuild the freelist, in a goroutine of bbolt's
+	// where a damaged page crashes the process instead of failing Open.
 	NoFreelistSync bool
 }
 
@@ -213,22 +214,19 @@ func open(path string, opts Options, hooks *testHooks) (s *Store, err error) {
 }
 
 // init creates the buckets of a new file, checks the format of an existing
-// one and returns the last position stored.
+// one (without writing to it: a damaged freelist would make bbolt write
+// over live pages) and returns the last position stored.
 func (s *Store) init() (last eventstore.Position, err error) {
+	fresh := false
 	err = guard("initialising", func() error {
-		return s.db.Update(func(tx *bbolt.Tx) error {
+		err := s.db.View(func(tx *bbolt.Tx) error {
 			meta := tx.Bucket(bucketMeta)
 			if meta == nil {
 				if tx.Bucket(bucketEvents) != nil {
 					return corruptf("the meta bucket is missing")
 				}
-				for _, name := range [][]byte{bucketEvents, bucketStreams, bucketRevisions, bucketIDs, bucketMeta} {
-					if _, err := tx.CreateBucket(name); err != nil {
-						return fmt.Errorf("creating bucket %s: %w", name, err)
-					}
-				}
-				meta = tx.Bucket(bucketMeta)
-				return meta.Put(metaFormat, binary.BigEndian.AppendUint32(nil, fileFormat))
+				fresh = true
+				return nil
 			}
 			f := meta.Get(metaFormat)
 			if len(f) != 4 {
@@ -243,6 +241,17 @@ func (s *Store) init() (last eventstore.Position, err error) {
 			}
 			last, err = lastPosition(b.events)
 			return err
+		})
+		if err != nil || !fresh {
+			return err
+		}
+		return s.db.Update(func(tx *bbolt.Tx) error {
+			for _, name := range [][]byte{bucketEvents, bucketStreams, bucketRevisions, bucketIDs, bucketMeta} {
+				if _, err := tx.CreateBucket(name); err != nil {
+					return fmt.Errorf("creating bucket %s: %w", name, err)
+				}
+			}
+			return tx.Bucket(bucketMeta).Put(metaFormat, binary.BigEndian.AppendUint32(nil, fileFormat))
 		})
 	})
 	return last, err
