@@ -163,7 +163,7 @@ func TestBadInputStoresNothing(t *testing.T) {
 		{"retraction of an unknown event", "POST", events, `{"type":"EventRetracted","occurred_on":"2024-03-01","data":{"retracted_event_id":"` + uuid.NewString() + `","reason":"typo"}}`, nil, 400, "retracted_event_id"},
 		{"decision fields the ledger fills", "POST", events, `{"type":"LicenceGranted","occurred_on":"2024-03-01","data":{"licence_id":"L-9","kind":"informal_use","valid_until":"2026-01-01","decided_by":"Demo Panel","rationale":"ok","rulebook_version":"v0"}}`, nil, 400, "rulebook_version"},
 		{"personal data in free text", "POST", events, `{"type":"CPDEngagementRecorded","occurred_on":"2024-03-01","data":{"kind":"linked_cpd","title":"Call 07700 900123 about it"}}`, nil, 400, "title"},
-		{"not JSON content type", "POST", events, `type=CourseCompleted`, []string{"Content-Type", "application/x-www-form-urlencoded"}, 400, "JSON"},
+		{"a form body", "POST", events, `type=CourseCompleted`, []string{"Content-Type", "application/x-www-form-urlencoded"}, 400, "object"},
 		{"unknown practitioner", "POST", "/v1/practitioners/" + uuid.NewString() + "/events", `{"type":"CourseCompleted","occurred_on":"2024-03-01","data":{"course":"foundation_b"}}`, nil, 404, "not registered"},
 		{"practitioner id not a UUID", "POST", "/v1/practitioners/bob/events", `{"type":"CourseCompleted","occurred_on":"2024-03-01","data":{"course":"foundation_b"}}`, nil, 404, "bob"},
 		{"register with no name", "POST", "/v1/practitioners", `{"occurred_on":"2024-03-01","data":{"profession":"health"}}`, nil, 400, "name"},
