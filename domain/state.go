@@ -235,8 +235,25 @@ func (r *retractions) newMeta(f Fact) meta {
 // retraction may itself be retracted, which restores its target: walking
 // the retractions newest first, one that a later effective retraction names
 // is skipped.
-func (r *retractions) add(f Fact, target uuid.UUID) {
-	r.list = append(r.list, retractionRec{meta: r.newMeta(f), target: target})
+//
+// It reports whether the change was simple: the target is not itself a
+// retraction, so the only id newly retracted is the target's.
+func (r *retractions) add(f Fact, target uuid.UUID) (simple bool) {
+	m := r.newMeta(f)
+	r.list = append(r.list, retractionRec{meta: m, target: target})
+	simple = !m.Retracted
+	for i := range r.list {
+		if r.list[i].ID == target {
+			simple = false
+		}
+	}
+	if simple {
+		if r.retracted == nil {
+			r.retracted = map[uuid.UUID]bool{}
+		}
+		r.retracted[target] = true
+		return true
+	}
 	set := make(map[uuid.UUID]bool, len(r.list))
 	for i := len(r.list) - 1; i >= 0; i-- {
 		rr := r.list[i]
@@ -247,6 +264,7 @@ func (r *retractions) add(f Fact, target uuid.UUID) {
 	}
 	r.retracted = set
 	markRetracted(r.list, set)
+	return false
 }
 
 // IsRetracted reports whether the event with id has been retracted.
@@ -291,6 +309,25 @@ func NewPractitioner(id uuid.UUID) *Practitioner { return &Practitioner{ID: id} 
 // Fold applies facts in stream order to a new Practitioner.
 func Fold(id uuid.UUID, facts []Fact) (*Practitioner, error) {
 	p := NewPractitioner(id)
+	// Sizing the evidence slices first saves most of the fold's time,
+	// which otherwise goes on growing them.
+	var n [numEvidenceKinds + 1]int32 // the last counts events that are evidence of nothing
+	for i := range facts {
+		if facts[i].Event != nil {
+			k1, k2 := evidenceKinds(facts[i].Event)
+			n[k1]++
+			n[k2]++
+		}
+	}
+	total := 0
+	for k := 0; k < int(numEvidenceKinds); k++ {
+		total += int(n[k])
+	}
+	backing := make([]meta, 0, total)
+	for k := 0; k < int(numEvidenceKinds); k++ {
+		p.evidence[k] = backing[len(backing) : len(backing) : len(backing)+int(n[k])]
+		backing = backing[:len(backing)+int(n[k])]
+	}
 	for i := range facts {
 		if err := p.Apply(facts[i]); err != nil {
 			return nil, err
@@ -367,29 +404,13 @@ func (p *Practitioner) apply(f Fact) bool {
 	case TypeCPDEngagementRecorded:
 		e, ok := eventValue[CPDEngagementRecorded](f.Event)
 		if ok {
-			switch e.Kind {
-			case CPDPractitionerDevelopment:
-				p.addEvidence(EvidencePractitionerDevelopment, m)
-			case CPDNetworkEngagement:
-				p.addEvidence(EvidenceNetworkEngagement, m)
-			case CPDPeerSupervision:
-				p.addEvidence(EvidencePeerSupervision, m)
-			case CPDLinkedCPD:
-				p.addEvidence(EvidenceLinkedCPD, m)
-			}
+			p.addEvidence(cpdEvidence(e.Kind), m)
 		}
 		return ok
 	case TypeReflectiveUpdateSubmitted:
 		e, ok := eventValue[ReflectiveUpdateSubmitted](f.Event)
 		if ok {
-			switch e.Kind {
-			case ReflectiveLogBook:
-				p.addEvidence(EvidenceLogBook, m)
-			case ReflectiveJournal:
-				p.addEvidence(EvidenceReflectiveJournal, m)
-			case ReflectivePeriodicUpdate:
-				p.addEvidence(EvidencePeriodicUpdate, m)
-			}
+			p.addEvidence(reflectiveEvidence(e.Kind), m)
 		}
 		return ok
 	case TypeParticipantFeedbackGathered:
@@ -526,15 +547,82 @@ func (p *Practitioner) apply(f Fact) bool {
 	case TypeEventRetracted:
 		e, ok := eventValue[EventRetracted](f.Event)
 		if ok {
-			p.retractions.add(f, e.RetractedEventID)
-			p.markAll()
+			if p.retractions.add(f, e.RetractedEventID) {
+				target := e.RetractedEventID
+				eachMeta(p, func(m *meta) {
+					if m.ID == target {
+						m.Retracted = true
+					}
+				})
+			} else {
+				p.markAll()
+			}
 		}
 		return ok
 	}
 	return false
 }
 
+// evidenceKinds returns the (at most two) evidence kinds an event is
+// evidence of, numEvidenceKinds standing for none. It reads only what Apply
+// reads, to size the fold's slices.
+func evidenceKinds(e Event) (EvidenceKind, EvidenceKind) {
+	none := numEvidenceKinds
+	switch v := e.(type) {
+	case *CPDEngagementRecorded:
+		return cpdEvidence(v.Kind), none
+	case *ReflectiveUpdateSubmitted:
+		return reflectiveEvidence(v.Kind), none
+	case *ParticipantFeedbackGathered:
+		return EvidenceParticipantFeedback, none
+	case *ActionPlanSubmitted:
+		if v.BudgetIncluded {
+			return EvidenceActionPlan, EvidenceActionPlanWithBudget
+		}
+		return EvidenceActionPlan, none
+	case *StudyGroupRun:
+		if v.Course == GroupFoundationA {
+			return EvidenceGroupRun, EvidenceFoundationAGroup
+		}
+		return EvidenceGroupRun, none
+	case *TrackerAssessmentRecorded:
+		return EvidenceTrackerAssessment, none
+	case *PracticeSupportEvidenced:
+		return EvidencePracticeSupport, none
+	}
+	return none, none
+}
+
+func cpdEvidence(k CPDKind) EvidenceKind {
+	switch k {
+	case CPDPractitionerDevelopment:
+		return EvidencePractitionerDevelopment
+	case CPDNetworkEngagement:
+		return EvidenceNetworkEngagement
+	case CPDPeerSupervision:
+		return EvidencePeerSupervision
+	case CPDLinkedCPD:
+		return EvidenceLinkedCPD
+	}
+	return numEvidenceKinds
+}
+
+func reflectiveEvidence(k ReflectiveKind) EvidenceKind {
+	switch k {
+	case ReflectiveLogBook:
+		return EvidenceLogBook
+	case ReflectiveJournal:
+		return EvidenceReflectiveJournal
+	case ReflectivePeriodicUpdate:
+		return EvidencePeriodicUpdate
+	}
+	return numEvidenceKinds
+}
+
 func (p *Practitioner) addEvidence(k EvidenceKind, m meta) {
+	if k >= numEvidenceKinds {
+		return
+	}
 	p.evidence[k] = append(p.evidence[k], m)
 }
 

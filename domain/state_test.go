@@ -467,3 +467,23 @@ func TestInsertByDateKeepsDateThenStreamOrder(t *testing.T) {
 	assert.Equal(t, []string{"2024-01-01", "2024-01-01", "2024-02-01", "2024-03-01"}, got)
 	assert.True(t, s[0].ID.String() < s[1].ID.String(), "same date keeps stream order")
 }
+
+func TestFoldCountsEvidenceGivenAsValuesOrPointers(t *testing.T) {
+	rb := RulebookV1()
+	build := func(asValue bool) Standing {
+		w := newWorld()
+		h := newHistory(t)
+		h.award("2024-03-01", RoleLeadPlus)
+		for _, d := range []string{"2024-04-01", "2024-05-01"} {
+			var e Event = &CPDEngagementRecorded{Kind: CPDNetworkEngagement}
+			if asValue {
+				e = CPDEngagementRecorded{Kind: CPDNetworkEngagement}
+			}
+			h.add(d, e)
+		}
+		return rb.Standing(h.fold(), w.orgs(), MustDate("2024-06-01"))
+	}
+	values, pointers := build(true), build(false)
+	assert.Equal(t, unmetNames(pointers), unmetNames(values))
+	assert.NotContains(t, unmetNames(values), "lead_plus.network_engagements", `newer seed: "minimum 2 engagements per year"`)
+}
