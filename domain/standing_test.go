@@ -395,3 +395,25 @@ func TestYearsBetween(t *testing.T) {
 	}
 	_ = uuid.Nil
 }
+
+// TestConcurrentReads backs the claim that a folded Practitioner and a
+// Rulebook are safe for concurrent reads (run with -race).
+func TestConcurrentReads(t *testing.T) {
+	rb := RulebookV1()
+	w := newWorld()
+	h := benchHistory(t, w, 300)
+	p := h.fold()
+	orgs := w.orgs()
+	want := rb.Standing(p, orgs, MustDate("2026-11-20"))
+	done := make(chan Standing, 8)
+	for i := 0; i < 8; i++ {
+		go func() {
+			rb.Level(p, MustDate("2026-11-20"))
+			rb.NextSteps(p, orgs, MustDate("2026-11-20"))
+			done <- rb.Standing(p, orgs, MustDate("2026-11-20"))
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		assert.Equal(t, want, <-done)
+	}
+}
