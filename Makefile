@@ -20,6 +20,7 @@ test: unit fuzz
 unit:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...
+	$(GO) test -race -count=1 -tags crashpoints ./eventstore/bolt/
 
 # Every Fuzz function in the module, each for $(FUZZTIME): found, not listed,
 # so a new target is fuzzed in CI the day it is written.
