@@ -160,6 +160,8 @@ type batchState struct {
 	// arena holds every key and value put in the transaction: bbolt keeps
 	// references to them until the commit, so none may be overwritten.
 	arena []byte
+	// key is scratch space for keys that are only looked up.
+	key []byte
 }
 
 // maxKeptArena is the largest arena the writer keeps between batches.
@@ -235,6 +237,9 @@ func (s *Store) tryBatch(reqs []*appendRequest) (failed *appendRequest, err erro
 		if err != nil {
 			return err
 		}
+		// Positions only ever grow: fill the events bucket's pages rather
+		// than split them in half, for half the pages to write and read.
+		b.events.FillPercent = 1.0
 		st := &batchState{arena: s.arena[:0]}
 		defer func() {
 			// Kept for the next batch unless one huge append grew it.
@@ -312,20 +317,22 @@ func (s *Store) published(last eventstore.Position) {
 // leaves the transaction untouched, or an *errWrite.
 func (s *Store) apply(b buckets, st *batchState, r *appendRequest) (eventstore.AppendResult, int, error) {
 	var tip streamTip
-	raw := b.streams.Get([]byte(r.stream))
+	st.key = appendTipKey(st.key[:0], r.stream)
+	raw := b.streams.Get(st.key)
 	exists := raw != nil
 	if exists {
 		var err error
 		if tip, err = decodeTip(r.stream, raw); err != nil {
 			return eventstore.AppendResult{}, 0, err
 		}
-		var key [24]byte
-		if b.ids.Get(appendIDKey(key[:0], tip.sid, r.events[0].ID)) != nil {
-			res, err := s.retried(b, tip, r)
+		st.key = appendIDKey(st.key[:0], r.stream, r.events[0].ID)
+		if b.streams.Get(st.key) != nil {
+			res, err := s.retried(b, st, tip, r)
 			return res, 0, err
 		}
 		for _, e := range r.events[1:] {
-			if b.ids.Get(appendIDKey(key[:0], tip.sid, e.ID)) != nil {
+			st.key = appendIDKey(st.key[:0], r.stream, e.ID)
+			if b.streams.Get(st.key) != nil {
 				return eventstore.AppendResult{}, 0, fmt.Errorf("%w: event %s is already in %s, but the append's first event %s is not", eventstore.ErrIdempotencyMismatch, e.ID, r.stream, r.events[0].ID)
 			}
 		}
@@ -386,13 +393,6 @@ func (s *Store) apply(b buckets, st *batchState, r *appendRequest) (eventstore.A
 
 	// Write. Nothing below refuses the append; an error here is the
 	// database's, and the caller rolls the whole transaction back.
-	if !exists {
-		sid, err := b.streams.NextSequence()
-		if err != nil {
-			return eventstore.AppendResult{}, 0, &errWrite{err}
-		}
-		tip.sid = sid
-	}
 	for i := range recs {
 		e := &recs[i]
 		k := st.slice(func(d []byte) []byte { return appendPositionKey(d, e.Position) })
@@ -405,12 +405,12 @@ func (s *Store) apply(b buckets, st *batchState, r *appendRequest) (eventstore.A
 				return eventstore.AppendResult{}, 0, &errWrite{err}
 			}
 		}
-		rk := st.slice(func(d []byte) []byte { return appendRevisionKey(d, tip.sid, e.Revision) })
-		if err := b.revisions.Put(rk, k); err != nil {
+		rk := st.slice(func(d []byte) []byte { return appendRevisionKey(d, r.stream, e.Revision) })
+		if err := b.streams.Put(rk, k); err != nil {
 			return eventstore.AppendResult{}, 0, &errWrite{err}
 		}
-		ik := st.slice(func(d []byte) []byte { return appendIDKey(d, tip.sid, e.ID) })
-		if err := b.ids.Put(ik, k); err != nil {
+		ik := st.slice(func(d []byte) []byte { return appendIDKey(d, r.stream, e.ID) })
+		if err := b.streams.Put(ik, k); err != nil {
 			return eventstore.AppendResult{}, 0, &errWrite{err}
 		}
 	}
@@ -418,8 +418,8 @@ func (s *Store) apply(b buckets, st *batchState, r *appendRequest) (eventstore.A
 	tip.lastRevision = last.Revision
 	tip.lastHash = last.Hash
 	tip.lastAt = streamAt
-	name := st.slice(func(d []byte) []byte { return append(d, r.stream...) })
-	if err := b.streams.Put(name, st.slice(tip.appendTo)); err != nil {
+	tk := st.slice(func(d []byte) []byte { return appendTipKey(d, r.stream) })
+	if err := b.streams.Put(tk, st.slice(tip.appendTo)); err != nil {
 		return eventstore.AppendResult{}, 0, &errWrite{err}
 	}
 	st.lastPos = pos
@@ -441,22 +441,24 @@ func (st *batchState) slice(fn func([]byte) []byte) []byte {
 // retried answers an append whose first event is already in the stream: an
 // idempotent retry if every event of the call matches the stored events
 // from that revision on, in order; ErrIdempotencyMismatch otherwise.
-func (s *Store) retried(b buckets, tip streamTip, r *appendRequest) (eventstore.AppendResult, error) {
+func (s *Store) retried(b buckets, st *batchState, tip streamTip, r *appendRequest) (eventstore.AppendResult, error) {
 	var res eventstore.AppendResult
-	var key [24]byte
+	var key [8]byte
 	var stored eventstore.RecordedEvent
 	for i := range r.events {
 		want := &r.events[i]
 		var pos eventstore.Position
 		var err error
 		if i == 0 {
-			pos, err = parsePosition(b.ids.Get(appendIDKey(key[:0], tip.sid, want.ID)))
+			st.key = appendIDKey(st.key[:0], r.stream, want.ID)
+			pos, err = parsePosition(b.streams.Get(st.key))
 		} else {
 			rev := res.FirstRevision + uint64(i)
 			if rev > tip.lastRevision {
 				return eventstore.AppendResult{}, fmt.Errorf("%w: event %s of a retry in %s lies past the stored events", eventstore.ErrIdempotencyMismatch, want.ID, r.stream)
 			}
-			pos, err = parsePosition(b.revisions.Get(appendRevisionKey(key[:0], tip.sid, rev)))
+			st.key = appendRevisionKey(st.key[:0], r.stream, rev)
+			pos, err = parsePosition(b.streams.Get(st.key))
 		}
 		if err != nil {
 			return eventstore.AppendResult{}, err

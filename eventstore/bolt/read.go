@@ -30,7 +30,7 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 			if err != nil {
 				return err
 			}
-			raw := b.streams.Get([]byte(stream))
+			raw := b.streams.Get(appendTipKey(nil, stream))
 			if raw == nil {
 				return fmt.Errorf("%w: %q", eventstore.ErrStreamNotFound, stream)
 			}
@@ -42,19 +42,17 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 			if opts.UpToRevision != nil && *opts.UpToRevision < upTo {
 				upTo = *opts.UpToRevision
 			}
-			var prefix [8]byte
-			var key [16]byte
-			sidKey := appendPositionKey(prefix[:0], eventstore.Position(tip.sid))
+			prefix := appendStreamKey(nil, stream, keyRevision)
 			var vals [][]byte
 			var positions []eventstore.Position
 			total := 0
-			c := b.revisions.Cursor()
-			k, v := c.Seek(appendRevisionKey(key[:0], tip.sid, 0))
+			c := b.streams.Cursor()
+			k, v := c.Seek(appendRevisionKey(nil, stream, 0))
 			for rev := uint64(0); rev <= upTo; rev++ {
-				if k == nil || !bytes.HasPrefix(k, sidKey) {
+				if k == nil || !bytes.HasPrefix(k, prefix) {
 					return corruptf("stream %q: revision %d of %d is not indexed", stream, rev, tip.lastRevision)
 				}
-				if len(k) != 16 || beUint64(k[8:]) != rev {
+				if len(k) != len(prefix)+8 || beUint64(k[len(prefix):]) != rev {
 					return corruptf("stream %q: index key %x where revision %d was expected", stream, k, rev)
 				}
 				pos, err := parsePosition(v)

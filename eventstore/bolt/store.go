@@ -18,12 +18,10 @@ import (
 var (
 	// bucketEvents maps a global position (8 bytes) to the event's record.
 	bucketEvents = []byte("events")
-	// bucketStreams maps a stream name to its streamTip.
+	// bucketStreams holds each stream's tip, its revisions' positions and
+	// its event ids' positions, under keys that start with the stream's name
+	// (see appendStreamKey).
 	bucketStreams = []byte("streams")
-	// bucketRevisions maps stream number + revision to a position.
-	bucketRevisions = []byte("revisions")
-	// bucketIDs maps stream number + event id to a position.
-	bucketIDs = []byte("ids")
 	// bucketMeta holds the file's format version and store-wide counters.
 	bucketMeta = []byte("meta")
 )
@@ -38,7 +36,7 @@ var (
 
 // fileFormat is the version of the bucket layout; a file written with
 // another is refused rather than misread.
-const fileFormat uint32 = 1
+const fileFormat uint32 = 2
 
 // Default limits. An event larger than a few megabytes is not a fact about a
 // practitioner but a mistake (or an attack), and one oversized append would
@@ -246,7 +244,7 @@ func (s *Store) init() (last eventstore.Position, err error) {
 			return err
 		}
 		return s.db.Update(func(tx *bbolt.Tx) error {
-			for _, name := range [][]byte{bucketEvents, bucketStreams, bucketRevisions, bucketIDs, bucketMeta} {
+			for _, name := range [][]byte{bucketEvents, bucketStreams, bucketMeta} {
 				if _, err := tx.CreateBucket(name); err != nil {
 					return fmt.Errorf("creating bucket %s: %w", name, err)
 				}
@@ -259,18 +257,16 @@ func (s *Store) init() (last eventstore.Position, err error) {
 
 // buckets are the store's buckets within one transaction.
 type buckets struct {
-	events, streams, revisions, ids, meta *bbolt.Bucket
+	events, streams, meta *bbolt.Bucket
 }
 
 func openBuckets(tx *bbolt.Tx) (buckets, error) {
 	b := buckets{
-		events:    tx.Bucket(bucketEvents),
-		streams:   tx.Bucket(bucketStreams),
-		revisions: tx.Bucket(bucketRevisions),
-		ids:       tx.Bucket(bucketIDs),
-		meta:      tx.Bucket(bucketMeta),
+		events:  tx.Bucket(bucketEvents),
+		streams: tx.Bucket(bucketStreams),
+		meta:    tx.Bucket(bucketMeta),
 	}
-	if b.events == nil || b.streams == nil || b.revisions == nil || b.ids == nil || b.meta == nil {
+	if b.events == nil || b.streams == nil || b.meta == nil {
 		return b, corruptf("a bucket is missing")
 	}
 	return b, nil
