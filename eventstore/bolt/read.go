@@ -214,23 +214,27 @@ func (r *reader) fill() (more bool, err error) {
 				}
 				payload := len(rec.data) + len(rec.metadata)
 				if payload > cap(buf)-len(buf) {
+					if buf != nil {
+						r.bufs = append(r.bufs, buf)
+					}
 					buf = make([]byte, 0, max(bufBytes, payload))
-					r.bufs = append(r.bufs, buf)
 				}
 				off := len(buf)
 				buf = append(append(buf, rec.data...), rec.metadata...)
-				r.bufs[len(r.bufs)-1] = buf
 				r.refs = append(r.refs, recordRef{
 					pos: pos, id: rec.id, schemaVersion: rec.schemaVersion,
 					revision: rec.revision, recordedAt: rec.recordedAt,
 					prevHash: rec.prevHash, hash: rec.hash,
 					stream: r.in.id(&last[0], rec.stream), typ: r.in.id(&last[1], rec.typ),
 					occurredOn: r.in.id(&last[2], rec.occurredOn), recordedBy: r.in.id(&last[3], rec.recordedBy),
-					buf: uint32(len(r.bufs) - 1), dataOff: uint32(off),
+					buf: uint32(len(r.bufs)), dataOff: uint32(off),
 					dataEnd: uint32(off + len(rec.data)), metadataEnd: uint32(len(buf)),
 				})
 				total += len(v)
 				r.after = pos
+			}
+			if buf != nil {
+				r.bufs = append(r.bufs, buf)
 			}
 			return nil
 		}))

@@ -98,22 +98,50 @@ func parseRecord(pos eventstore.Position, b []byte, r *rawRecord) error {
 	copy(r.hash[:], b[offHash:recordHeader])
 
 	rest := b[recordHeader:]
-	for i, f := range [recordFields]*[]byte{&r.stream, &r.typ, &r.occurredOn, &r.recordedBy, &r.data, &r.metadata} {
-		if len(rest) < 4 {
-			return corruptf("record at position %d: field %d has no length", pos, i)
-		}
-		n := uint64(binary.BigEndian.Uint32(rest))
-		rest = rest[4:]
-		if n > uint64(len(rest)) {
-			return corruptf("record at position %d: field %d claims %d bytes, %d remain", pos, i, n, len(rest))
-		}
-		*f = rest[:n:n]
-		rest = rest[n:]
+	var ok bool
+	if r.stream, rest, ok = cutField(rest); !ok {
+		return fieldErr(pos, 0, rest)
+	}
+	if r.typ, rest, ok = cutField(rest); !ok {
+		return fieldErr(pos, 1, rest)
+	}
+	if r.occurredOn, rest, ok = cutField(rest); !ok {
+		return fieldErr(pos, 2, rest)
+	}
+	if r.recordedBy, rest, ok = cutField(rest); !ok {
+		return fieldErr(pos, 3, rest)
+	}
+	if r.data, rest, ok = cutField(rest); !ok {
+		return fieldErr(pos, 4, rest)
+	}
+	if r.metadata, rest, ok = cutField(rest); !ok {
+		return fieldErr(pos, 5, rest)
 	}
 	if len(rest) != 0 {
 		return corruptf("record at position %d: %d bytes after the last field", pos, len(rest))
 	}
 	return nil
+}
+
+// cutField cuts one length-prefixed field off the front of b. When ok is
+// false, rest is what was left of b.
+func cutField(b []byte) (field, rest []byte, ok bool) {
+	if len(b) < 4 {
+		return nil, b, false
+	}
+	n := uint64(binary.BigEndian.Uint32(b))
+	if n > uint64(len(b)-4) {
+		return nil, b, false
+	}
+	return b[4 : 4+n : 4+n], b[4+n:], true
+}
+
+// fieldErr describes a field that cutField could not cut from rest.
+func fieldErr(pos eventstore.Position, i int, rest []byte) error {
+	if len(rest) < 4 {
+		return corruptf("record at position %d: field %d has no length", pos, i)
+	}
+	return corruptf("record at position %d: field %d claims %d bytes, %d remain", pos, i, binary.BigEndian.Uint32(rest), len(rest)-4)
 }
 
 // decodeRecord decodes the record b stored at pos into e. e's Data and
