@@ -291,7 +291,7 @@ func (s *Store) tryBatch(reqs []*appendRequest) (failed *appendRequest, err erro
 			return fmt.Errorf("bolt: commit: %w", err)
 		}
 		crashpoint("after_commit")
-		s.published(st.lastPos)
+		s.published()
 		return nil
 	})
 	if err != nil && failed == nil && current != nil {
@@ -303,8 +303,7 @@ func (s *Store) tryBatch(reqs []*appendRequest) (failed *appendRequest, err erro
 }
 
 // published records a commit and wakes every live subscription.
-func (s *Store) published(last eventstore.Position) {
-	s.committed.Store(uint64(last))
+func (s *Store) published() {
 	s.mu.Lock()
 	close(s.notify)
 	s.notify = make(chan struct{})

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -134,10 +133,6 @@ type Store struct {
 	// arena is the writer's buffer for keys and values, reused by each
 	// batch once the previous one has committed. Only the writer uses it.
 	arena []byte
-
-	// committed is the position of the last committed event, for tests and
-	// for subscriptions deciding whether to read.
-	committed atomic.Uint64
 }
 
 var _ eventstore.Store = (*Store)(nil)
@@ -201,22 +196,20 @@ func open(path string, opts Options, hooks *testHooks) (s *Store, err error) {
 		writerDone: make(chan struct{}),
 		closed:     make(chan struct{}),
 	}
-	last, err := s.init()
-	if err != nil {
+	if err := s.init(); err != nil {
 		_ = guard("closing after a failed open", db.Close)
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
-	s.committed.Store(uint64(last))
 	go s.writer()
 	return s, nil
 }
 
 // init creates the buckets of a new file, checks the format of an existing
 // one (without writing to it: a damaged freelist would make bbolt write
-// over live pages) and returns the last position stored.
-func (s *Store) init() (last eventstore.Position, err error) {
+// over live pages) and that its last position can be read.
+func (s *Store) init() error {
 	fresh := false
-	err = guard("initialising", func() error {
+	return guard("initialising", func() error {
 		err := s.db.View(func(tx *bbolt.Tx) error {
 			meta := tx.Bucket(bucketMeta)
 			if meta == nil {
@@ -237,7 +230,7 @@ func (s *Store) init() (last eventstore.Position, err error) {
 			if err != nil {
 				return err
 			}
-			last, err = lastPosition(b.events)
+			_, err = lastPosition(b.events)
 			return err
 		})
 		if err != nil || !fresh {
@@ -252,7 +245,6 @@ func (s *Store) init() (last eventstore.Position, err error) {
 			return tx.Bucket(bucketMeta).Put(metaFormat, binary.BigEndian.AppendUint32(nil, fileFormat))
 		})
 	})
-	return last, err
 }
 
 // buckets are the store's buckets within one transaction.
