@@ -170,10 +170,7 @@ func (p *Projector) Decision(ctx context.Context, eventID uuid.UUID) (DecisionVi
 	// Then: what the stream held when the decision was appended (its
 	// earlier revisions, all recorded at or before it), the decision left
 	// out; organisations as known at its recorded time.
-	then, err := decodeStream(events[:i])
-	if err != nil {
-		return DecisionView{}, err
-	}
+	then := settle(sf.facts[:i], sf.positions[:i], 0)
 	if view.EvaluationThen, err = p.evaluateDecision(ctx, item.Stream, then, decision, decision.RecordedAt); err != nil {
 		return DecisionView{}, err
 	}
@@ -181,4 +178,73 @@ func (p *Projector) Decision(ctx context.Context, eventID uuid.UUID) (DecisionVi
 		return DecisionView{}, err
 	}
 	return view, nil
+}
+
+// evaluateDecision evaluates decision again on sf's facts as of the
+// decision's effective date, the decision itself left out, with the
+// organisations (and, for an organisation's decision, its members) folded as
+// known at knownAt (zero: now).
+func (p *Projector) evaluateDecision(ctx context.Context, stream string, sf *streamFacts, decision domain.Fact, knownAt time.Time) (*domain.Evaluation, error) {
+	on := decision.OccurredOn
+	facts, _ := sf.qualifying(on, decision.ID)
+	kind, id, _ := streamKind(stream)
+	var ev domain.Evaluation
+	if kind == 'o' {
+		o, err := domain.FoldOrganisation(id, facts)
+		if err != nil {
+			return nil, fmt.Errorf("projections: %s: %w", stream, err)
+		}
+		members, err := p.membersOf(ctx, id, on, knownAt)
+		if err != nil {
+			return nil, err
+		}
+		ev = p.rules.rb.EvaluateOrganisationDecision(o, members, decision.Event, on)
+	} else {
+		pr, err := domain.Fold(id, facts)
+		if err != nil {
+			return nil, fmt.Errorf("projections: %s: %w", stream, err)
+		}
+		orgs, err := p.organisationsOf(ctx, organisationsNamed(facts), on, knownAt)
+		if err != nil {
+			return nil, err
+		}
+		ev = p.rules.rb.EvaluateDecision(pr, orgs, decision.Event, on)
+	}
+	return &ev, nil
+}
+
+// membersOf folds, as of on and as known at knownAt, the practitioners who
+// work in or with organisation org on that date.
+func (p *Projector) membersOf(ctx context.Context, org uuid.UUID, on domain.Date, knownAt time.Time) ([]*domain.Practitioner, error) {
+	m := p.cur.Load()
+	m.mu.RLock()
+	ids := make([]uuid.UUID, 0, len(m.refs[org]))
+	for id := range m.refs[org] {
+		ids = append(ids, id)
+	}
+	m.mu.RUnlock()
+	slices.SortFunc(ids, lessID)
+	var out []*domain.Practitioner
+	for _, id := range ids {
+		events, err := p.store.ReadStream(ctx, PractitionerStream(id), eventstore.ReadOptions{KnownAt: knownAt})
+		if isNotFound(err) || err == nil && len(events) == 0 {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("projections: read practitioner %s: %w", id, err)
+		}
+		sf, err := decodeStream(events)
+		if err != nil {
+			return nil, fmt.Errorf("projections: %s: %w", PractitionerStream(id), err)
+		}
+		facts, _ := sf.qualifying(on, uuid.Nil)
+		pr, err := domain.Fold(id, facts)
+		if err != nil {
+			return nil, fmt.Errorf("projections: %s: %w", PractitionerStream(id), err)
+		}
+		if slices.ContainsFunc(pr.Memberships(on), func(ms domain.Membership) bool { return ms.OrganisationID == org }) {
+			out = append(out, pr)
+		}
+	}
+	return out, nil
 }

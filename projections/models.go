@@ -54,22 +54,12 @@ type summary struct {
 	Revision uint64
 }
 
-// licenceRec is one licence as the register keeps it.
+// licenceRec is one of a practitioner's licences as the register keeps it.
 type licenceRec struct {
 	ID         string
 	Kind       domain.LicenceKind
-	Status     string // on the models' date
+	Status     domain.LicenceStatus // on the models' date
 	ValidUntil day
-}
-
-// orgSummary is one organisation as the models keep it.
-type orgSummary struct {
-	ID                uuid.UUID
-	Name              string
-	Kind              domain.OrganisationKind
-	RegisteredService bool
-	Licences          []licenceRec
-	Revision          uint64
 }
 
 // decisionRec is one decision event in the QC queue.
@@ -114,7 +104,7 @@ type models struct {
 	order         []uuid.UUID                          // practitioner ids, sorted
 	due           map[day]map[uuid.UUID]struct{}       // NextChange -> practitioners
 	refs          map[uuid.UUID]map[uuid.UUID]struct{} // organisation -> practitioners naming it
-	orgs          map[uuid.UUID]*orgSummary
+	orgs          domain.OrganisationSet // folded from everything recorded
 	decisions     map[uuid.UUID]*decisionRec
 	byStream      map[string]streamRecs     // stream -> its decisions and reviews
 	reviews       map[uuid.UUID][]reviewRec // decision -> its reviews
@@ -125,7 +115,7 @@ func newModels() *models {
 		practitioners: make(map[uuid.UUID]*summary),
 		due:           make(map[day]map[uuid.UUID]struct{}),
 		refs:          make(map[uuid.UUID]map[uuid.UUID]struct{}),
-		orgs:          make(map[uuid.UUID]*orgSummary),
+		orgs:          make(domain.OrganisationSet),
 		decisions:     make(map[uuid.UUID]*decisionRec),
 		byStream:      make(map[string]streamRecs),
 		reviews:       make(map[uuid.UUID][]reviewRec),

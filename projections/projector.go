@@ -59,6 +59,7 @@ type Projector struct {
 	seen     atomic.Uint64 // highest position the subscription delivered
 	notifyMu sync.Mutex
 	notify   chan struct{} // closed and replaced whenever the checkpoint moves
+	runErr   error         // why Run last stopped, if not for its context
 }
 
 // New returns a Projector over store. When opts.SnapshotPath holds a
@@ -77,7 +78,7 @@ func New(store eventstore.Store, opts Options) (*Projector, error) {
 	}
 	p := &Projector{Views: NewViews(store), store: store, opts: opts, notify: make(chan struct{})}
 	if opts.SnapshotPath != "" {
-		m, err := loadSnapshot(opts.SnapshotPath, p.rules.version)
+		m, err := loadSnapshot(context.Background(), store, p.rules, opts.SnapshotPath)
 		switch {
 		case err == nil:
 			p.cur.Store(m)
@@ -123,7 +124,8 @@ func (p *Projector) Lag() uint64 {
 }
 
 // WaitFor blocks until the served models include the event at pos (so a
-// client reads its own write after an append), or ctx is done.
+// client reads its own write after an append), or ctx is done, or Run has
+// stopped on an error (which WaitFor then returns, wrapped).
 func (p *Projector) WaitFor(ctx context.Context, pos eventstore.Position) error {
 	for {
 		p.notifyMu.Lock()
@@ -132,12 +134,22 @@ func (p *Projector) WaitFor(ctx context.Context, pos eventstore.Position) error 
 		if p.Checkpoint() >= pos {
 			return nil
 		}
+		if err := p.failed(); err != nil {
+			return err
+		}
 		select {
 		case <-ch:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
+}
+
+// failed returns why Run stopped, nil while it runs or after a clean stop.
+func (p *Projector) failed() error {
+	p.notifyMu.Lock()
+	defer p.notifyMu.Unlock()
+	return p.runErr
 }
 
 func (p *Projector) moved() {
@@ -152,6 +164,9 @@ func (p *Projector) moved() {
 // rebuilds them from the whole store. It writes a snapshot every
 // SnapshotEvery events when idle, and once more when it returns.
 func (p *Projector) Run(ctx context.Context) error {
+	p.notifyMu.Lock()
+	p.runErr = nil
+	p.notifyMu.Unlock()
 	if p.cur.Load() == nil {
 		if err := p.Rebuild(ctx, nil); err != nil {
 			return err
@@ -176,6 +191,13 @@ func (p *Projector) Run(ctx context.Context) error {
 		cancel()
 		if serr := p.snapshotIfDirty(); serr != nil && err == nil {
 			err = serr
+		}
+		if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+			// Wake every WaitFor: nothing more will arrive.
+			p.notifyMu.Lock()
+			p.runErr = fmt.Errorf("projections: projector stopped: %w", err)
+			p.notifyMu.Unlock()
+			p.moved()
 		}
 		return err
 	}
@@ -281,7 +303,7 @@ func (p *Projector) applyTo(ctx context.Context, m *models, batch []eventstore.R
 		orgs = maps.Clone(m.orgs)
 	}
 	type orgResult struct {
-		o  *orgSummary
+		o  *domain.Organisation
 		ds []decisionRec
 		rs []reviewRec
 	}
@@ -295,7 +317,10 @@ func (p *Projector) applyTo(ctx context.Context, m *models, batch []eventstore.R
 		if err != nil {
 			return 0, fmt.Errorf("projections: %s: %w", OrganisationStream(id), err)
 		}
-		o, ds, rs := p.rules.organisation(id, sf, on)
+		o, ds, rs, err := p.rules.organisation(id, sf)
+		if err != nil {
+			return 0, err
+		}
 		orgs[id] = o
 		orgResults = append(orgResults, orgResult{o, ds, rs})
 	}
@@ -339,7 +364,7 @@ type pracResult struct {
 }
 
 // practitioners re-reads and re-folds each practitioner on date on.
-func (p *Projector) practitioners(ctx context.Context, ids []uuid.UUID, orgs map[uuid.UUID]*orgSummary, on domain.Date) ([]pracResult, error) {
+func (p *Projector) practitioners(ctx context.Context, ids []uuid.UUID, orgs domain.OrganisationSet, on domain.Date) ([]pracResult, error) {
 	out := make([]pracResult, 0, len(ids))
 	for _, id := range ids {
 		events, err := p.store.ReadStream(ctx, PractitionerStream(id), eventstore.ReadOptions{})

@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -16,20 +17,26 @@ import (
 	"github.com/imattertraining/ledger/eventstore"
 )
 
-// canonical returns m's records in a fixed order, for comparing two models.
-func canonical(p *Projector) *snapshotData {
+// canonicalModels are a models' records in a fixed order, with the
+// organisations' folded state, for comparing two models.
+type canonicalModels struct {
+	*snapshotData
+	OrgStates domain.OrganisationSet
+}
+
+func canonical(p *Projector) canonicalModels {
 	m := p.cur.Load()
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	d := m.export(p.rules.version)
-	slices.SortFunc(d.Orgs, func(a, b orgSummary) int { return lessID(a.ID, b.ID) })
+	slices.SortFunc(d.Orgs, lessID)
 	slices.SortFunc(d.Decisions, func(a, b decisionRec) int { return lessID(a.EventID, b.EventID) })
 	slices.SortFunc(d.Reviews, func(a, b reviewRec) int { return lessID(a.EventID, b.EventID) })
 	for i := range d.Practitioners {
 		s := &d.Practitioners[i]
 		slices.SortFunc(s.Refs, lessID)
 	}
-	return d
+	return canonicalModels{d, maps.Clone(m.orgs)}
 }
 
 // randomHistory appends n random events across a few practitioners and
@@ -105,11 +112,13 @@ func (h *randomHistory) step() {
 	if ev == nil {
 		ev = &domain.CPDEngagementRecorded{Kind: domain.CPDLinkedCPD, Hours: 2}
 	}
-	if _, ok := domain.DecisionOf(ev); ok && stream[0] == 'o' {
-		if _, lic := ev.(*domain.CertificationAwarded); lic {
-			ev = &domain.CPDEngagementRecorded{Kind: domain.CPDLinkedCPD}
-			stream = PractitionerStream(h.pracs[0])
-		}
+	// Only what the stream's kind may hold, as the API would allow.
+	kind := domain.PractitionerStream
+	if stream[0] == 'o' {
+		kind = domain.OrganisationStream
+	}
+	if info, _ := domain.Lookup(ev.EventType()); !info.AllowedIn(kind) {
+		stream = PractitionerStream(h.pracs[rng.IntN(len(h.pracs))])
 	}
 	h.put(stream, ev)
 }

@@ -221,12 +221,12 @@ func (p *Projector) Licences(ctx context.Context, expiringWithinDays int, today 
 	}
 	defer m.mu.RUnlock()
 	out := []LicenceItem{}
-	keep := func(l licenceRec, status, holderType string, id uuid.UUID, name string) {
+	keep := func(lid string, kind domain.LicenceKind, status domain.LicenceStatus, validUntil domain.Date, holderType string, id uuid.UUID, name string) {
 		it := LicenceItem{
-			LicenceID: l.ID, Kind: l.Kind, Status: status, ValidUntil: l.ValidUntil.date(),
-			DaysLeft: today.DaysUntil(l.ValidUntil.date()), HolderType: holderType, HolderID: id, HolderName: name,
+			LicenceID: lid, Kind: kind, Status: string(status), ValidUntil: validUntil,
+			DaysLeft: today.DaysUntil(validUntil), HolderType: holderType, HolderID: id, HolderName: name,
 		}
-		if expiringWithinDays > 0 && (status != "active" || it.DaysLeft > expiringWithinDays) {
+		if expiringWithinDays > 0 && (status != domain.LicenceStatusActive || it.DaysLeft > expiringWithinDays) {
 			return
 		}
 		out = append(out, it)
@@ -242,12 +242,12 @@ func (p *Projector) Licences(ctx context.Context, expiringWithinDays int, today 
 			}
 		}
 		for _, l := range s.Licences {
-			keep(l, l.Status, "practitioner", s.ID, s.Name)
+			keep(l.ID, l.Kind, l.Status, l.ValidUntil.date(), "practitioner", s.ID, s.Name)
 		}
 	}
 	for _, o := range m.orgs {
-		for _, l := range o.Licences {
-			keep(l, licenceStatusOn(l, today), "organisation", o.ID, o.Name)
+		for _, l := range o.Licences(today) {
+			keep(l.LicenceID, l.Kind, l.Status, l.ValidUntil, "organisation", o.ID, o.Name)
 		}
 	}
 	slices.SortFunc(out, func(a, b LicenceItem) int {

@@ -231,7 +231,7 @@ func (p *Projector) build(ctx context.Context, today domain.Date, progress func(
 		}
 	}
 	type orgOut struct {
-		o  *orgSummary
+		o  *domain.Organisation
 		ds []decisionRec
 		rs []reviewRec
 	}
@@ -239,7 +239,10 @@ func (p *Projector) build(ctx context.Context, today domain.Date, progress func(
 	err := p.parallel(ctx, len(orgStreams), func(i int) error {
 		g := orgStreams[i]
 		_, id, _ := streamKind(g.stream)
-		o, ds, rs := p.rules.organisation(id, settle(g.facts, g.positions, g.revision), today)
+		o, ds, rs, err := p.rules.organisation(id, settle(g.facts, g.positions, g.revision))
+		if err != nil {
+			return err
+		}
 		orgOuts[i] = orgOut{o, ds, rs}
 		report(g.n)
 		*g = group{}
@@ -248,7 +251,7 @@ func (p *Projector) build(ctx context.Context, today domain.Date, progress func(
 	if err != nil {
 		return nil, err
 	}
-	orgs := make(map[uuid.UUID]*orgSummary, len(orgOuts))
+	orgs := make(domain.OrganisationSet, len(orgOuts))
 	for _, r := range orgOuts {
 		orgs[r.o.ID] = r.o
 	}

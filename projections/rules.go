@@ -1,9 +1,6 @@
 package projections
 
 import (
-	"context"
-	"time"
-
 	"slices"
 
 	"github.com/google/uuid"
@@ -11,94 +8,114 @@ import (
 	"github.com/imattertraining/ledger/domain"
 )
 
-// assessment is what one fold of a practitioner's qualifying facts gives on
-// a date: what the practitioner view shows and what the list models keep.
-// It is the one place where projections call the rulebook.
-type assessment struct {
-	Name        string
-	Level       int
-	Roles       []domain.Role
-	Licences    []LicenceView
-	Standing    StandingView
-	NextSteps   []domain.RequirementResult
-	NextChange  domain.Date
-	Orgs        []uuid.UUID
-	Refs        []uuid.UUID
-	Listings    []domain.Directory
-	Independent bool
-}
-
-// ledgerBook is the bookkeeping the lists need that is no rule: who the
-// practitioner is, where they work, what they consented to.
-type ledgerBook struct {
-	name        string
-	independent bool
-	orgs        []uuid.UUID
-	refs        []uuid.UUID
-	consents    []domain.Directory
-}
-
-func (b *ledgerBook) ref(id uuid.UUID) {
-	if !slices.Contains(b.refs, id) {
-		b.refs = append(b.refs, id)
-	}
-}
-
-func (b *ledgerBook) apply(f domain.Fact) {
-	switch e := f.Event.(type) {
-	case *domain.PractitionerRegistered:
-		b.name, b.independent = e.Name, e.Independent
-	case *domain.PractitionerDetailsChanged:
-		if e.Name != nil {
-			b.name = *e.Name
-		}
-		if e.Independent != nil {
-			b.independent = *e.Independent
-		}
-	case *domain.PractitionerJoinedOrganisation:
-		b.ref(e.OrganisationID)
-		if !slices.Contains(b.orgs, e.OrganisationID) {
-			b.orgs = append(b.orgs, e.OrganisationID)
-		}
-	case *domain.PractitionerLeftOrganisation:
-		b.ref(e.OrganisationID)
-		b.orgs = slices.DeleteFunc(b.orgs, func(o uuid.UUID) bool { return o == e.OrganisationID })
-	case *domain.SeniorLeadershipSupportRecorded:
-		b.ref(e.OrganisationID)
-	case *domain.SuitabilityAgreed:
-		b.ref(e.OrganisationID)
-	case *domain.DirectoryListingConsented:
-		if !slices.Contains(b.consents, e.Directory) {
-			b.consents = append(b.consents, e.Directory)
-		}
-	case *domain.DirectoryListingWithdrawn:
-		b.consents = slices.DeleteFunc(b.consents, func(d domain.Directory) bool { return d == e.Directory })
-	}
-}
-
-// assess folds facts (qualifying, in stream order) for practitioner id and
-// evaluates them on date on against orgs.
-func (r *rules) assess(id uuid.UUID, facts []domain.Fact, orgs map[uuid.UUID]*orgSummary, on domain.Date) (assessment, error) {
-	var b ledgerBook
-	for _, f := range facts {
-		b.apply(f)
-	}
-	a := assessment{
-		Name: b.name, Orgs: b.orgs, Refs: b.refs, Independent: b.independent,
-		Standing: StandingView{Status: "good"},
-	}
-	return a, nil
-}
-
-// rules holds the rulebook the projections evaluate with.
+// rules holds the rulebook the projections evaluate with. It is the one
+// place where projections call the domain's fold and rules.
 type rules struct {
+	rb      *domain.Rulebook
 	version string
 }
 
-func newRules() *rules { return &rules{version: "v1"} }
+func newRules() *rules {
+	rb := domain.RulebookV1()
+	return &rules{rb: rb, version: rb.Version}
+}
 
-// evaluateDecision evaluates decision against sf's facts as of the
-// decision's effective date, with organisations as known at knownAt.
-func (p *Projector) evaluateDecision(ctx context.Context, stream string, sf *streamFacts, decision domain.Fact, knownAt time.Time) (*domain.Evaluation, error) {
-	return nil, nil
+// assessment is what one fold of a practitioner's qualifying facts gives on
+// a date: what the practitioner view shows and what the list models keep.
+type assessment struct {
+	Name        string
+	Independent bool
+	Level       domain.LevelResult
+	Roles       []domain.Role
+	Licences    []domain.Licence
+	Standing    domain.Standing
+	NextSteps   []domain.NextStep // only when asked for: the lists do not need them
+	// Orgs are the organisations the practitioner is in on the date; Refs
+	// every organisation the facts name.
+	Orgs     []uuid.UUID
+	Refs     []uuid.UUID
+	Listings []domain.Directory
+}
+
+// assess folds facts (qualifying, stream order) for practitioner id and
+// evaluates them on date on.
+func (r *rules) assess(id uuid.UUID, facts []domain.Fact, orgs domain.Organisations, on domain.Date, nextSteps bool) (assessment, error) {
+	p, err := domain.Fold(id, facts)
+	if err != nil {
+		return assessment{}, err
+	}
+	d := p.DetailsOn(on)
+	a := assessment{
+		Name: d.Name, Independent: d.Independent,
+		Level:    r.rb.Level(p, on),
+		Roles:    p.RolesHeld(on),
+		Licences: p.Licences(on),
+		Standing: r.rb.Standing(p, orgs, on),
+		Refs:     organisationsNamed(facts),
+	}
+	for _, m := range p.Memberships(on) {
+		a.Orgs = append(a.Orgs, m.OrganisationID)
+	}
+	if nextSteps {
+		a.NextSteps = r.rb.NextSteps(p, orgs, on)
+	}
+	a.Listings = listings(p, a, on)
+	return a, nil
+}
+
+// listings are the directories the practitioner is listed in on date on,
+// per DOMAIN.md "Directories" (rulebook v1): only with consent, only in good
+// or at_risk standing, and only while holding a role the seeds let be
+// listed there.
+func listings(p *domain.Practitioner, a assessment, on domain.Date) []domain.Directory {
+	if a.Standing.Status != domain.StandingGood && a.Standing.Status != domain.StandingAtRisk {
+		return nil
+	}
+	var out []domain.Directory
+	leadPlus := slices.Contains(a.Roles, domain.RoleLeadPlus)
+	for _, dir := range p.DirectoryConsents(on) {
+		ok := false
+		switch dir {
+		case domain.DirectoryInformed:
+			// Older seed: trainees and Lead Professionals "can be listed on
+			// the I Matter informed directory if they would like this".
+			_, _, trainee := p.Traineeship(domain.RoleLeadProfessional, on)
+			ok = trainee || slices.Contains(a.Roles, domain.RoleLeadProfessional)
+		case domain.DirectoryLocalityHub, domain.DirectoryOrganisational:
+			// Newer seed: Lead Plus Professionals "may be listed in
+			// approved organisational or network directories".
+			ok = leadPlus
+		case domain.DirectoryIndependent:
+			ok = leadPlus && a.Independent
+		}
+		if ok {
+			out = append(out, dir)
+		}
+	}
+	return out
+}
+
+// organisationsNamed lists every organisation the facts name, in order of
+// first mention.
+func organisationsNamed(facts []domain.Fact) []uuid.UUID {
+	var out []uuid.UUID
+	for _, f := range facts {
+		var id uuid.UUID
+		switch e := f.Event.(type) {
+		case *domain.PractitionerJoinedOrganisation:
+			id = e.OrganisationID
+		case *domain.PractitionerLeftOrganisation:
+			id = e.OrganisationID
+		case *domain.SeniorLeadershipSupportRecorded:
+			id = e.OrganisationID
+		case *domain.SuitabilityAgreed:
+			id = e.OrganisationID
+		default:
+			continue
+		}
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
 }

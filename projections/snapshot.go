@@ -2,6 +2,7 @@ package projections
 
 import (
 	"bufio"
+	"context"
 	"encoding/gob"
 	"errors"
 	"fmt"
@@ -36,7 +37,9 @@ type snapshotData struct {
 	Position      eventstore.Position
 	Date          day
 	Practitioners []summary
-	Orgs          []orgSummary
+	// Orgs are the organisations' ids only: they are few and their folded
+	// state is the domain's, so a load re-folds them from the store.
+	Orgs []uuid.UUID
 	Decisions     []decisionRec
 	Reviews       []reviewRec
 }
@@ -86,14 +89,14 @@ func (m *models) export(rulebook string) *snapshotData {
 		Format: snapshotFormat, Projection: projectionVersion, Rulebook: rulebook,
 		Position: m.pos, Date: m.date,
 		Practitioners: make([]summary, 0, len(m.order)),
-		Orgs:          make([]orgSummary, 0, len(m.orgs)),
+		Orgs:          make([]uuid.UUID, 0, len(m.orgs)),
 		Decisions:     make([]decisionRec, 0, len(m.decisions)),
 	}
 	for _, id := range m.order {
 		d.Practitioners = append(d.Practitioners, *m.practitioners[id])
 	}
-	for _, o := range m.orgs {
-		d.Orgs = append(d.Orgs, *o)
+	for id := range m.orgs {
+		d.Orgs = append(d.Orgs, id)
 	}
 	for _, dec := range m.decisions {
 		d.Decisions = append(d.Decisions, *dec)
@@ -143,9 +146,10 @@ func writeSnapshot(path string, data *snapshotData) (err error) {
 	return nil
 }
 
-// loadSnapshot reads a snapshot and derives the models' indexes. A snapshot
-// of another format, projection or rulebook version is refused.
-func loadSnapshot(path, rulebook string) (*models, error) {
+// loadSnapshot reads a snapshot, re-folds its organisations from the store
+// and derives the models' indexes. A snapshot of another format, projection
+// or rulebook version is refused.
+func loadSnapshot(ctx context.Context, store eventstore.Store, r *rules, path string) (*models, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, errNoSnapshot
@@ -158,9 +162,9 @@ func loadSnapshot(path, rulebook string) (*models, error) {
 	if err := gob.NewDecoder(bufio.NewReaderSize(f, 1<<20)).Decode(&d); err != nil {
 		return nil, fmt.Errorf("projections: snapshot %s: decode: %w", path, err)
 	}
-	if d.Format != snapshotFormat || d.Projection != projectionVersion || d.Rulebook != rulebook {
+	if d.Format != snapshotFormat || d.Projection != projectionVersion || d.Rulebook != r.version {
 		return nil, fmt.Errorf("projections: snapshot %s is of format %d, %s, rulebook %s; want %d, %s, rulebook %s",
-			path, d.Format, d.Projection, d.Rulebook, snapshotFormat, projectionVersion, rulebook)
+			path, d.Format, d.Projection, d.Rulebook, snapshotFormat, projectionVersion, r.version)
 	}
 	m := newModels()
 	m.pos, m.date = d.Position, d.Date
@@ -172,8 +176,18 @@ func loadSnapshot(path, rulebook string) (*models, error) {
 		m.index(s)
 	}
 	slices.SortFunc(m.order, lessID)
-	for i := range d.Orgs {
-		m.orgs[d.Orgs[i].ID] = &d.Orgs[i]
+	for _, id := range d.Orgs {
+		events, err := store.ReadStream(ctx, OrganisationStream(id), eventstore.ReadOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("projections: snapshot: read organisation %s: %w", id, err)
+		}
+		sf, err := decodeStream(events)
+		if err != nil {
+			return nil, fmt.Errorf("projections: snapshot: %s: %w", OrganisationStream(id), err)
+		}
+		if m.orgs[id], _, _, err = r.organisation(id, sf); err != nil {
+			return nil, err
+		}
 	}
 	byStream := make(map[string][]decisionRec)
 	for _, dec := range d.Decisions {

@@ -52,16 +52,16 @@ func standingIndex(s string) uint8 {
 
 // practitioner folds one practitioner stream (everything recorded) as of on
 // into its summary, its decisions and its reviews.
-func (r *rules) practitioner(id uuid.UUID, sf *streamFacts, orgs map[uuid.UUID]*orgSummary, on domain.Date) (*summary, []decisionRec, []reviewRec, error) {
+func (r *rules) practitioner(id uuid.UUID, sf *streamFacts, orgs domain.Organisations, on domain.Date) (*summary, []decisionRec, []reviewRec, error) {
 	stream := PractitionerStream(id)
 	facts, later := sf.qualifying(on, uuid.Nil)
-	a, err := r.assess(id, facts, orgs, on)
+	a, err := r.assess(id, facts, orgs, on, false)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("projections: %s: %w", stream, err)
 	}
 	s := &summary{
-		ID: id, Name: a.Name, Level: uint8(a.Level), Roles: bitsOf(certifiedRoles, a.Roles),
-		Standing: standingIndex(a.Standing.Status), NextChange: dayOf(earliest(a.NextChange, later)),
+		ID: id, Name: a.Name, Level: uint8(a.Level.Level), Roles: bitsOf(certifiedRoles, a.Roles),
+		Standing: standingIndex(string(a.Standing.Status)), NextChange: dayOf(earliest(a.Standing.NextChange, later)),
 		Orgs: a.Orgs, Refs: a.Refs, Listings: bitsOf(directories, a.Listings),
 		Revision: sf.revision,
 	}
@@ -75,13 +75,17 @@ func (r *rules) practitioner(id uuid.UUID, sf *streamFacts, orgs map[uuid.UUID]*
 	return s, ds, rs, nil
 }
 
-// organisation folds one organisation stream as of on.
-func (r *rules) organisation(id uuid.UUID, sf *streamFacts, on domain.Date) (*orgSummary, []decisionRec, []reviewRec) {
+// organisation folds one organisation stream: everything recorded, since
+// its licences and registration are worked out on the date asked.
+func (r *rules) organisation(id uuid.UUID, sf *streamFacts) (*domain.Organisation, []decisionRec, []reviewRec, error) {
 	stream := OrganisationStream(id)
-	facts, _ := sf.qualifying(on, uuid.Nil)
-	o := foldOrganisation(id, facts, sf.revision)
+	facts, _ := sf.qualifying(domain.Date{}, uuid.Nil)
+	o, err := domain.FoldOrganisation(id, facts)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("projections: %s: %w", stream, err)
+	}
 	ds, rs := records(stream, sf)
-	return o, ds, rs
+	return o, ds, rs, nil
 }
 
 // records lists a stream's decisions (all of them, each with the retraction

@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -15,37 +16,69 @@ import (
 // level, roles, licences, standing with its reasons, and what is missing for
 // the next step. The JSON field names are the API's contract.
 type PractitionerView struct {
-	ID            uuid.UUID                  `json:"id"`
-	Name          string                     `json:"name"`
-	Level         int                        `json:"level"`
-	Roles         []domain.Role              `json:"roles"`
-	Licences      []LicenceView              `json:"licences"`
-	Standing      StandingView               `json:"standing"`
-	NextSteps     []domain.RequirementResult `json:"next_steps"`
-	Organisations []uuid.UUID                `json:"organisations"`
-	// AsOf is the effective date asked; KnownAt the recorded time asked, nil
-	// when the view is as known now.
+	ID uuid.UUID `json:"id"`
+	// Name is the practitioner's own name, from their registration or a
+	// later change of details. No email address is ever shown.
+	Name      string        `json:"name"`
+	Level     int           `json:"level"`
+	LevelName string        `json:"level_name"`
+	Roles     []domain.Role `json:"roles"`
+	// Traineeships are the roles the practitioner is training for.
+	Traineeships  []domain.Role     `json:"traineeships"`
+	Licences      []LicenceView     `json:"licences"`
+	Standing      StandingView      `json:"standing"`
+	NextSteps     []NextStepView    `json:"next_steps"`
+	Organisations []uuid.UUID       `json:"organisations"`
+	Directories   []domain.Directory `json:"directories"`
+	// AsOf is the effective date the view is for; KnownAt the recorded time
+	// asked, nil when the view is as known now.
 	AsOf    domain.Date `json:"as_of"`
 	KnownAt *string     `json:"known_at"`
 	// Revision is the stream revision of the last event the view saw.
 	Revision uint64 `json:"revision"`
 }
 
-// LicenceView is one licence with its status on the date asked.
+// LicenceView is one licence with its status on the date asked: active,
+// suspended, revoked or expired.
 type LicenceView struct {
-	LicenceID  string             `json:"licence_id"`
-	Kind       domain.LicenceKind `json:"kind"`
-	Status     string             `json:"status"`
-	ValidUntil domain.Date        `json:"valid_until"`
+	LicenceID  string              `json:"licence_id"`
+	Kind       domain.LicenceKind  `json:"kind"`
+	Scope      domain.LicenceScope `json:"scope,omitempty"`
+	Status     string              `json:"status"`
+	GrantedOn  domain.Date         `json:"granted_on"`
+	ValidUntil domain.Date         `json:"valid_until"`
+	Evidence   []uuid.UUID         `json:"evidence"`
 }
 
-// StandingView is a standing on a date with its reasons.
+// StandingView is a standing on a date with its reasons: every maintenance
+// requirement of every held role, traineeship and licence, met or not, with
+// the events that meet it.
 type StandingView struct {
 	Status       string                     `json:"status"`
 	Requirements []domain.RequirementResult `json:"requirements"`
+	Held         []HeldView                 `json:"held"`
 	// NextChange is the next date on which the standing can change with no
 	// new event; omitted when none is known.
 	NextChange *domain.Date `json:"next_change,omitempty"`
+}
+
+// HeldView is the standing of one held role, traineeship or licence in its
+// current certification year.
+type HeldView struct {
+	Item        string      `json:"item"`
+	Status      string      `json:"status"`
+	PeriodStart domain.Date `json:"period_start,omitzero"`
+	PeriodEnd   domain.Date `json:"period_end,omitzero"`
+}
+
+// NextStepView is a decision on the way to the next role on the pathway
+// and what is still missing before it may be taken.
+type NextStepView struct {
+	Role     domain.Role                `json:"role"`
+	Decision string                     `json:"decision"`
+	Subject  string                     `json:"subject"`
+	Ready    bool                       `json:"ready"`
+	Missing  []domain.RequirementResult `json:"missing"`
 }
 
 // Views answers the queries that fold one stream on demand: a practitioner
@@ -63,10 +96,13 @@ func NewViews(store eventstore.Store) *Views {
 }
 
 // Practitioner returns practitioner id as of asOf (facts that occurred on or
-// before it; zero means every fact) as known at knownAt (events recorded at
-// or before it; zero means everything recorded). Retractions known at knownAt
-// remove the facts they retract whatever their own occurred_on. An unknown
-// practitioner, or one not yet registered at knownAt, gives ErrNotFound.
+// before it) as known at knownAt (events recorded at or before it; zero
+// means everything recorded). Retractions known at knownAt remove the facts
+// they retract whatever their own occurred_on. The organisations the
+// practitioner's history names are folded with the same two cuts. A zero
+// asOf means the latest effective date in the history, so that no clock is
+// read; the API always passes one. An unknown practitioner, or one with
+// nothing recorded by knownAt, gives ErrNotFound.
 func (v *Views) Practitioner(ctx context.Context, id uuid.UUID, asOf domain.Date, knownAt time.Time) (PractitionerView, error) {
 	stream := PractitionerStream(id)
 	events, err := v.readStream(ctx, stream, knownAt)
@@ -77,27 +113,41 @@ func (v *Views) Practitioner(ctx context.Context, id uuid.UUID, asOf domain.Date
 	if err != nil {
 		return PractitionerView{}, fmt.Errorf("projections: %s: %w", stream, err)
 	}
-	facts, later := sf.qualifying(asOf, uuid.Nil)
 	on := asOf
 	if on.IsZero() {
-		on = lastOccurred(facts)
+		on = lastOccurred(sf.facts)
 	}
-	orgs, err := v.organisationsOf(ctx, facts, asOf, knownAt)
+	facts, later := sf.qualifying(on, uuid.Nil)
+	orgs, err := v.organisationsOf(ctx, organisationsNamed(facts), on, knownAt)
 	if err != nil {
 		return PractitionerView{}, err
 	}
-	a, err := v.rules.assess(id, facts, orgs, on)
+	a, err := v.rules.assess(id, facts, orgs, on, true)
 	if err != nil {
 		return PractitionerView{}, fmt.Errorf("projections: %s: %w", stream, err)
 	}
-	next := earliest(a.NextChange, later)
 	view := PractitionerView{
-		ID: id, Name: a.Name, Level: a.Level, Roles: nonNil(a.Roles), Licences: nonNil(a.Licences),
-		Standing: a.Standing, NextSteps: nonNil(a.NextSteps), Organisations: nonNil(a.Orgs),
-		AsOf: on, Revision: events[len(events)-1].Revision,
+		ID: id, Name: a.Name, Level: a.Level.Level, LevelName: a.Level.Name,
+		Roles: nonNil(a.Roles), Traineeships: traineeships(facts, a.Roles),
+		Licences: make([]LicenceView, len(a.Licences)), NextSteps: make([]NextStepView, len(a.NextSteps)),
+		Organisations: nonNil(a.Orgs), Directories: nonNil(a.Listings),
+		AsOf: on, Revision: sf.revision,
+		Standing: StandingView{
+			Status: string(a.Standing.Status), Requirements: nonNil(a.Standing.Requirements),
+			Held: make([]HeldView, len(a.Standing.Held)),
+		},
 	}
-	view.Standing.Requirements = nonNil(view.Standing.Requirements)
-	if !next.IsZero() {
+	for i, l := range a.Licences {
+		view.Licences[i] = LicenceView{LicenceID: l.LicenceID, Kind: l.Kind, Scope: l.Scope, Status: string(l.Status),
+			GrantedOn: l.GrantedOn, ValidUntil: l.ValidUntil, Evidence: nonNil(l.Evidence)}
+	}
+	for i, h := range a.Standing.Held {
+		view.Standing.Held[i] = HeldView{Item: h.Item, Status: string(h.Status), PeriodStart: h.PeriodStart, PeriodEnd: h.PeriodEnd}
+	}
+	for i, s := range a.NextSteps {
+		view.NextSteps[i] = NextStepView{Role: s.Role, Decision: s.Decision, Subject: s.Subject, Ready: s.Ready, Missing: nonNil(s.Missing)}
+	}
+	if next := earliest(a.Standing.NextChange, later); !next.IsZero() {
 		view.Standing.NextChange = &next
 	}
 	if !knownAt.IsZero() {
@@ -107,20 +157,30 @@ func (v *Views) Practitioner(ctx context.Context, id uuid.UUID, asOf domain.Date
 	return view, nil
 }
 
-// organisationsOf folds, with the same bitemporal cut, every organisation
-// the facts name, so that a past view uses what was known of them then.
-func (v *Views) organisationsOf(ctx context.Context, facts []domain.Fact, asOf domain.Date, knownAt time.Time) (map[uuid.UUID]*orgSummary, error) {
-	var b ledgerBook
+// traineeships are the roles with a traineeship started and not yet
+// certified.
+func traineeships(facts []domain.Fact, held []domain.Role) []domain.Role {
+	out := []domain.Role{}
 	for _, f := range facts {
-		b.apply(f)
+		if t, ok := f.Event.(*domain.TraineeshipStarted); ok && !slices.Contains(held, t.Role) && !slices.Contains(out, t.Role) {
+			out = append(out, t.Role)
+		}
 	}
-	out := make(map[uuid.UUID]*orgSummary, len(b.refs))
-	for _, id := range b.refs {
+	return out
+}
+
+// organisationsOf folds each organisation in ids with the same bitemporal
+// cuts, so that a past view uses what was known of them then. An
+// organisation named but not (yet) registered is left out: the rules see it
+// as unknown.
+func (v *Views) organisationsOf(ctx context.Context, ids []uuid.UUID, asOf domain.Date, knownAt time.Time) (domain.OrganisationSet, error) {
+	out := make(domain.OrganisationSet, len(ids))
+	for _, id := range ids {
 		events, err := v.store.ReadStream(ctx, OrganisationStream(id), eventstore.ReadOptions{KnownAt: knownAt})
-		if err != nil || len(events) == 0 {
-			if err == nil || isNotFound(err) {
-				continue // named but not (yet) registered: the rules see it as unknown
-			}
+		if isNotFound(err) || err == nil && len(events) == 0 {
+			continue
+		}
+		if err != nil {
 			return nil, fmt.Errorf("projections: read organisation %s: %w", id, err)
 		}
 		sf, err := decodeStream(events)
@@ -128,7 +188,10 @@ func (v *Views) organisationsOf(ctx context.Context, facts []domain.Fact, asOf d
 			return nil, fmt.Errorf("projections: organisation %s: %w", id, err)
 		}
 		facts, _ := sf.qualifying(asOf, uuid.Nil)
-		o := foldOrganisation(id, facts, events[len(events)-1].Revision)
+		o, err := domain.FoldOrganisation(id, facts)
+		if err != nil {
+			return nil, fmt.Errorf("projections: organisation %s: %w", id, err)
+		}
 		out[id] = o
 	}
 	return out, nil
