@@ -104,7 +104,7 @@ type models struct {
 	order         []uuid.UUID                          // practitioner ids, sorted
 	due           map[day]map[uuid.UUID]struct{}       // NextChange -> practitioners
 	refs          map[uuid.UUID]map[uuid.UUID]struct{} // organisation -> practitioners naming it
-	orgs          domain.OrganisationSet // folded from everything recorded
+	orgs          domain.OrganisationSet               // folded from everything recorded
 	decisions     map[uuid.UUID]*decisionRec
 	byStream      map[string]streamRecs     // stream -> its decisions and reviews
 	reviews       map[uuid.UUID][]reviewRec // decision -> its reviews

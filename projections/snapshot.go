@@ -39,9 +39,9 @@ type snapshotData struct {
 	Practitioners []summary
 	// Orgs are the organisations' ids only: they are few and their folded
 	// state is the domain's, so a load re-folds them from the store.
-	Orgs []uuid.UUID
-	Decisions     []decisionRec
-	Reviews       []reviewRec
+	Orgs      []uuid.UUID
+	Decisions []decisionRec
+	Reviews   []reviewRec
 }
 
 // Snapshot writes the served models and their checkpoint to the snapshot

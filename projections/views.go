@@ -24,11 +24,11 @@ type PractitionerView struct {
 	LevelName string        `json:"level_name"`
 	Roles     []domain.Role `json:"roles"`
 	// Traineeships are the roles the practitioner is training for.
-	Traineeships  []domain.Role     `json:"traineeships"`
-	Licences      []LicenceView     `json:"licences"`
-	Standing      StandingView      `json:"standing"`
-	NextSteps     []NextStepView    `json:"next_steps"`
-	Organisations []uuid.UUID       `json:"organisations"`
+	Traineeships  []domain.Role      `json:"traineeships"`
+	Licences      []LicenceView      `json:"licences"`
+	Standing      StandingView       `json:"standing"`
+	NextSteps     []NextStepView     `json:"next_steps"`
+	Organisations []uuid.UUID        `json:"organisations"`
 	Directories   []domain.Directory `json:"directories"`
 	// AsOf is the effective date the view is for; KnownAt the recorded time
 	// asked, nil when the view is as known now.
