@@ -57,8 +57,10 @@
 //   - Every acknowledged append has been fsynced, but a commit is bbolt's:
 //     its dirty pages, then two fdatasyncs (data, then meta page). A single
 //     writer therefore runs below the disk's raw fsync rate; concurrent
-//     writers share commits (about half the writers ride each commit,
-//     because the others are being answered while it runs).
+//     writers share commits. After each commit the writer yields once
+//     (runtime.Gosched) so that the appenders it just answered can queue
+//     their next appends for the next commit: without it, half the writers
+//     ride each commit while the other half are being answered.
 //   - An event's Data and Metadata from ReadAll and Subscribe point into
 //     32 KiB buffers shared by neighbouring events of one read chunk:
 //     keeping one event's Data keeps its buffer in memory. Copy what you
