@@ -86,3 +86,24 @@ func (f *fixture) organisation(name string, kind domain.OrganisationKind, occurr
 }
 
 func date(s string) domain.Date { return domain.MustDate(s) }
+
+// decide records decision ev on a practitioner's stream as the API does:
+// evaluated on the history known now, as of its effective date, with the
+// rulebook version and the evaluation stored in the event.
+func (f *fixture) decide(id uuid.UUID, occurred string, ev domain.Event) eventstore.RecordedEvent {
+	f.t.Helper()
+	d, ok := domain.DecisionOf(ev)
+	require.True(f.t, ok, "%T is not a decision", ev)
+	v := NewViews(f.store)
+	on := date(occurred)
+	facts, _, err := v.Facts(f.ctx, PractitionerStream(id), on, time.Time{})
+	require.NoError(f.t, err)
+	p, err := domain.Fold(id, facts)
+	require.NoError(f.t, err)
+	orgs, err := v.organisationsOf(f.ctx, organisationsNamed(facts), on, time.Time{})
+	require.NoError(f.t, err)
+	rb := domain.RulebookV1()
+	eval := rb.EvaluateDecision(p, orgs, ev, on)
+	d.RulebookVersion, d.Evaluation = rb.Version, &eval
+	return f.add(PractitionerStream(id), occurred, ev)
+}
