@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,11 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	bbolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/imattertraining/ledger/eventstore"
 )
@@ -170,6 +173,35 @@ func TestNotABoltFile(t *testing.T) {
 			}
 			assert.ErrorIs(t, err, eventstore.ErrCorrupt)
 		})
+	}
+}
+
+func TestFailedOpenReleasesTheFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "events.db")
+	fillStore(t, path, 20)
+	kinds := pageKinds(t, path)
+	freelist := -1
+	for id, k := range kinds {
+		if k == "freelist" {
+			freelist = id
+		}
+	}
+	require.GreaterOrEqual(t, freelist, 0, "no freelist page in %v", kinds)
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	require.NoError(t, err)
+	_, err = f.WriteAt(bytes.Repeat([]byte{0xa5}, os.Getpagesize()), int64(freelist*os.Getpagesize()))
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+
+	for i := range 2 {
+		s, err := Open(path, Options{LockTimeout: 200 * time.Millisecond})
+		if s != nil {
+			_ = s.Close()
+		}
+		require.Error(t, err, "open %d", i)
+		assert.ErrorIs(t, err, eventstore.ErrCorrupt, "open %d", i)
+		assert.NotErrorIs(t, err, berrors.ErrTimeout, "open %d: the first failed open kept the lock", i)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
@@ -168,6 +169,14 @@ func open(path string, opts Options, hooks *testHooks) (s *Store, err error) {
 		InitialMmapSize: opts.InitialMmapSize,
 		NoStatistics:    true,
 	}
+	// bbolt does not close the file when it panics on a damaged one; keep
+	// it to release here, or the failed Open would hold the file's lock.
+	var file *os.File
+	bopts.OpenFile = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+		f, err := os.OpenFile(name, flag, perm)
+		file = f
+		return f, err
+	}
 	var db *bbolt.DB
 	err = guard("opening "+path, func() error {
 		var err error
@@ -175,6 +184,9 @@ func open(path string, opts Options, hooks *testHooks) (s *Store, err error) {
 		return err
 	})
 	if err != nil {
+		if file != nil {
+			releaseFile(file)
+		}
 		if errors.Is(err, berrors.ErrInvalid) || errors.Is(err, berrors.ErrChecksum) || errors.Is(err, berrors.ErrVersionMismatch) {
 			err = fmt.Errorf("%w: %w", eventstore.ErrCorrupt, err)
 		}
