@@ -69,7 +69,9 @@
 //   - bbolt trusts its file. A damaged page makes it panic or fault; the
 //     store recovers (faults included, through debug.SetPanicOnFault) and
 //     returns an error wrapping eventstore.ErrCorrupt, but it cannot repair
-//     the file: restore it from a backup. Damage to bbolt's freelist shows
+//     the file: restore it from a backup. An Open that fails that way
+//     releases the file's lock but leaves bbolt's memory map of it in place
+//     until the process exits. Damage to bbolt's freelist shows
 //     only when the writer next allocates pages, and may then damage more;
 //     eventstore.Verify does not read the freelist.
 //   - bbolt's own consistency check (Tx.Check) and the freelist rebuild of
