@@ -1,6 +1,8 @@
 package projections
 
 import (
+	"fmt"
+
 	"github.com/google/uuid"
 
 	"github.com/imattertraining/ledger/domain"
@@ -66,14 +68,33 @@ type streamFacts struct {
 // decodeStream decodes a stream's events (revision order, at least one) and
 // settles its retractions.
 func decodeStream(events []eventstore.RecordedEvent) (*streamFacts, error) {
+	return decodeStreamAsOf(events, domain.Date{})
+}
+
+// decodeStreamAsOf is decodeStream for a fold as of asOf (zero: every
+// date): events that occurred after asOf are left undecoded (their Event
+// nil), since they will not be folded, except retractions, which apply
+// whatever their own date. Decoding is most of a view's cost.
+func decodeStreamAsOf(events []eventstore.RecordedEvent, asOf domain.Date) (*streamFacts, error) {
 	facts := make([]domain.Fact, len(events))
 	positions := make([]eventstore.Position, len(events))
 	for i, e := range events {
+		positions[i] = e.Position
+		if !asOf.IsZero() && e.Type != domain.TypeEventRetracted {
+			on, err := domain.ParseDate(e.OccurredOn)
+			if err != nil {
+				return nil, fmt.Errorf("projections: event %s (%s revision %d): occurred_on: %w", e.ID, e.Stream, e.Revision, err)
+			}
+			if on.After(asOf) {
+				facts[i] = domain.Fact{ID: e.ID, OccurredOn: on, RecordedAt: e.RecordedAt, RecordedBy: e.RecordedBy}
+				continue
+			}
+		}
 		f, err := FactOf(e)
 		if err != nil {
 			return nil, err
 		}
-		facts[i], positions[i] = f, e.Position
+		facts[i] = f
 	}
 	return settle(facts, positions, events[len(events)-1].Revision), nil
 }
@@ -126,7 +147,7 @@ func (s *streamFacts) qualifying(asOf domain.Date, skip uuid.UUID) (facts []doma
 		if _, gone := s.retractedBy[f.ID]; gone {
 			continue
 		}
-		if !asOf.IsZero() && f.OccurredOn.After(asOf) {
+		if f.Event == nil || !asOf.IsZero() && f.OccurredOn.After(asOf) {
 			if later.IsZero() || f.OccurredOn.Before(later) {
 				later = f.OccurredOn
 			}

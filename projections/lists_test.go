@@ -217,3 +217,22 @@ func TestLicenceRegister(t *testing.T) {
 	assert.Equal(t, "practitioner", items[0].HolderType)
 	assert.Equal(t, id, items[0].HolderID)
 }
+
+func TestOrganisationsLookup(t *testing.T) {
+	store := openStore(t, t.TempDir())
+	f := newFixture(t, store)
+	org := f.organisation("Example Surgery", domain.OrgGPPractice, "2029-01-01")
+	p, err := New(store, Options{Today: func() domain.Date { return date("2029-03-01") }})
+	require.NoError(t, err)
+	assert.Nil(t, p.Organisations().Organisation(org), "nothing before the models are built")
+	ctx := runProjector(t, p)
+	items, err := store.ReadStream(ctx, OrganisationStream(org), eventstore.ReadOptions{})
+	require.NoError(t, err)
+	require.NoError(t, p.WaitFor(ctx, items[0].Position))
+	o := p.Organisations().Organisation(org)
+	require.NotNil(t, o)
+	assert.Equal(t, "Example Surgery", o.Name)
+	assert.Equal(t, domain.OrgGPPractice, o.Kind)
+	assert.True(t, o.RegisteredService)
+	assert.Nil(t, p.Organisations().Organisation(uuid.New()))
+}

@@ -113,8 +113,9 @@ func (p *Projector) Checkpoint() eventstore.Position {
 	return eventstore.Start
 }
 
-// Lag returns how far the served models trail the newest position the
-// store has delivered to the projector: zero when caught up.
+// Lag returns how far, in positions, the served models trail the newest
+// position known to be in the store (delivered by the subscription, or
+// waited for by WaitFor): zero when caught up.
 func (p *Projector) Lag() uint64 {
 	seen, cp := p.seen.Load(), uint64(p.Checkpoint())
 	if seen <= cp {
@@ -127,6 +128,8 @@ func (p *Projector) Lag() uint64 {
 // client reads its own write after an append), or ctx is done, or Run has
 // stopped on an error (which WaitFor then returns, wrapped).
 func (p *Projector) WaitFor(ctx context.Context, pos eventstore.Position) error {
+	// Whoever waits for pos knows the store holds it: count it in Lag.
+	p.bumpSeen(pos)
 	for {
 		p.notifyMu.Lock()
 		ch := p.notify
@@ -157,6 +160,25 @@ func (p *Projector) moved() {
 	close(p.notify)
 	p.notify = make(chan struct{})
 	p.notifyMu.Unlock()
+}
+
+// Organisations returns the organisations of the served models as the
+// domain's lookup: each folded from everything recorded in its stream. The
+// values returned are never modified afterwards (a change replaces them), so
+// they are safe to read concurrently. Before the models are loaded every
+// lookup returns nil.
+func (p *Projector) Organisations() domain.Organisations { return orgLookup{p} }
+
+type orgLookup struct{ p *Projector }
+
+func (l orgLookup) Organisation(id uuid.UUID) *domain.Organisation {
+	m := l.p.cur.Load()
+	if m == nil {
+		return nil
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.orgs[id]
 }
 
 // Run keeps the models current until ctx is done (returning ctx.Err()) or

@@ -109,13 +109,15 @@ func (v *Views) Practitioner(ctx context.Context, id uuid.UUID, asOf domain.Date
 	if err != nil {
 		return PractitionerView{}, err
 	}
-	sf, err := decodeStream(events)
-	if err != nil {
-		return PractitionerView{}, fmt.Errorf("projections: %s: %w", stream, err)
-	}
 	on := asOf
 	if on.IsZero() {
-		on = lastOccurred(sf.facts)
+		if on, err = lastOccurred(events); err != nil {
+			return PractitionerView{}, err
+		}
+	}
+	sf, err := decodeStreamAsOf(events, on)
+	if err != nil {
+		return PractitionerView{}, fmt.Errorf("projections: %s: %w", stream, err)
 	}
 	facts, later := sf.qualifying(on, uuid.Nil)
 	orgs, err := v.organisationsOf(ctx, organisationsNamed(facts), on, knownAt)
@@ -183,7 +185,7 @@ func (v *Views) organisationsOf(ctx context.Context, ids []uuid.UUID, asOf domai
 		if err != nil {
 			return nil, fmt.Errorf("projections: read organisation %s: %w", id, err)
 		}
-		sf, err := decodeStream(events)
+		sf, err := decodeStreamAsOf(events, asOf)
 		if err != nil {
 			return nil, fmt.Errorf("projections: organisation %s: %w", id, err)
 		}
@@ -197,16 +199,20 @@ func (v *Views) organisationsOf(ctx context.Context, ids []uuid.UUID, asOf domai
 	return out, nil
 }
 
-// lastOccurred is the latest effective date among facts: the date a view
+// lastOccurred is the latest effective date among events: the date a view
 // with no as_of is evaluated on, so that it needs no clock.
-func lastOccurred(facts []domain.Fact) domain.Date {
+func lastOccurred(events []eventstore.RecordedEvent) (domain.Date, error) {
 	var d domain.Date
-	for _, f := range facts {
-		if f.OccurredOn.After(d) {
-			d = f.OccurredOn
+	for _, e := range events {
+		on, err := domain.ParseDate(e.OccurredOn)
+		if err != nil {
+			return d, fmt.Errorf("projections: event %s (%s revision %d): occurred_on: %w", e.ID, e.Stream, e.Revision, err)
+		}
+		if on.After(d) {
+			d = on
 		}
 	}
-	return d
+	return d, nil
 }
 
 func earliest(a, b domain.Date) domain.Date {
@@ -240,10 +246,10 @@ func (v *Views) Facts(ctx context.Context, stream string, asOf domain.Date, know
 	if err != nil {
 		return nil, 0, err
 	}
-	sf, err := decodeStream(events)
+	sf, err := decodeStreamAsOf(events, asOf)
 	if err != nil {
 		return nil, 0, fmt.Errorf("projections: %s: %w", stream, err)
 	}
 	facts, _ := sf.qualifying(asOf, uuid.Nil)
-	return facts, events[len(events)-1].Revision, nil
+	return facts, sf.revision, nil
 }
