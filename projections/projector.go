@@ -194,6 +194,11 @@ func (p *Projector) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	// A snapshot may be days old: bring it to today now rather than on the
+	// first query.
+	if err := p.advance(ctx, p.cur.Load(), dayOf(p.opts.Today())); err != nil {
+		return err
+	}
 	subCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ch := make(chan eventstore.RecordedEvent, 4096)
