@@ -32,18 +32,31 @@
 //   - A retraction applies whenever it is known, whatever its own
 //     occurred_on (rulebook v1 reading: it corrects the record, not the
 //     world). known_at is what hides a retraction recorded later.
-//   - Summaries are kept for the models' date onwards. A list query for an
-//     earlier date than any asked before is answered by re-folding every
+//   - A decision's evaluation "then" folds the events of its stream before
+//     it (all recorded at or before it), with organisations as known at its
+//     recorded time; its re-evaluation folds everything known now. Both are
+//     as of the decision's occurred_on and leave the decision itself out.
+//   - Summaries are kept for the models' date onwards. A list query for a
+//     date earlier than any asked before is answered by re-folding every
 //     practitioner it scans: correct, but slow on a large ledger.
 //   - The models re-read and re-fold a whole stream for each batch of its new
 //     events, and every practitioner naming an organisation when that
 //     organisation changes. Streams are short; a very long stream makes each
 //     of its appends cost more.
+//   - The models fold organisations from everything recorded (their
+//     licences are dated by the domain); the views fold them as of the date
+//     asked. Only an organisation fact dated in the future can tell the two
+//     apart.
 //   - A snapshot records the projection and rulebook versions it was computed
-//     under; any other version is ignored and the models are rebuilt. Bump
-//     projectionVersion whenever what the models hold changes.
-//   - Lag is measured against the newest event the subscription has
-//     delivered, not the store's head: a subscription that has not yet seen an
-//     event cannot count it.
-//   - A rebuild holds every event of the store in memory while it folds them.
+//     under; any other version, or a damaged file, is ignored and the models
+//     are rebuilt. Bump projectionVersion whenever what the models hold
+//     changes. Organisations are re-folded from the store on load.
+//   - Lag is measured against the newest position the projector knows the
+//     store holds (delivered, or waited for), not the store's head, which the
+//     store interface does not expose.
+//   - A rebuild holds every event of the store in memory while it folds them
+//     (several hundred bytes per event).
+//   - A fold error (an event the domain cannot apply) stops Run with that
+//     error rather than skipping the stream: history that was accepted must
+//     fold.
 package projections

@@ -123,10 +123,11 @@ func (p *Projector) build(ctx context.Context, today domain.Date, progress func(
 		revision  uint64
 	}
 	type chunk struct {
-		events []eventstore.RecordedEvent
-		groups []*group // nil: a stream of no ledger shape, never decoded
-		facts  []domain.Fact
-		err    error
+		events    []eventstore.RecordedEvent // dropped once decoded
+		positions []eventstore.Position
+		groups    []*group // nil: a stream of no ledger shape, never decoded
+		facts     []domain.Fact
+		err       error
 	}
 	const chunkSize = 1024
 	work := make(chan *chunk, 4*p.opts.Workers)
@@ -138,7 +139,9 @@ func (p *Projector) build(ctx context.Context, today domain.Date, progress func(
 			defer wg.Done()
 			for c := range work {
 				c.facts = make([]domain.Fact, len(c.events))
+				c.positions = make([]eventstore.Position, len(c.events))
 				for i := range c.events {
+					c.positions[i] = c.events[i].Position
 					if c.groups[i] == nil {
 						continue
 					}
@@ -152,6 +155,9 @@ func (p *Projector) build(ctx context.Context, today domain.Date, progress func(
 				if d := decoded.Add(uint64(len(c.events))); d%(64*chunkSize) < chunkSize {
 					progress(d, 0)
 				}
+				// The payloads are decoded: let the collector have them now
+				// rather than hold the whole store until the fold.
+				c.events = nil
 			}
 		}()
 	}
@@ -217,7 +223,7 @@ func (p *Projector) build(ctx context.Context, today domain.Date, progress func(
 				g.positions = make([]eventstore.Position, 0, g.n)
 			}
 			g.facts = append(g.facts, c.facts[i])
-			g.positions = append(g.positions, c.events[i].Position)
+			g.positions = append(g.positions, c.positions[i])
 			n++
 		}
 	}
