@@ -84,6 +84,16 @@ func TestDecisionQueue(t *testing.T) {
 		assert.True(t, items[1].Exception)
 		assert.Equal(t, OrganisationStream(org), items[2].Stream)
 	})
+	t.Run("an organisation's decision is evaluated against the organisation", func(t *testing.T) {
+		d, err := p.Decision(ctx, orgDecision.ID)
+		require.NoError(t, err)
+		assert.Nil(t, d.Evaluation, "none was stored with it")
+		require.NotNil(t, d.EvaluationThen)
+		require.NotNil(t, d.Reevaluation)
+		assert.Equal(t, d.EvaluationThen.Subject, d.Reevaluation.Subject)
+		assert.NotEmpty(t, d.Reevaluation.Requirements)
+		assert.Equal(t, date("2029-03-02"), d.Reevaluation.On)
+	})
 	t.Run("bad status and unknown decision", func(t *testing.T) {
 		_, err := p.Decisions(ctx, "pending")
 		assert.ErrorIs(t, err, ErrInvalidFilter)

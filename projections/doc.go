@@ -51,6 +51,8 @@
 //     under; any other version, or a damaged file, is ignored and the models
 //     are rebuilt. Bump projectionVersion whenever what the models hold
 //     changes. Organisations are re-folded from the store on load.
+//   - A snapshot newer than the store (a store restored from an older
+//     backup) is not detected: delete the snapshot file to rebuild.
 //   - Lag is measured against the newest position the projector knows the
 //     store holds (delivered, or waited for), not the store's head, which the
 //     store interface does not expose.
