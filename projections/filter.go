@@ -136,6 +136,9 @@ func settle(facts []domain.Fact, positions []eventstore.Position, revision uint6
 // after asOf among the facts left out (zero when none): a date on which the
 // answer can change with no new event.
 func (s *streamFacts) qualifying(asOf domain.Date, skip uuid.UUID) (facts []domain.Fact, later domain.Date) {
+	if s.allQualify(asOf, skip) {
+		return s.facts, domain.Date{} // the common case in a rebuild: no copy
+	}
 	facts = make([]domain.Fact, 0, len(s.facts))
 	for _, f := range s.facts {
 		if f.ID == skip {
@@ -156,4 +159,17 @@ func (s *streamFacts) qualifying(asOf domain.Date, skip uuid.UUID) (facts []doma
 		facts = append(facts, f)
 	}
 	return facts, later
+}
+
+// allQualify reports whether qualifying would keep every fact.
+func (s *streamFacts) allQualify(asOf domain.Date, skip uuid.UUID) bool {
+	if s.retractedBy != nil {
+		return false // the retractions themselves are left out
+	}
+	for _, f := range s.facts {
+		if f.Event == nil || f.ID == skip || !asOf.IsZero() && f.OccurredOn.After(asOf) {
+			return false
+		}
+	}
+	return true
 }

@@ -131,6 +131,7 @@ func (p *Projector) build(ctx context.Context, today domain.Date, progress func(
 	}
 	const chunkSize = 1024
 	work := make(chan *chunk, 4*p.opts.Workers)
+	free := make(chan []eventstore.RecordedEvent, 4*p.opts.Workers+2) // decoded chunks' buffers
 	var decoded atomic.Uint64
 	var wg sync.WaitGroup
 	for range p.opts.Workers {
@@ -155,8 +156,12 @@ func (p *Projector) build(ctx context.Context, today domain.Date, progress func(
 				if d := decoded.Add(uint64(len(c.events))); d%(64*chunkSize) < chunkSize {
 					progress(d, 0)
 				}
-				// The payloads are decoded: let the collector have them now
-				// rather than hold the whole store until the fold.
+				// The payloads are decoded: hand the buffer back to the
+				// reader rather than hold the whole store until the fold.
+				select {
+				case free <- c.events[:0]:
+				default:
+				}
 				c.events = nil
 			}
 		}()
@@ -165,7 +170,13 @@ func (p *Projector) build(ctx context.Context, today domain.Date, progress func(
 	var orgStreams, pracStreams []*group
 	var chunks []*chunk
 	newChunk := func() *chunk {
-		return &chunk{events: make([]eventstore.RecordedEvent, 0, chunkSize), groups: make([]*group, 0, chunkSize)}
+		c := &chunk{groups: make([]*group, 0, chunkSize)}
+		select {
+		case c.events = <-free:
+		default:
+			c.events = make([]eventstore.RecordedEvent, 0, chunkSize)
+		}
+		return c
 	}
 	cur := newChunk()
 	var readErr error
@@ -279,18 +290,36 @@ func (p *Projector) build(ctx context.Context, today domain.Date, progress func(
 		return nil, err
 	}
 
+	// Merge: sized up front (growing maps of 100,000 entries costs more
+	// than filling them), with the id order sorted meanwhile.
+	decisions := 0
+	for _, r := range orgOuts {
+		decisions += len(r.ds)
+	}
+	m.order = make([]uuid.UUID, len(pracOuts))
+	for i, r := range pracOuts {
+		decisions += len(r.ds)
+		m.order[i] = r.s.ID
+	}
+	sorted := make(chan struct{})
+	go func() {
+		slices.SortFunc(m.order, lessID)
+		close(sorted)
+	}()
 	m.orgs = orgs
+	m.practitioners = make(map[uuid.UUID]*summary, len(pracOuts))
+	m.decisions = make(map[uuid.UUID]*decisionRec, decisions)
 	for _, r := range orgOuts {
 		m.putStreamRecords(OrganisationStream(r.o.ID), r.ds, r.rs)
 	}
-	m.order = make([]uuid.UUID, 0, len(pracOuts))
 	for _, r := range pracOuts {
 		m.practitioners[r.s.ID] = r.s
-		m.order = append(m.order, r.s.ID)
 		m.index(r.s)
-		m.putStreamRecords(PractitionerStream(r.s.ID), r.ds, r.rs)
+		if len(r.ds)+len(r.rs) > 0 {
+			m.putStreamRecords(PractitionerStream(r.s.ID), r.ds, r.rs)
+		}
 	}
-	slices.SortFunc(m.order, lessID)
+	<-sorted
 	return m, nil
 }
 
