@@ -48,7 +48,27 @@ func streamKind(stream string) (kind byte, id uuid.UUID, ok bool) {
 // through the domain's stored-event path (which upcasts old schema versions
 // and never refuses history that was once accepted).
 func FactOf(e eventstore.RecordedEvent) (domain.Fact, error) {
-	on, err := domain.ParseDate(e.OccurredOn)
+	return factOf(e, nil)
+}
+
+// dateCache remembers parsed effective dates: a rebuild sees the same few
+// thousand dates a million times, and parsing one costs more than a lookup.
+type dateCache map[string]domain.Date
+
+func (c dateCache) parse(s string) (domain.Date, error) {
+	if d, ok := c[s]; ok {
+		return d, nil
+	}
+	d, err := domain.ParseDate(s)
+	if err == nil && c != nil && len(c) < 1<<16 {
+		c[s] = d
+	}
+	return d, err
+}
+
+// factOf is FactOf with a date cache (nil: none).
+func factOf(e eventstore.RecordedEvent, dates dateCache) (domain.Fact, error) {
+	on, err := dates.parse(e.OccurredOn)
 	if err != nil {
 		return domain.Fact{}, fmt.Errorf("projections: event %s (%s revision %d): occurred_on: %w", e.ID, e.Stream, e.Revision, err)
 	}

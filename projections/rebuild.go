@@ -138,6 +138,7 @@ func (p *Projector) build(ctx context.Context, today domain.Date, progress func(
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			dates := make(dateCache)
 			for c := range work {
 				c.facts = make([]domain.Fact, len(c.events))
 				c.positions = make([]eventstore.Position, len(c.events))
@@ -146,7 +147,7 @@ func (p *Projector) build(ctx context.Context, today domain.Date, progress func(
 					if c.groups[i] == nil {
 						continue
 					}
-					f, err := FactOf(c.events[i])
+					f, err := factOf(c.events[i], dates)
 					if err != nil {
 						c.err = err
 						break
@@ -180,12 +181,18 @@ func (p *Projector) build(ctx context.Context, today domain.Date, progress func(
 	}
 	cur := newChunk()
 	var readErr error
+	var last *group
 	for e, err := range p.store.ReadAll(ctx, eventstore.Start) {
 		if err != nil {
 			readErr = fmt.Errorf("projections: rebuild: %w", err)
 			break
 		}
-		g := streams[e.Stream]
+		// A stream's events usually lie together (an import appends many
+		// at once), so the last group is tried before the map.
+		g := last
+		if g == nil || g.stream != e.Stream {
+			g = streams[e.Stream]
+		}
 		if g == nil {
 			g = &group{stream: e.Stream}
 			switch kind, _, ok := streamKind(e.Stream); {
@@ -202,6 +209,7 @@ func (p *Projector) build(ctx context.Context, today domain.Date, progress func(
 			g.n++
 			g.revision = e.Revision
 		}
+		last = g
 		cur.events = append(cur.events, e)
 		cur.groups = append(cur.groups, g)
 		m.pos = e.Position
