@@ -71,6 +71,9 @@ type Server struct {
 	projCancel context.CancelFunc
 	projDone   chan error
 	closeOnce  sync.Once
+
+	// rebuild is the online rebuild of the read models, if any.
+	rebuild rebuildJob
 }
 
 // NewServer builds a Server from cfg.
@@ -276,6 +279,7 @@ func (s *Server) Close(ctx context.Context) error {
 				err = serr
 			}
 		}
+		s.rebuild.stop()
 		if s.projCancel != nil {
 			s.projCancel()
 			if perr := <-s.projDone; perr != nil && !errors.Is(perr, context.Canceled) && err == nil {
