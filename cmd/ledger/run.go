@@ -19,10 +19,13 @@ Usage:
   ledger replay  --data DIR --practitioner ID [--as-of DATE] [--known-at TIME]
   ledger import  --data DIR [--format csv|jsonl] [--recorded-by NAME] FILE
   ledger export  --data DIR [--out FILE]
+  ledger rebuild --data DIR
 
 Read-only commands (verify, replay, export, token list) work while the
 server runs: they read the store directly when it is free, and through the
-running server's API otherwise.
+running server's API otherwise. rebuild rebuilds the read models here when
+the store is free, and asks the running server for an online rebuild
+otherwise.
 `
 
 // exitError carries an exit code other than 1 (or a failure already
@@ -56,6 +59,10 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runImport(ctx, env, rest)
 	case "export":
 		err = runExport(ctx, env, rest)
+	case "migrate":
+		err = runMigrate(ctx, env, rest)
+	case "rebuild":
+		err = runRebuild(ctx, env, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/imattertraining/ledger/api"
+	"github.com/imattertraining/ledger/domain"
+	"github.com/imattertraining/ledger/projections"
+)
+
+// rebuildPoll is how often `ledger rebuild` asks a running server how far
+// its rebuild has got.
+const rebuildPoll = 200 * time.Millisecond
+
+// runRebuild rebuilds the read models from the whole store. With the store
+// free it rebuilds them here and writes the snapshot the next serve starts
+// from; while a server holds the store it asks that server for an online
+// rebuild (built beside the served models, swapped in whole) and follows
+// its progress.
+func runRebuild(ctx context.Context, e *env, args []string) error {
+	fs := e.newFlags("rebuild")
+	dir := fs.String("data", "./data", "data `directory`")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError("rebuild takes no arguments")
+	}
+	if _, err := os.Stat(filepath.Join(*dir, eventsFile)); err != nil {
+		return fmt.Errorf("no ledger in %s (no %s): %w", *dir, eventsFile, err)
+	}
+	store, err := openBolt(*dir, 500*time.Millisecond)
+	if errors.Is(err, errServing) {
+		return rebuildOnline(ctx, e, *dir)
+	}
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	proj, err := projections.New(store, projections.Options{
+		SnapshotPath: filepath.Join(*dir, snapshotFile),
+		Today:        func() domain.Date { return domain.DateOf(time.Now().UTC()) },
+	})
+	if err != nil {
+		return err
+	}
+	bar := newRebuildBar(e.stderr)
+	if err := proj.Rebuild(ctx, bar.update); err != nil {
+		return fmt.Errorf("rebuild: %w", err)
+	}
+	bar.finish()
+	fmt.Fprintf(e.stdout, "Rebuilt the read models from %d events; the snapshot the next serve starts from is written.\n", bar.total)
+	return nil
+}
+
+// rebuildBar draws a rebuild's progress: a line while events are read (the
+// total is not known yet), then a bar while they are folded. (progressbar's
+// spinner for an unknown total renders from a goroutine of its own, which
+// races with Finish; a line is enough for the read.)
+type rebuildBar struct {
+	w     io.Writer
+	bar   *progressbar.ProgressBar
+	total uint64
+}
+
+func newRebuildBar(w io.Writer) *rebuildBar {
+	fmt.Fprintln(w, "Reading every event of the store…")
+	return &rebuildBar{w: w}
+}
+
+func (b *rebuildBar) update(done, total uint64) {
+	if total == 0 {
+		return
+	}
+	if b.bar == nil {
+		b.total = total
+		b.bar = progressbar.NewOptions64(int64(total), progressbar.OptionSetWriter(b.w),
+			progressbar.OptionSetDescription("folding"), progressbar.OptionShowCount())
+	}
+	_ = b.bar.Set64(int64(done))
+}
+
+func (b *rebuildBar) finish() {
+	if b.bar != nil {
+		_ = b.bar.Finish()
+	}
+	fmt.Fprintln(b.w)
+}
+
+// rebuildOnline asks the server serving dir to rebuild, with an admin token
+// minted for the purpose and revoked afterwards, and follows it to the end.
+func rebuildOnline(ctx context.Context, e *env, dir string) (err error) {
+	b, err := os.ReadFile(filepath.Join(dir, serverFile))
+	if err != nil {
+		return fmt.Errorf("%w, and its address is unknown (%v)", errServing, err)
+	}
+	var info serverInfo
+	if err := json.Unmarshal(b, &info); err != nil || info.URL == "" {
+		return fmt.Errorf("%s is damaged", serverFile)
+	}
+	tokens := api.OpenTokens(dir)
+	name := fmt.Sprintf("cli-rebuild-%d-%s", os.Getpid(), uuid.NewString()[:8])
+	token, err := tokens.Add(name, api.RoleAdmin, 15*time.Minute)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if rerr := tokens.Revoke(name); err == nil {
+			err = rerr
+		}
+	}()
+	client := &http.Client{Timeout: time.Minute}
+	call := func(method string) (int, api.RebuildStatus, error) {
+		req, err := http.NewRequestWithContext(ctx, method, info.URL+"/v1/admin/rebuild", nil)
+		if err != nil {
+			return 0, api.RebuildStatus{}, err
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, api.RebuildStatus{}, fmt.Errorf("the running server at %s: %w", info.URL, err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return 0, api.RebuildStatus{}, err
+		}
+		var st api.RebuildStatus
+		if resp.StatusCode < 300 {
+			err = json.NewDecoder(bytes.NewReader(body)).Decode(&st)
+		}
+		return resp.StatusCode, st, err
+	}
+	code, _, err := call(http.MethodPost)
+	switch {
+	case err != nil:
+		return err
+	case code == http.StatusConflict:
+		fmt.Fprintln(e.stderr, "A rebuild is already running on the server; following it.")
+	case code != http.StatusAccepted:
+		return fmt.Errorf("the running server refused the rebuild (%d %s)", code, http.StatusText(code))
+	default:
+		fmt.Fprintf(e.stderr, "The server at %s is rebuilding its read models beside the served ones.\n", info.URL)
+	}
+	bar := newRebuildBar(e.stderr)
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(rebuildPoll):
+		}
+		code, st, err := call(http.MethodGet)
+		if err != nil {
+			return err
+		}
+		if code != http.StatusOK {
+			return fmt.Errorf("the running server answered %d %s", code, http.StatusText(code))
+		}
+		bar.update(st.EventsDone, st.EventsTotal)
+		switch st.State {
+		case "running":
+			continue
+		case "done":
+			bar.finish()
+			fmt.Fprintf(e.stdout, "Rebuilt the read models from %d events and swapped them in; the server served throughout.\n", st.EventsTotal)
+			return nil
+		default:
+			bar.finish()
+			return fmt.Errorf("the server's rebuild %s: %s", st.State, st.Error)
+		}
+	}
+}
