@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,6 +23,7 @@ import (
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/eventstore/bolt"
+	"github.com/imattertraining/ledger/eventstore/kurrentdb"
 	"github.com/imattertraining/ledger/projections"
 )
 
@@ -53,6 +55,77 @@ func openBolt(dir string, lockWait time.Duration) (*bolt.Store, error) {
 		return nil, fmt.Errorf("%w (%s): %w", errServing, dir, err)
 	}
 	return s, err
+}
+
+// Event store kinds, as --store, --from and --to name them.
+const (
+	storeBolt      = "bolt"
+	storeKurrentDB = "kurrentdb"
+)
+
+// checkStoreKind refuses a store kind other than bolt or kurrentdb; flag
+// names the flag it came from.
+func checkStoreKind(flag, kind string) error {
+	switch kind {
+	case storeBolt, storeKurrentDB:
+		return nil
+	case "":
+		return usageError("%s is required: bolt or kurrentdb", flag)
+	}
+	return usageError("%s must be bolt or kurrentdb, not %q", flag, kind)
+}
+
+// openKurrentDB connects to KurrentDB. The connection string is not
+// repeated in errors: it may carry a password.
+func openKurrentDB(ctx context.Context, connectionString string) (*kurrentdb.Store, error) {
+	s, err := kurrentdb.Open(ctx, connectionString, kurrentdb.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("KurrentDB (--kurrentdb): %w", err)
+	}
+	return s, nil
+}
+
+// storeFlags choose the event store a command works on: the embedded store
+// of a data directory, or KurrentDB.
+type storeFlags struct {
+	data, store, kurrentdb string
+}
+
+// addStoreFlags defines --data, --store and --kurrentdb on fs.
+func addStoreFlags(fs *flag.FlagSet) *storeFlags {
+	f := &storeFlags{}
+	fs.StringVar(&f.data, "data", "./data", "data `directory` (the embedded store's, with --store bolt)")
+	fs.StringVar(&f.store, "store", storeBolt, "event store: bolt (embedded) or kurrentdb")
+	fs.StringVar(&f.kurrentdb, "kurrentdb", "", "KurrentDB connection `URL`, with --store kurrentdb")
+	return f
+}
+
+// check refuses an unknown store, and a KurrentDB URL missing or given
+// where it would be ignored.
+func (f *storeFlags) check() error {
+	if err := checkStoreKind("--store", f.store); err != nil {
+		return err
+	}
+	switch {
+	case f.store == storeKurrentDB && f.kurrentdb == "":
+		return usageError("--store kurrentdb needs --kurrentdb URL (e.g. esdb://127.0.0.1:2113?tls=false)")
+	case f.store == storeBolt && f.kurrentdb != "":
+		return usageError("--kurrentdb is only used with --store kurrentdb")
+	}
+	return nil
+}
+
+// openSource opens the chosen store for reading. KurrentDB has no
+// exclusive lock, so it is read directly even while servers use it.
+func (f *storeFlags) openSource(ctx context.Context, purpose string) (source, error) {
+	if f.store == storeKurrentDB {
+		s, err := openKurrentDB(ctx, f.kurrentdb)
+		if err != nil {
+			return nil, err
+		}
+		return &localSource{store: s, views: projections.NewViews(s)}, nil
+	}
+	return openSource(f.data, purpose)
 }
 
 // source is where a read-only command reads the ledger: the store itself
@@ -98,8 +171,10 @@ func openSource(dir, purpose string) (source, error) {
 	return &remoteSource{base: info.URL, token: token, name: name, tokens: tokens, client: &http.Client{Timeout: 5 * time.Minute}}, nil
 }
 
+// localSource reads a store directly: the embedded store it holds the lock
+// of, or KurrentDB.
 type localSource struct {
-	store *bolt.Store
+	store eventstore.Store
 	views *projections.Views
 }
 

@@ -12,7 +12,7 @@ import (
 
 func runExport(ctx context.Context, e *env, args []string) (err error) {
 	fs := e.newFlags("export")
-	dir := fs.String("data", "./data", "data `directory`")
+	sf := addStoreFlags(fs)
 	out := fs.String("out", "", "write to `FILE` instead of stdout")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -20,7 +20,10 @@ func runExport(ctx context.Context, e *env, args []string) (err error) {
 	if fs.NArg() > 0 {
 		return usageError("export takes no arguments")
 	}
-	src, err := openSource(*dir, "export")
+	if err := sf.check(); err != nil {
+		return err
+	}
+	src, err := sf.openSource(ctx, "export")
 	if err != nil {
 		return err
 	}

@@ -42,7 +42,7 @@ const maxReported = 20
 
 func runImport(ctx context.Context, e *env, args []string) error {
 	fs := e.newFlags("import")
-	dir := fs.String("data", "./data", "data `directory`")
+	sf := addStoreFlags(fs)
 	format := fs.String("format", "", "csv or jsonl (default: from the file's extension)")
 	by := fs.String("recorded-by", "import", "principal `name` recorded on CSV rows")
 	if err := parse(fs, args); err != nil {
@@ -50,6 +50,9 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	}
 	if fs.NArg() != 1 {
 		return usageError("import needs one FILE (CSV or JSON lines)")
+	}
+	if err := sf.check(); err != nil {
+		return err
 	}
 	path := fs.Arg(0)
 	if *format == "" {
@@ -60,16 +63,16 @@ func runImport(ctx context.Context, e *env, args []string) error {
 			*format = "csv"
 		}
 	}
+	if *format != "csv" && *format != "jsonl" {
+		return usageError("--format must be csv or jsonl, not %q", *format)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	store, err := openBolt(*dir, time.Second)
+	store, err := openImportTarget(ctx, sf)
 	if err != nil {
-		if errors.Is(err, errServing) {
-			return fmt.Errorf("%w: stop it before importing (an import is all or nothing, which needs the store to itself)", err)
-		}
 		return err
 	}
 	defer store.Close()
@@ -84,14 +87,32 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		n, err = importCSV(ctx, store, f, api.Principal{Name: *by, Role: api.RoleAdmin}, time.Now, e.stderr, bar)
 	case "jsonl":
 		n, err = importJSONL(ctx, store, f, e.stderr, bar)
-	default:
-		return usageError("--format must be csv or jsonl, not %q", *format)
 	}
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "Imported %d events from %s.\n", n, path)
 	return nil
+}
+
+// openImportTarget opens the store an import writes to. The embedded store
+// is held exclusively, so the checks made before appending still hold when
+// the import appends. KurrentDB cannot be held: a server writing to a stream
+// of the file meanwhile makes that stream's append fail with a conflict,
+// after other streams may have been stored; running the import again
+// stores nothing twice.
+func openImportTarget(ctx context.Context, sf *storeFlags) (eventstore.Store, error) {
+	if sf.store == storeKurrentDB {
+		return openKurrentDB(ctx, sf.kurrentdb)
+	}
+	store, err := openBolt(sf.data, time.Second)
+	if errors.Is(err, errServing) {
+		return nil, fmt.Errorf("%w: stop it before importing (an import is all or nothing, which needs the store to itself)", err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return store, nil
 }
 
 // rowError is one rejected row.

@@ -4,10 +4,16 @@
 //
 //	ledger serve   [--data DIR] [--addr ADDR] [--store bolt|kurrentdb] [--kurrentdb URL] [--demo]
 //	ledger token   add --data DIR --role ROLE --name NAME | list --data DIR | revoke --data DIR --name NAME
-//	ledger verify  --data DIR
-//	ledger replay  --data DIR --practitioner ID [--as-of DATE] [--known-at TIME]
-//	ledger import  --data DIR [--format csv|jsonl] FILE
-//	ledger export  --data DIR [--out FILE]
+//	ledger verify  [STORE]
+//	ledger replay  [STORE] --practitioner ID [--as-of DATE] [--known-at TIME]
+//	ledger import  [STORE] [--format csv|jsonl] [--recorded-by NAME] FILE
+//	ledger export  [STORE] [--out FILE]
+//	ledger migrate --from bolt|kurrentdb --to bolt|kurrentdb [--data DIR] --kurrentdb URL
+//	ledger rebuild --data DIR
+//
+// STORE is --data DIR (the embedded store, the default) or --store kurrentdb
+// --kurrentdb URL. migrate copies a ledger between the two, keeping every
+// hash, and proves the copy identical.
 //
 // Signals, exit codes and the environment are handled here only; each
 // subcommand is a file with its flags, its run function and its test.

@@ -18,7 +18,7 @@ import (
 
 func runReplay(ctx context.Context, e *env, args []string) (err error) {
 	fs := e.newFlags("replay")
-	dir := fs.String("data", "./data", "data `directory`")
+	sf := addStoreFlags(fs)
 	who := fs.String("practitioner", "", "practitioner `id` (a UUID, or practitioner-<uuid>)")
 	asOfS := fs.String("as-of", "", "effective `date` YYYY-MM-DD (default today)")
 	knownAtS := fs.String("known-at", "", "recorded `time` RFC 3339: what the ledger knew then (default now)")
@@ -41,7 +41,10 @@ func runReplay(ctx context.Context, e *env, args []string) (err error) {
 			return usageError("--known-at: %q is not an RFC 3339 time", *knownAtS)
 		}
 	}
-	src, err := openSource(*dir, "replay")
+	if err := sf.check(); err != nil {
+		return err
+	}
+	src, err := sf.openSource(ctx, "replay")
 	if err != nil {
 		return err
 	}

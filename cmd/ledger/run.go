@@ -15,17 +15,26 @@ Usage:
   ledger token   add --data DIR --role admin|reviewer|auditor --name NAME
   ledger token   list --data DIR
   ledger token   revoke --data DIR --name NAME
-  ledger verify  --data DIR
-  ledger replay  --data DIR --practitioner ID [--as-of DATE] [--known-at TIME]
-  ledger import  --data DIR [--format csv|jsonl] [--recorded-by NAME] FILE
-  ledger export  --data DIR [--out FILE]
+  ledger verify  [STORE]
+  ledger replay  [STORE] --practitioner ID [--as-of DATE] [--known-at TIME]
+  ledger import  [STORE] [--format csv|jsonl] [--recorded-by NAME] FILE
+  ledger export  [STORE] [--out FILE]
+  ledger migrate --from bolt|kurrentdb --to bolt|kurrentdb [--data DIR] --kurrentdb URL
   ledger rebuild --data DIR
 
+STORE is --data DIR (the embedded store, the default) or
+--store kurrentdb --kurrentdb URL.
+
 Read-only commands (verify, replay, export, token list) work while the
-server runs: they read the store directly when it is free, and through the
-running server's API otherwise. rebuild rebuilds the read models here when
-the store is free, and asks the running server for an online rebuild
-otherwise.
+server runs: they read the embedded store directly when it is free, and
+through the running server's API otherwise; KurrentDB is always read
+directly. rebuild rebuilds the read models here when the store is free,
+and asks the running server for an online rebuild otherwise.
+
+migrate copies every event, keeping ids, recorded times, recorders and
+hashes, then verifies the target and compares every stream's last hash
+with the source's. The embedded store must not be in use by a server.
+Run it again to resume an interrupted migration.
 `
 
 // exitError carries an exit code other than 1 (or a failure already

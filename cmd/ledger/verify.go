@@ -7,14 +7,17 @@ import (
 
 func runVerify(ctx context.Context, e *env, args []string) (err error) {
 	fs := e.newFlags("verify")
-	dir := fs.String("data", "./data", "data `directory`")
+	sf := addStoreFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError("verify takes no arguments")
 	}
-	src, err := openSource(*dir, "verify")
+	if err := sf.check(); err != nil {
+		return err
+	}
+	src, err := sf.openSource(ctx, "verify")
 	if err != nil {
 		return err
 	}
