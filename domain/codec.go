@@ -66,6 +66,8 @@ type TypeInfo struct {
 	keys map[string]bool
 	// goType is the struct type new returns a pointer to.
 	goType reflect.Type
+	// fast lays out goType for DecodeStored's fast path; nil: none.
+	fast *fastLayout
 }
 
 // AllowedIn reports whether the event may be appended to a stream of kind k.
@@ -158,7 +160,7 @@ func buildRegistry(entries map[string]entry, ups map[string]map[uint16]upcaster)
 		jsonKeys(t, keys)
 		reg[name] = &TypeInfo{
 			Type: name, Version: e.version, Streams: e.streams, Decision: e.decision,
-			new: e.new, upcasts: ups[name], keys: keys, goType: t,
+			new: e.new, upcasts: ups[name], keys: keys, goType: t, fast: fastLayoutOf(t),
 		}
 	}
 	for name, vs := range ups {
@@ -423,7 +425,9 @@ func describeJSON(v string) string {
 // pointer, e.g. *CourseCompleted.
 //
 // It runs once per event in a projection rebuild, so the current version
-// is decoded in a single pass.
+// is decoded in a single pass, by the fast path in codec_fast.go when the
+// data is of the plain shape Encode writes (giving exactly what
+// encoding/json gives), else by encoding/json.
 func DecodeStored(typ string, version uint16, data []byte) (Event, error) {
 	t, ok := registry[typ]
 	if !ok {
@@ -435,6 +439,10 @@ func DecodeStored(typ string, version uint16, data []byte) (Event, error) {
 	switch {
 	case version == t.Version:
 		ev := t.new()
+		if t.fast != nil && t.fast.decode(data, reflect.ValueOf(ev).Elem()) {
+			return ev, nil
+		}
+		ev = t.new()
 		if err := json.Unmarshal(data, ev); err != nil {
 			return nil, fmt.Errorf("domain: decode stored %s v%d: %w", typ, version, err)
 		}

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"encoding/json"
 	"errors"
 	"maps"
 	"reflect"
@@ -390,4 +391,112 @@ func BenchmarkDecodeNew(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// decodeStoredJSON is what DecodeStored gives for the current version
+// without its fast path: encoding/json into a fresh value.
+func decodeStoredJSON(typ string, data []byte) (Event, error) {
+	ev := registry[typ].new()
+	if err := json.Unmarshal(data, ev); err != nil {
+		return nil, err
+	}
+	return ev, nil
+}
+
+func TestDecodeStoredFastPath(t *testing.T) {
+	for _, typ := range Types() {
+		require.NotNil(t, registry[typ].fast, "%s has no fast decoding layout", typ)
+	}
+	// What Encode writes takes the fast path, and gives what json does.
+	for typ, ev := range catSamples() {
+		data, _, err := Encode(ev)
+		require.NoError(t, err)
+		got := registry[typ].new()
+		assert.True(t, registry[typ].fast.decode(data, reflect.ValueOf(got).Elem()), "%s: %s", typ, data)
+		want, err := decodeStoredJSON(typ, data)
+		require.NoError(t, err)
+		assert.Equal(t, want, got, "%s: %s", typ, data)
+	}
+	// Shapes the fast path reads or leaves to encoding/json: the answer is
+	// always json.Unmarshal's.
+	tests := []struct{ typ, data string }{
+		{TypeCourseCompleted, ` { "course" : "awareness" , "delivered_by" : "A & B" } `},
+		{TypeCourseCompleted, `{"course":"awareness","delivered_by":"A \u0026 B \"q\" \\ \/ \n\t\r\b\f \u00e9 \ud83d\ude00"}`},
+		{TypeCourseCompleted, `{"course":"caf\u00e9","delivered_by":"Zoë Example"}`},
+		{TypeCourseCompleted, "{\"course\":\"a\xffb\"}"},
+		{TypeCourseCompleted, `{"Course":"awareness"}`},
+		{TypeCourseCompleted, `{"COURSE":"awareness","course":"level3"}`},
+		{TypeCourseCompleted, `{"course":"awareness","course":"level3"}`},
+		{TypeCourseCompleted, `{"course":null}`},
+		{TypeCourseCompleted, `{"course":7}`},
+		{TypeCourseCompleted, `{"course":"awareness"} x`},
+		{TypeCourseCompleted, `{"course":"awareness",}`},
+		{TypeCourseCompleted, `{"course":"awareness"`},
+		{TypeCourseCompleted, `{}`},
+		{TypeCourseCompleted, `null`},
+		{TypeCourseCompleted, ``},
+		{TypeCourseCompleted, `[]`},
+		{TypeCourseCompleted, `{"venue":{"a":[1,"}",{"b":null}]},"course":"level3"}`},
+		{TypeCPDEngagementRecorded, `{"kind":"linked_cpd","hours":2.5e0,"title":"T"}`},
+		{TypeCPDEngagementRecorded, `{"kind":"linked_cpd","hours":-0,"title":""}`},
+		{TypeCPDEngagementRecorded, `{"hours":1e400}`},
+		{TypeCPDEngagementRecorded, `{"hours":01}`},
+		{TypeCPDEngagementRecorded, `{"hours":1.}`},
+		{TypeCPDEngagementRecorded, `{"hours":"2"}`},
+		{TypeActionPlanSubmitted, `{"year":2025,"budget_included":true}`},
+		{TypeActionPlanSubmitted, `{"year":2025.0,"budget_included":false}`},
+		{TypeActionPlanSubmitted, `{"year":1e3}`},
+		{TypeActionPlanSubmitted, `{"year":99999999999999999999}`},
+		{TypeActionPlanSubmitted, `{"year":-12,"budget_included":truex}`},
+		{TypeActionPlanSubmitted, `{"budget_included":"true"}`},
+		{TypeIndemnityInsuranceRecorded, `{"provider":"P","valid_until":"2026-03-09"}`},
+		{TypeIndemnityInsuranceRecorded, `{"provider":"P","valid_until":"2026-02-30"}`},
+		{TypeIndemnityInsuranceRecorded, `{"provider":"P","valid_until":20260309}`},
+		{TypeIndemnityInsuranceRecorded, `{"provider":"P","valid_until":"2026\u002d03-09"}`},
+		{TypePractitionerJoinedOrganisation, `{"organisation_id":"6f1c1f0e-2b7a-4d1e-9a51-0c2f3e4d5a61"}`},
+		{TypePractitionerJoinedOrganisation, `{"organisation_id":"{6f1c1f0e-2b7a-4d1e-9a51-0c2f3e4d5a61}"}`},
+		{TypePractitionerJoinedOrganisation, `{"organisation_id":"not-a-uuid"}`},
+		{TypePractitionerDetailsChanged, `{"name":"N","independent":true,"profession":null}`},
+		{TypePractitionerDetailsChanged, `{"name":"N","name":"M"}`},
+		{TypePracticeSupportEvidenced, `{"supported_practitioner_id":"2d9e8f7a-1b2c-4d3e-8f9a-0b1c2d3e4f50"}`},
+		{TypeCertificationAwarded, `{"role":"lead_plus","decided_by":"P","rationale":"R","exception":true,"rulebook_version":"v1","evaluation":{"subject":"S","on":"2025-03-10","met":true,"requirements":[{"name":"n","met":false,"evidence":["9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d"],"missing":"1 of 2 \"x\""}]}}`},
+		{TypeCertificationAwarded, `{"evaluation":{"subject":"S"},"evaluation":{"met":true}}`},
+		{TypeCertificationAwarded, `{"evaluation":null,"role":"lead_plus"}`},
+		{TypeCertificationAwarded, `{"evaluation":{"subject":"S"}}}`},
+		{TypeCertificationAwarded, `{"evaluation":{"subject":"S"`},
+	}
+	for _, tt := range tests {
+		want, wantErr := decodeStoredJSON(tt.typ, []byte(tt.data))
+		got, err := DecodeStored(tt.typ, registry[tt.typ].Version, []byte(tt.data))
+		if wantErr != nil {
+			assert.Error(t, err, "%s: %s", tt.typ, tt.data)
+			continue
+		}
+		require.NoError(t, err, "%s: %s", tt.typ, tt.data)
+		assert.Equal(t, want, got, "%s: %s", tt.typ, tt.data)
+	}
+}
+
+// FuzzDecodeStored feeds random bytes to DecodeStored as a random
+// registered type's current version: it must give exactly what
+// encoding/json gives, and fail exactly when it fails.
+func FuzzDecodeStored(f *testing.F) {
+	types := Types()
+	for i, typ := range types {
+		data, _, err := Encode(catSamples()[typ])
+		require.NoError(f, err)
+		f.Add(uint8(i), data)
+	}
+	f.Add(uint8(0), []byte(`{"name":"A \u0026 B","profession":"other","Name":"B"}`))
+	f.Fuzz(func(t *testing.T, pick uint8, data []byte) {
+		typ := types[int(pick)%len(types)]
+		want, wantErr := decodeStoredJSON(typ, data)
+		got, err := DecodeStored(typ, registry[typ].Version, data)
+		if wantErr != nil {
+			assert.Error(t, err)
+			return
+		}
+		require.NoError(t, err)
+		assert.Equal(t, want, got)
+	})
 }
