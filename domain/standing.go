@@ -1,5 +1,7 @@
 package domain
 
+import "slices"
+
 // Standing (DOMAIN.md "Standing", rulebook v1) is derived, never stored: a
 // function of the history and a date. Each held role, traineeship and
 // licence has a certification year, from its start (the certification, the
@@ -103,7 +105,9 @@ func (s *standingRun) worst(st StandingStatus) {
 
 // Standing returns the practitioner's standing on date on.
 func (rb *Rulebook) Standing(p *Practitioner, orgs Organisations, on Date) Standing {
-	out := Standing{Status: StandingGood, On: on, Requirements: make([]RequirementResult, 0, 24)}
+	// Requirements grow per held item (most practitioners hold one or two
+	// items, many none), but are never nil.
+	out := Standing{Status: StandingGood, On: on, Requirements: []RequirementResult{}}
 	s := standingRun{rb: rb, p: p, orgs: orgs, on: on, out: &out}
 
 	var lbuf [8]licenceState
@@ -173,6 +177,7 @@ func (s *standingRun) item(name string, start Date, reqs []Requirement, suspende
 	prefix := name + "."
 	c := evalCtx{p: s.p, orgs: s.orgs, on: on, from: from, to: to}
 	first := len(s.out.Requirements)
+	s.out.Requirements = slices.Grow(s.out.Requirements, len(reqs))
 	daysLeft := on.DaysUntil(to)
 	status := StandingGood
 	unmet, monthly := false, false
