@@ -121,6 +121,10 @@ func (p *Projector) build(ctx context.Context, today domain.Date, progress func(
 		facts     []domain.Fact
 		positions []eventstore.Position
 		revision  uint64
+		// chunk and start locate the group's events when they lie
+		// together in one chunk (apart: -1), as an import's do: then
+		// the group's facts are that chunk's, not a copy.
+		chunk, start int
 	}
 	type chunk struct {
 		events    []eventstore.RecordedEvent // dropped once decoded
@@ -194,7 +198,7 @@ func (p *Projector) build(ctx context.Context, today domain.Date, progress func(
 			g = streams[e.Stream]
 		}
 		if g == nil {
-			g = &group{stream: e.Stream}
+			g = &group{stream: e.Stream, chunk: len(chunks), start: len(cur.events)}
 			switch kind, _, ok := streamKind(e.Stream); {
 			case !ok:
 				g = nil // not the ledger's: never decoded, never folded
@@ -206,6 +210,9 @@ func (p *Projector) build(ctx context.Context, today domain.Date, progress func(
 			streams[e.Stream] = g
 		}
 		if g != nil {
+			if g.chunk >= 0 && (g.chunk != len(chunks) || g.start+g.n != len(cur.events)) {
+				g.chunk = -1
+			}
 			g.n++
 			g.revision = e.Revision
 		}
@@ -233,17 +240,29 @@ func (p *Projector) build(ctx context.Context, today domain.Date, progress func(
 		if c.err != nil {
 			return nil, fmt.Errorf("projections: rebuild: %w", c.err)
 		}
-		for i, g := range c.groups {
-			if g == nil {
-				continue
-			}
-			if g.facts == nil {
+	}
+	// Group the facts by stream: a stream whose events lie together in
+	// one chunk keeps that chunk's facts (capped, so nothing appends into
+	// its neighbours'); the others are gathered in order.
+	for _, gs := range [2][]*group{orgStreams, pracStreams} {
+		for _, g := range gs {
+			n += uint64(g.n)
+			if g.chunk < 0 {
 				g.facts = make([]domain.Fact, 0, g.n)
 				g.positions = make([]eventstore.Position, 0, g.n)
+				continue
+			}
+			c, i, j := chunks[g.chunk], g.start, g.start+g.n
+			g.facts, g.positions = c.facts[i:j:j], c.positions[i:j:j]
+		}
+	}
+	for _, c := range chunks {
+		for i, g := range c.groups {
+			if g == nil || g.chunk >= 0 {
+				continue
 			}
 			g.facts = append(g.facts, c.facts[i])
 			g.positions = append(g.positions, c.positions[i])
-			n++
 		}
 	}
 	chunks = nil
