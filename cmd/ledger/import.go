@@ -261,7 +261,13 @@ func importJSONL(ctx context.Context, store eventstore.Store, r io.Reader, repor
 			f := rep.FirstFailure
 			return 0, &exitError{code: 1, msg: fmt.Sprintf("line %d (%s revision %d, event %s): %s; nothing was imported", lines[f.Position-1], f.Stream, f.Revision, f.EventID, f.Reason)}
 		}
-		bad = append(bad, conflicting(ctx, store, events, lines)...)
+		held, clash := conflicting(ctx, store, events, lines)
+		bad = append(bad, clash...)
+		// Events an earlier import stored are left out, so that a file
+		// that grew since (a later export) adds only its new events:
+		// offered again with them in one append, they would not match the
+		// append that stored them.
+		events = slices.DeleteFunc(events, func(e eventstore.RecordedEvent) bool { return e.Revision < held[e.Stream] })
 	}
 	if len(bad) > 0 {
 		for _, b := range bad {
@@ -277,10 +283,12 @@ func importJSONL(ctx context.Context, store eventstore.Store, r io.Reader, repor
 
 // conflicting checks, before anything is appended, that every stream of
 // the file is absent from the store or holds a prefix of the file's events
-// (an earlier run of the same import), so that the copy cannot stop half-way
-// on a stream that holds other history.
-func conflicting(ctx context.Context, store eventstore.Store, events []eventstore.RecordedEvent, lines []int) []rowError {
+// (an earlier run of the same import, or of an earlier export), so that the
+// copy cannot stop half-way on a stream that holds other history. It
+// returns how many events each stream of the file holds in the store.
+func conflicting(ctx context.Context, store eventstore.Store, events []eventstore.RecordedEvent, lines []int) (map[string]uint64, []rowError) {
 	var bad []rowError
+	held := map[string]uint64{}
 	checked := map[string][]eventstore.RecordedEvent{}
 	for i, e := range events {
 		have, seen := checked[e.Stream]
@@ -288,13 +296,14 @@ func conflicting(ctx context.Context, store eventstore.Store, events []eventstor
 			var err error
 			have, err = store.ReadStream(ctx, e.Stream, eventstore.ReadOptions{})
 			if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) {
-				return append(bad, rowError{lines[i], err})
+				return held, append(bad, rowError{lines[i], err})
 			}
 			checked[e.Stream] = have
+			held[e.Stream] = uint64(len(have))
 		}
 		if e.Revision < uint64(len(have)) && have[e.Revision].ID != e.ID {
 			bad = append(bad, rowError{lines[i], fmt.Errorf("%s already holds event %s at revision %d, not %s", e.Stream, have[e.Revision].ID, e.Revision, e.ID)})
 		}
 	}
-	return bad
+	return held, bad
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,4 +92,31 @@ func TestImportCSV(t *testing.T) {
 		assert.Equal(t, 1, code)
 		assert.Contains(t, errb, "running ledger server")
 	})
+}
+
+// TestImportAGrownExport imports an early export (cut inside a stream) and
+// then a later one that holds it and more: the second import adds only the
+// new events, and the result is the whole ledger with its hashes.
+func TestImportAGrownExport(t *testing.T) {
+	src := demoDir(t)
+	code, out, errb := run(t, "export", "--data", src)
+	require.Equal(t, 0, code, errb)
+	lines := strings.SplitAfter(strings.TrimSpace(out), "\n")
+	cut := len(lines) / 2
+	require.Contains(t, lines[cut-1], `"stream":"practitioner-`+demoPractitioner)
+	require.Contains(t, lines[cut], `"stream":"practitioner-`+demoPractitioner, "the cut falls inside a stream")
+
+	dst := t.TempDir()
+	code, _, errb = run(t, "import", "--data", dst, writeFile(t, "early.jsonl", strings.Join(lines[:cut], "")))
+	require.Equal(t, 0, code, errb)
+	require.Len(t, storeEvents(t, dst), cut)
+	code, _, errb = run(t, "import", "--data", dst, writeFile(t, "later.jsonl", out))
+	require.Equal(t, 0, code, errb)
+	assert.Contains(t, errb, fmt.Sprintf("Imported %d events", len(lines)-cut))
+	orig, copied := storeEvents(t, src), storeEvents(t, dst)
+	require.Len(t, copied, len(orig))
+	for i := range orig {
+		assert.Equal(t, orig[i].ID, copied[i].ID)
+		assert.Equal(t, orig[i].Hash, copied[i].Hash, "event %d keeps its hash", i)
+	}
 }
