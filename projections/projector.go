@@ -34,6 +34,10 @@ type Options struct {
 	// Workers is how many goroutines a rebuild folds streams with
 	// (default GOMAXPROCS).
 	Workers int
+	// CachedFacts is how many decoded facts the projector keeps, so that a
+	// stream re-folded or viewed again decodes only its new events
+	// (default DefaultCachedFacts; negative: none).
+	CachedFacts int
 	// Logf, when set, receives notes a operator may want (a snapshot that
 	// could not be used, say). Nothing personal is ever logged.
 	Logf func(format string, args ...any)
@@ -76,7 +80,10 @@ func New(store eventstore.Store, opts Options) (*Projector, error) {
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
-	p := &Projector{Views: NewViews(store), store: store, opts: opts, notify: make(chan struct{})}
+	if opts.CachedFacts == 0 {
+		opts.CachedFacts = DefaultCachedFacts
+	}
+	p := &Projector{Views: newViews(store, opts.CachedFacts), store: store, opts: opts, notify: make(chan struct{})}
 	if opts.SnapshotPath != "" {
 		m, err := loadSnapshot(context.Background(), store, p.rules, opts.SnapshotPath)
 		switch {
@@ -285,8 +292,9 @@ func (p *Projector) applyBatch(ctx context.Context, batch []eventstore.RecordedE
 	return nil
 }
 
-// applyTo folds events into m: every stream they touch is re-read and
-// re-folded once (streams are short), organisations first so that the
+// applyTo folds events into m: every stream they touch is re-folded once
+// (streams are short), from the decoded facts cached for it plus the
+// batch's new events, or else re-read whole; organisations first so that the
 // practitioners who name them are evaluated against their new state, then
 // the checkpoint moves to the last event. Events at or before m's checkpoint
 // are skipped, so a batch that overlaps what m already holds is harmless.
@@ -294,6 +302,7 @@ func (p *Projector) applyBatch(ctx context.Context, batch []eventstore.RecordedE
 func (p *Projector) applyTo(ctx context.Context, m *models, batch []eventstore.RecordedEvent) (int, error) {
 	var orgIDs, pracIDs []uuid.UUID
 	seenStream := make(map[string]bool)
+	fresh := make(map[string][]eventstore.RecordedEvent)
 	var other []string
 	n := 0
 	last := m.pos
@@ -303,6 +312,7 @@ func (p *Projector) applyTo(ctx context.Context, m *models, batch []eventstore.R
 		}
 		n++
 		last = e.Position
+		fresh[e.Stream] = append(fresh[e.Stream], e)
 		if seenStream[e.Stream] {
 			continue
 		}
@@ -336,13 +346,9 @@ func (p *Projector) applyTo(ctx context.Context, m *models, batch []eventstore.R
 	}
 	orgResults := make([]orgResult, 0, len(orgIDs))
 	for _, id := range orgIDs {
-		events, err := p.store.ReadStream(ctx, OrganisationStream(id), eventstore.ReadOptions{})
+		sf, err := p.streamFacts(ctx, OrganisationStream(id), fresh)
 		if err != nil {
-			return 0, fmt.Errorf("projections: read organisation %s: %w", id, err)
-		}
-		sf, err := decodeStream(events)
-		if err != nil {
-			return 0, fmt.Errorf("projections: %s: %w", OrganisationStream(id), err)
+			return 0, err
 		}
 		o, ds, rs, err := p.rules.organisation(id, sf)
 		if err != nil {
@@ -364,7 +370,7 @@ func (p *Projector) applyTo(ctx context.Context, m *models, batch []eventstore.R
 		}
 		m.mu.RUnlock()
 	}
-	pracResults, err := p.practitioners(ctx, pracIDs, orgs, on)
+	pracResults, err := p.practitionersWith(ctx, pracIDs, fresh, orgs, on)
 	if err != nil {
 		return 0, err
 	}
@@ -392,18 +398,20 @@ type pracResult struct {
 
 // practitioners re-reads and re-folds each practitioner on date on.
 func (p *Projector) practitioners(ctx context.Context, ids []uuid.UUID, orgs domain.OrganisationSet, on domain.Date) ([]pracResult, error) {
+	return p.practitionersWith(ctx, ids, nil, orgs, on)
+}
+
+// practitionersWith is practitioners for a batch whose new events, by
+// stream, are fresh.
+func (p *Projector) practitionersWith(ctx context.Context, ids []uuid.UUID, fresh map[string][]eventstore.RecordedEvent, orgs domain.OrganisationSet, on domain.Date) ([]pracResult, error) {
 	out := make([]pracResult, 0, len(ids))
 	for _, id := range ids {
-		events, err := p.store.ReadStream(ctx, PractitionerStream(id), eventstore.ReadOptions{})
-		if err != nil {
-			if isNotFound(err) {
-				continue // an organisation named someone never registered
-			}
-			return nil, fmt.Errorf("projections: read practitioner %s: %w", id, err)
+		sf, err := p.streamFacts(ctx, PractitionerStream(id), fresh)
+		if isNotFound(err) {
+			continue // an organisation named someone never registered
 		}
-		sf, err := decodeStream(events)
 		if err != nil {
-			return nil, fmt.Errorf("projections: %s: %w", PractitionerStream(id), err)
+			return nil, err
 		}
 		s, ds, rs, err := p.rules.practitioner(id, sf, orgs, on)
 		if err != nil {
@@ -412,4 +420,25 @@ func (p *Projector) practitioners(ctx context.Context, ids []uuid.UUID, orgs dom
 		out = append(out, pracResult{s, ds, rs})
 	}
 	return out, nil
+}
+
+// streamFacts decodes stream for a re-fold: the cached facts plus its new
+// events in fresh when the cache reaches them, else the stream read whole
+// (decoding only what the cache does not hold).
+func (p *Projector) streamFacts(ctx context.Context, stream string, fresh map[string][]eventstore.RecordedEvent) (*streamFacts, error) {
+	sf, ok, err := p.extend(stream, fresh[stream])
+	if err != nil {
+		return nil, fmt.Errorf("projections: %s: %w", stream, err)
+	}
+	if ok {
+		return sf, nil
+	}
+	events, err := p.store.ReadStream(ctx, stream, eventstore.ReadOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("projections: read %s: %w", stream, err)
+	}
+	if sf, err = p.decode(stream, events, domain.Date{}); err != nil {
+		return nil, fmt.Errorf("projections: %s: %w", stream, err)
+	}
+	return sf, nil
 }

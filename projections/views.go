@@ -88,11 +88,17 @@ type NextStepView struct {
 type Views struct {
 	store eventstore.Store
 	rules *rules
+	cache *factCache // nil: every read decodes every event
 }
 
-// NewViews returns Views reading store.
+// NewViews returns Views reading store, remembering up to
+// DefaultCachedFacts decoded facts.
 func NewViews(store eventstore.Store) *Views {
-	return &Views{store: store, rules: newRules()}
+	return newViews(store, DefaultCachedFacts)
+}
+
+func newViews(store eventstore.Store, cachedFacts int) *Views {
+	return &Views{store: store, rules: newRules(), cache: newFactCache(cachedFacts)}
 }
 
 // Practitioner returns practitioner id as of asOf (facts that occurred on or
@@ -115,7 +121,7 @@ func (v *Views) Practitioner(ctx context.Context, id uuid.UUID, asOf domain.Date
 			return PractitionerView{}, err
 		}
 	}
-	sf, err := decodeStreamAsOf(events, on)
+	sf, err := v.decode(stream, events, on)
 	if err != nil {
 		return PractitionerView{}, fmt.Errorf("projections: %s: %w", stream, err)
 	}
@@ -185,7 +191,7 @@ func (v *Views) organisationsOf(ctx context.Context, ids []uuid.UUID, asOf domai
 		if err != nil {
 			return nil, fmt.Errorf("projections: read organisation %s: %w", id, err)
 		}
-		sf, err := decodeStreamAsOf(events, asOf)
+		sf, err := v.decode(OrganisationStream(id), events, asOf)
 		if err != nil {
 			return nil, fmt.Errorf("projections: organisation %s: %w", id, err)
 		}
@@ -246,7 +252,7 @@ func (v *Views) Facts(ctx context.Context, stream string, asOf domain.Date, know
 	if err != nil {
 		return nil, 0, err
 	}
-	sf, err := decodeStreamAsOf(events, asOf)
+	sf, err := v.decode(stream, events, asOf)
 	if err != nil {
 		return nil, 0, fmt.Errorf("projections: %s: %w", stream, err)
 	}

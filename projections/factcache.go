@@ -1,0 +1,178 @@
+package projections
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/imattertraining/ledger/domain"
+	"github.com/imattertraining/ledger/eventstore"
+)
+
+// DefaultCachedFacts is how many decoded facts a Views keeps by default.
+const DefaultCachedFacts = 1 << 16
+
+// factCache remembers streams' decoded facts, so that a stream read again
+// (a standing asked for again, a practitioner re-folded after a new event)
+// decodes only the events it has not decoded before. Decoding the JSON of
+// every event is most of what a view or a re-fold costs.
+//
+// It is a memo, not a model: whatever reads it has read the stream from the
+// store first, and takes from the cache only the facts of events it holds
+// itself, matched by revision, id and position. A stream's event at a
+// revision never changes once stored, so a match is the same event; the
+// cache cannot make anything stale.
+//
+// An entry is a prefix of one stream, revisions 0 to len-1, and is never
+// written to once published: a longer prefix replaces it. Its slices are
+// shared read-only with the streamFacts built from it, capped so that no
+// append can reach the cache's copy. Bounded by a count of facts: when
+// full, entries are dropped at random. Safe for concurrent use.
+type factCache struct {
+	mu      sync.Mutex
+	max     int
+	n       int
+	streams map[string]cachedStream
+}
+
+type cachedStream struct {
+	facts     []domain.Fact
+	positions []eventstore.Position
+}
+
+// newFactCache returns a cache of at most max facts; max <= 0: no cache.
+func newFactCache(max int) *factCache {
+	if max <= 0 {
+		return nil
+	}
+	return &factCache{max: max, streams: make(map[string]cachedStream)}
+}
+
+func (c *factCache) get(stream string) cachedStream {
+	if c == nil {
+		return cachedStream{}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.streams[stream]
+}
+
+// put offers a prefix of stream; it is kept if longer than what the cache
+// holds. facts and positions must not be written to afterwards.
+func (c *factCache) put(stream string, facts []domain.Fact, positions []eventstore.Position) {
+	if c == nil || len(facts) == 0 || len(facts) > c.max/4 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := c.streams[stream]
+	if len(old.facts) >= len(facts) {
+		return
+	}
+	if c.n-len(old.facts)+len(facts) > c.max {
+		for name, e := range c.streams {
+			if c.n <= c.max*3/4 {
+				break
+			}
+			c.n -= len(e.facts)
+			delete(c.streams, name)
+		}
+		old = c.streams[stream]
+	}
+	c.n += len(facts) - len(old.facts)
+	c.streams[stream] = cachedStream{facts: facts[:len(facts):len(facts)], positions: positions[:len(positions):len(positions)]}
+}
+
+// has reports whether the cached entry holds e, at its revision.
+func (s cachedStream) has(e *eventstore.RecordedEvent) bool {
+	return e.Revision < uint64(len(s.facts)) && s.facts[e.Revision].ID == e.ID && s.positions[e.Revision] == e.Position
+}
+
+// decode is decodeStreamAsOf through the cache: events (one stream's, in
+// revision order, at least one) are decoded unless the cache holds them,
+// and when they are the whole stream from revision 0 they are offered to
+// the cache. Events that occurred after asOf (non-zero) are left undecoded
+// only when the read cannot be cached (a known_at cut), exactly as
+// decodeStreamAsOf leaves them; the facts that come out qualify alike.
+func (v *Views) decode(stream string, events []eventstore.RecordedEvent, asOf domain.Date) (*streamFacts, error) {
+	cached := v.cache.get(stream)
+	prefix := v.cache != nil
+	for i := range events {
+		if events[i].Revision != uint64(i) {
+			prefix = false
+			break
+		}
+	}
+	facts := make([]domain.Fact, len(events))
+	positions := make([]eventstore.Position, len(events))
+	for i := range events {
+		e := &events[i]
+		positions[i] = e.Position
+		if cached.has(e) {
+			facts[i] = cached.facts[e.Revision]
+			continue
+		}
+		if !prefix && !asOf.IsZero() && e.Type != domain.TypeEventRetracted {
+			on, err := domain.ParseDate(e.OccurredOn)
+			if err != nil {
+				return nil, fmt.Errorf("projections: event %s (%s revision %d): occurred_on: %w", e.ID, e.Stream, e.Revision, err)
+			}
+			if on.After(asOf) {
+				facts[i] = domain.Fact{ID: e.ID, OccurredOn: on, RecordedAt: e.RecordedAt, RecordedBy: e.RecordedBy}
+				continue
+			}
+		}
+		f, err := FactOf(*e)
+		if err != nil {
+			return nil, err
+		}
+		facts[i] = f
+	}
+	if prefix && len(events) > len(cached.facts) {
+		v.cache.put(stream, facts, positions)
+	}
+	return settle(facts, positions, events[len(events)-1].Revision), nil
+}
+
+// extend is decode for a stream whose new events a batch delivers: when the
+// cache holds the stream up to just before them, the stream is the cached
+// facts plus the new events decoded, with no read of the store. ok is
+// false when the cache does not reach them.
+func (v *Views) extend(stream string, fresh []eventstore.RecordedEvent) (sf *streamFacts, ok bool, err error) {
+	cached := v.cache.get(stream)
+	n := uint64(len(cached.facts))
+	if n == 0 || len(fresh) == 0 {
+		return nil, false, nil
+	}
+	// Events the cache already holds are skipped (a batch overlapping a
+	// read); the rest must follow on without a gap.
+	i := 0
+	for i < len(fresh) && fresh[i].Revision < n {
+		if !cached.has(&fresh[i]) {
+			return nil, false, nil
+		}
+		i++
+	}
+	rest := fresh[i:]
+	for j := range rest {
+		if rest[j].Revision != n+uint64(j) {
+			return nil, false, nil
+		}
+	}
+	total := int(n) + len(rest)
+	facts := make([]domain.Fact, total)
+	positions := make([]eventstore.Position, total)
+	copy(facts, cached.facts)
+	copy(positions, cached.positions)
+	for j := range rest {
+		f, err := FactOf(rest[j])
+		if err != nil {
+			return nil, false, err
+		}
+		facts[int(n)+j] = f
+		positions[int(n)+j] = rest[j].Position
+	}
+	if len(rest) > 0 {
+		v.cache.put(stream, facts, positions)
+	}
+	return settle(facts, positions, uint64(total-1)), true, nil
+}
