@@ -131,6 +131,7 @@ func (p *Projector) build(ctx context.Context, today domain.Date, progress func(
 		positions []eventstore.Position
 		groups    []*group // nil: a stream of no ledger shape, never decoded
 		facts     []domain.Fact
+		decisions int // how many of facts are decisions
 		err       error
 	}
 	const chunkSize = 1024
@@ -157,6 +158,9 @@ func (p *Projector) build(ctx context.Context, today domain.Date, progress func(
 						break
 					}
 					c.facts[i] = f
+					if _, ok := domain.DecisionOf(f.Event); ok {
+						c.decisions++
+					}
 				}
 				if d := decoded.Add(uint64(len(c.events))); d%(64*chunkSize) < chunkSize {
 					progress(d, 0)
@@ -236,10 +240,12 @@ func (p *Projector) build(ctx context.Context, today domain.Date, progress func(
 		return nil, readErr
 	}
 	var n uint64
+	decisions := 0
 	for _, c := range chunks {
 		if c.err != nil {
 			return nil, fmt.Errorf("projections: rebuild: %w", c.err)
 		}
+		decisions += c.decisions
 	}
 	// Group the facts by stream: a stream whose events lie together in
 	// one chunk keeps that chunk's facts (capped, so nothing appends into
@@ -300,53 +306,77 @@ func (p *Projector) build(ctx context.Context, today domain.Date, progress func(
 		orgs[r.o.ID] = r.o
 	}
 
-	pracOuts := make([]pracResult, len(pracStreams))
-	err = p.parallel(ctx, len(pracStreams), func(i int) error {
-		g := pracStreams[i]
-		_, id, _ := streamKind(g.stream)
-		s, ds, rs, err := p.rules.practitioner(id, settle(g.facts, g.positions, g.revision), orgs, today)
-		if err != nil {
-			return err
-		}
-		pracOuts[i] = pracResult{s, ds, rs}
-		report(g.n)
-		*g = group{} // done with: let the collector have it
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-
-	// Merge: sized up front (growing maps of 100,000 entries costs more
-	// than filling them), with the id order sorted meanwhile.
-	decisions := 0
-	for _, r := range orgOuts {
-		decisions += len(r.ds)
-	}
-	m.order = make([]uuid.UUID, len(pracOuts))
-	for i, r := range pracOuts {
-		decisions += len(r.ds)
-		m.order[i] = r.s.ID
+	// The models are filled as the practitioners are folded: the fold
+	// runs in blocks on the workers, and this goroutine merges each block
+	// once folded, in stream order, while the workers go on with the next
+	// ones. The maps are sized up front (growing maps of 100,000 entries
+	// costs more than filling them) and the id order is sorted meanwhile.
+	m.orgs = orgs
+	m.practitioners = make(map[uuid.UUID]*summary, len(pracStreams))
+	m.decisions = make(map[uuid.UUID]*decisionRec, decisions)
+	m.order = make([]uuid.UUID, len(pracStreams))
+	for i, g := range pracStreams {
+		_, m.order[i], _ = streamKind(g.stream)
 	}
 	sorted := make(chan struct{})
 	go func() {
 		slices.SortFunc(m.order, lessID)
 		close(sorted)
 	}()
-	m.orgs = orgs
-	m.practitioners = make(map[uuid.UUID]*summary, len(pracOuts))
-	m.decisions = make(map[uuid.UUID]*decisionRec, decisions)
+	defer func() { <-sorted }()
 	for _, r := range orgOuts {
 		m.putStreamRecords(OrganisationStream(r.o.ID), r.ds, r.rs)
 	}
-	for _, r := range pracOuts {
-		m.practitioners[r.s.ID] = r.s
-		m.index(r.s)
-		if len(r.ds)+len(r.rs) > 0 {
-			m.putStreamRecords(PractitionerStream(r.s.ID), r.ds, r.rs)
+
+	const block = 128
+	pracOuts := make([]pracResult, len(pracStreams))
+	blocks := make([]chan struct{}, (len(pracStreams)+block-1)/block)
+	for b := range blocks {
+		blocks[b] = make(chan struct{})
+	}
+	folded := make(chan struct{})
+	go func() {
+		defer close(folded)
+		err = p.parallel(ctx, len(blocks), func(b int) error {
+			for i := b * block; i < min((b+1)*block, len(pracStreams)); i++ {
+				g := pracStreams[i]
+				_, id, _ := streamKind(g.stream)
+				s, ds, rs, err := p.rules.practitioner(id, settle(g.facts, g.positions, g.revision), orgs, today)
+				if err != nil {
+					return err
+				}
+				pracOuts[i] = pracResult{s, ds, rs}
+				report(g.n)
+				*g = group{} // done with: let the collector have it
+			}
+			close(blocks[b])
+			return nil
+		})
+	}()
+	for b, ready := range blocks {
+		select {
+		case <-ready:
+		case <-folded:
+			select {
+			case <-ready:
+			default: // the fold stopped short
+				return nil, err
+			}
+		}
+		for i := b * block; i < min((b+1)*block, len(pracOuts)); i++ {
+			r := &pracOuts[i]
+			m.practitioners[r.s.ID] = r.s
+			m.index(r.s)
+			if len(r.ds)+len(r.rs) > 0 {
+				m.putStreamRecords(PractitionerStream(r.s.ID), r.ds, r.rs)
+			}
+			*r = pracResult{}
 		}
 	}
-	<-sorted
+	<-folded
+	if err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 

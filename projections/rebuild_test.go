@@ -2,7 +2,10 @@ package projections
 
 import (
 	"context"
+	"fmt"
 	"testing"
+
+	"github.com/google/uuid"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -50,4 +53,23 @@ func TestRebuildAcrossChunks(t *testing.T) {
 	want, got := canonical(fresh), canonical(live)
 	require.NotEmpty(t, want.Practitioners)
 	assert.Equal(t, want, got)
+}
+
+// TestRebuildFoldError checks that a practitioner stream the domain cannot
+// fold fails the rebuild, wherever it lies among many, and leaves the
+// served models as they were.
+func TestRebuildFoldError(t *testing.T) {
+	store := openStore(t, t.TempDir())
+	f := newFixture(t, store)
+	for i := range 600 {
+		f.practitioner(fmt.Sprintf("Practitioner %d", i), "2029-01-01")
+		if i == 450 {
+			// An organisation's event in a practitioner's stream.
+			f.add(PractitionerStream(uuid.New()), "2029-01-01", &domain.OrganisationRegistered{Name: "Misfiled School", Kind: domain.OrgSchool})
+		}
+	}
+	p, err := New(store, Options{Today: func() domain.Date { return date("2030-03-01") }})
+	require.NoError(t, err)
+	require.Error(t, p.Rebuild(context.Background(), nil))
+	assert.Nil(t, p.cur.Load())
 }
