@@ -43,10 +43,19 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 				upTo = *opts.UpToRevision
 			}
 			prefix := appendStreamKey(nil, stream, keyRevision)
-			var vals [][]byte
-			var positions []eventstore.Position
+			// Sized from the tip, within reason (a damaged tip must not
+			// make a huge allocation before the index says otherwise).
+			n := int(min(upTo+1, 1<<12))
+			vals := make([][]byte, 0, n)
+			positions := make([]eventstore.Position, 0, n)
 			total := 0
 			c := b.streams.Cursor()
+			// A stream's events are often neighbours in the events bucket
+			// (appended together): the next one is then the events
+			// cursor's next key, which is cheaper than a search.
+			ec := b.events.Cursor()
+			var ek, ev []byte
+			var key [8]byte
 			k, v := c.Seek(appendRevisionKey(nil, stream, 0))
 			for rev := uint64(0); rev <= upTo; rev++ {
 				if k == nil || !bytes.HasPrefix(k, prefix) {
@@ -59,7 +68,17 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 				if err != nil {
 					return err
 				}
-				rec := b.events.Get(v)
+				want := appendPositionKey(key[:0], pos)
+				if ek != nil {
+					ek, ev = ec.Next()
+				}
+				if ek == nil || !bytes.Equal(ek, want) {
+					ek, ev = ec.Seek(want)
+				}
+				rec := ev
+				if ek == nil || !bytes.Equal(ek, want) {
+					rec = nil
+				}
 				if rec == nil {
 					return corruptf("stream %q: revision %d indexes position %d, which holds no event", stream, rev, pos)
 				}
@@ -72,9 +91,10 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 			out = make([]eventstore.RecordedEvent, 0, len(vals))
 			off := 0
 			var e eventstore.RecordedEvent
+			var strs recentStrings
 			for i, rec := range vals {
 				n := copy(buf[off:], rec)
-				if err := decodeRecord(positions[i], buf[off:off+n:off+n], &e); err != nil {
+				if err := strs.decodeRecord(stream, positions[i], buf[off:off+n:off+n], &e); err != nil {
 					return err
 				}
 				off += n

@@ -162,6 +162,48 @@ func decodeRecord(pos eventstore.Position, b []byte, e *eventstore.RecordedEvent
 	return nil
 }
 
+// recentStrings shares, within one read of a stream, the strings that
+// repeat from event to event (the stream name, types, recorders, dates)
+// instead of allocating them once per event; it keeps a few recent values
+// per field, so that it costs a few comparisons and no map.
+type recentStrings struct {
+	typ, occurredOn, recordedBy [8]string
+	next                        [3]uint8
+}
+
+// decodeRecord is decodeRecord with strings shared with earlier calls and
+// with stream, the name of the stream being read.
+func (rs *recentStrings) decodeRecord(stream string, pos eventstore.Position, b []byte, e *eventstore.RecordedEvent) error {
+	var r rawRecord
+	if err := parseRecord(pos, b, &r); err != nil {
+		return err
+	}
+	name := stream
+	if string(r.stream) != stream {
+		name = string(r.stream)
+	}
+	*e = eventstore.RecordedEvent{
+		ID: r.id, Stream: name, Type: rs.get(&rs.typ, &rs.next[0], r.typ), SchemaVersion: r.schemaVersion,
+		Revision: r.revision, Position: pos, RecordedAt: unixTime(r.recordedAt),
+		OccurredOn: rs.get(&rs.occurredOn, &rs.next[1], r.occurredOn), RecordedBy: rs.get(&rs.recordedBy, &rs.next[2], r.recordedBy),
+		Data: nilIfEmpty(r.data), Metadata: nilIfEmpty(r.metadata),
+		PrevHash: r.prevHash, Hash: r.hash,
+	}
+	return nil
+}
+
+func (rs *recentStrings) get(recent *[8]string, next *uint8, b []byte) string {
+	for i := range recent {
+		if recent[i] == string(b) {
+			return recent[i]
+		}
+	}
+	s := string(b)
+	recent[*next%8] = s
+	*next++
+	return s
+}
+
 // nilIfEmpty makes an empty payload read back as nil, whatever the caller
 // stored (nil or empty), so that both backends agree.
 func nilIfEmpty(b []byte) []byte {
