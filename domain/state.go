@@ -312,13 +312,34 @@ func Fold(id uuid.UUID, facts []Fact) (*Practitioner, error) {
 	// Sizing the evidence slices first saves most of the fold's time,
 	// which otherwise goes on growing them.
 	var n [numEvidenceKinds + 1]int32 // the last counts events that are evidence of nothing
+	var details, members, courses, directory, certs int
 	for i := range facts {
 		if facts[i].Event != nil {
 			k1, k2 := evidenceKinds(facts[i].Event)
 			n[k1]++
 			n[k2]++
+			switch facts[i].Event.(type) {
+			case *PractitionerRegistered, PractitionerRegistered, *PractitionerDetailsChanged, PractitionerDetailsChanged:
+				details++
+			case *PractitionerJoinedOrganisation, PractitionerJoinedOrganisation, *PractitionerLeftOrganisation, PractitionerLeftOrganisation:
+				members++
+			case *CourseCompleted, CourseCompleted:
+				courses++
+			case *DirectoryListingConsented, DirectoryListingConsented, *DirectoryListingWithdrawn, DirectoryListingWithdrawn:
+				directory++
+			case *CertificationAwarded, CertificationAwarded, *CertificationSuspended, CertificationSuspended,
+				*CertificationReinstated, CertificationReinstated, *CertificationWithdrawn, CertificationWithdrawn:
+				certs++
+			}
 		}
 	}
+	// So are the commonest kinds of record (an upper bound: a fact of
+	// the wrong shape is refused, not recorded).
+	p.details = sized(p.details, details)
+	p.members = sized(p.members, members)
+	p.courses = sized(p.courses, courses)
+	p.directory = sized(p.directory, directory)
+	p.certs = sized(p.certs, certs)
 	total := 0
 	for k := 0; k < int(numEvidenceKinds); k++ {
 		total += int(n[k])
@@ -334,6 +355,14 @@ func Fold(id uuid.UUID, facts []Fact) (*Practitioner, error) {
 		}
 	}
 	return p, nil
+}
+
+// sized returns an empty s with room for n, or s itself (nil) when n is 0.
+func sized[T any](s []T, n int) []T {
+	if n == 0 {
+		return s
+	}
+	return make([]T, 0, n)
 }
 
 // Apply folds one fact of the practitioner's stream into p. Facts are
@@ -361,8 +390,8 @@ func (p *Practitioner) apply(f Fact) bool {
 	case TypePractitionerRegistered:
 		e, ok := eventValue[PractitionerRegistered](f.Event)
 		if ok {
-			prof, ind := e.Profession, e.Independent
-			p.details = insertByDate(p.details, detailsRec{meta: m, registration: true, name: &e.Name, email: &e.Email, profession: &prof, independent: &ind})
+			// One copy of the event holds all four (e escapes anyway).
+			p.details = insertByDate(p.details, detailsRec{meta: m, registration: true, name: &e.Name, email: &e.Email, profession: &e.Profession, independent: &e.Independent})
 		}
 		return ok
 	case TypePractitionerDetailsChanged:
