@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -52,6 +53,35 @@ type Recorder struct {
 	// members, when set, finds an organisation's practitioners for the
 	// evaluation of the organisation's decisions.
 	members MembersFunc
+	// exists remembers streams seen to exist: a stream is never deleted,
+	// so a plain new fact to one of them needs no read before its append.
+	exists knownStreams
+}
+
+// knownStreams is a bounded set of stream names known to exist. Safe for
+// concurrent use.
+type knownStreams struct {
+	mu    sync.Mutex
+	names map[string]struct{}
+}
+
+// maxKnownStreams bounds knownStreams; when full it starts again empty.
+const maxKnownStreams = 1 << 16
+
+func (k *knownStreams) has(stream string) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	_, ok := k.names[stream]
+	return ok
+}
+
+func (k *knownStreams) add(stream string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.names == nil || len(k.names) >= maxKnownStreams {
+		k.names = make(map[string]struct{})
+	}
+	k.names[stream] = struct{}{}
 }
 
 // NewRecorder returns a Recorder appending to store, reading histories
@@ -172,15 +202,25 @@ func (r *Recorder) record(ctx context.Context, by Principal, stream string, p Pr
 
 	// The whole stream is read only when something needs it: a retry to
 	// find, a revision to check, a decision to evaluate, an event to refer
-	// to. A plain new fact needs only to know the stream exists, and
-	// leaves the revision check to the store.
-	opts := eventstore.ReadOptions{}
-	if _, isDecision := domain.DecisionOf(ev); !isDecision && p.ID == uuid.Nil && p.ExpectedRevision == nil && !refersWithin(ev) {
-		opts.UpToRevision = new(uint64)
-	}
-	stored, err := r.store.ReadStream(ctx, stream, opts)
-	if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) {
-		return Recorded{}, err
+	// to. A plain new fact needs only to know the stream exists (read once,
+	// then remembered), and leaves the revision check to the store.
+	_, isDecision := domain.DecisionOf(ev)
+	plain := !opening && !isDecision && p.ID == uuid.Nil && p.ExpectedRevision == nil && !refersWithin(ev)
+	var stored []eventstore.RecordedEvent
+	if !plain || !r.exists.has(stream) {
+		opts := eventstore.ReadOptions{}
+		if plain {
+			opts.UpToRevision = new(uint64)
+		}
+		stored, err = r.store.ReadStream(ctx, stream, opts)
+		if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) {
+			return Recorded{}, err
+		}
+		if len(stored) > 0 {
+			r.exists.add(stream)
+		} else if plain {
+			return Recorded{}, notRegistered(stream)
+		}
 	}
 	if p.ID != uuid.Nil {
 		if prev, ok := findEvent(stored, p.ID); ok {
@@ -196,8 +236,10 @@ func (r *Recorder) record(ctx context.Context, by Principal, stream string, p Pr
 		if len(stored) > 0 {
 			return Recorded{}, conflict(stream, "", expected, stored, "this stream is already registered")
 		}
+	case plain:
+		// The stream exists; the store checks nothing more.
 	case len(stored) == 0:
-		return Recorded{}, domain.Errorf(domain.ENOTFOUND, "", "%s is not registered", strings.Replace(stream, "-", " ", 1))
+		return Recorded{}, notRegistered(stream)
 	case p.ExpectedRevision != nil:
 		expected = eventstore.Exact(*p.ExpectedRevision)
 		if cur := stored[len(stored)-1].Revision; cur != *p.ExpectedRevision {
@@ -242,7 +284,13 @@ func (r *Recorder) record(ctx context.Context, by Principal, stream string, p Pr
 		}
 		return Recorded{}, err
 	}
+	r.exists.add(stream)
 	return Recorded{EventID: p.ID, Stream: stream, Revision: res.LastRevision, Position: res.LastPosition}, nil
+}
+
+// notRegistered is the error for a fact proposed to a stream not opened.
+func notRegistered(stream string) error {
+	return domain.Errorf(domain.ENOTFOUND, "", "%s is not registered", strings.Replace(stream, "-", " ", 1))
 }
 
 // check decodes and validates a proposal on its own: the event type and
@@ -293,13 +341,18 @@ func (r *Recorder) checkReferences(ctx context.Context, stream string, stored []
 		}
 	}
 	if id, field, ok := organisationNamed(ev); ok {
-		_, err := r.store.ReadStream(ctx, organisationPrefix+id.String(), eventstore.ReadOptions{UpToRevision: new(uint64)})
+		org := organisationPrefix + id.String()
+		if r.exists.has(org) {
+			return nil
+		}
+		_, err := r.store.ReadStream(ctx, org, eventstore.ReadOptions{UpToRevision: new(uint64)})
 		switch {
 		case errors.Is(err, eventstore.ErrStreamNotFound):
 			return invalidf(field, "%s is not a registered organisation", id)
 		case err != nil:
 			return err
 		}
+		r.exists.add(org)
 	}
 	return nil
 }
