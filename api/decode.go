@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
@@ -45,6 +46,32 @@ func decodeStrict(body []byte, dst any, keys []string) error {
 	if trimmed[0] != '{' {
 		return invalidf("", "the body must be a JSON object")
 	}
+	if !json.Valid(trimmed) {
+		return decodeTokens(trimmed, dst, keys)
+	}
+	// The common case, walked without encoding/json's tokenizer: the same
+	// checks, in the same order, with the same errors as decodeTokens.
+	var buf [8]string
+	seen := buf[:0]
+	if err := objectKeys(trimmed, func(key string) error {
+		switch {
+		case !slices.Contains(keys, key):
+			return invalidf(key, "is not a field here; the fields are %s", strings.Join(keys, ", "))
+		case slices.Contains(seen, key):
+			return invalidf(key, "appears more than once")
+		}
+		seen = append(seen, key)
+		return nil
+	}); err != nil {
+		return err
+	}
+	return unmarshal(trimmed, dst)
+}
+
+// decodeTokens is decodeStrict read token by token, for a body that is not
+// valid JSON: the first problem met in reading order is the one reported
+// (a key that is not a field, say, before a syntax error after it).
+func decodeTokens(trimmed []byte, dst any, keys []string) error {
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	if _, err := dec.Token(); err != nil {
 		return syntaxError(err)
@@ -74,6 +101,11 @@ func decodeStrict(body []byte, dst any, keys []string) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return invalidf("", "the body must be exactly one JSON object, with nothing after it")
 	}
+	return unmarshal(trimmed, dst)
+}
+
+// unmarshal decodes a checked body into dst.
+func unmarshal(trimmed []byte, dst any) error {
 	if err := json.Unmarshal(trimmed, dst); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
@@ -82,6 +114,93 @@ func decodeStrict(body []byte, dst any, keys []string) error {
 		return invalidf("", "the body is not valid: %s", err.Error())
 	}
 	return nil
+}
+
+// objectKeys calls fn with each key of obj, a valid JSON object (json.Valid
+// holds), in order, decoded as encoding/json decodes it; it stops at fn's
+// first error.
+func objectKeys(obj []byte, fn func(key string) error) error {
+	i := skipSpace(obj, 1) // past '{'
+	for i < len(obj) && obj[i] == '"' {
+		end, escaped := stringEnd(obj, i)
+		var key string
+		if escaped {
+			_ = json.Unmarshal(obj[i:end], &key) // valid, so it decodes
+		} else {
+			key = string(obj[i+1 : end-1])
+		}
+		if err := fn(key); err != nil {
+			return err
+		}
+		i = skipSpace(obj, end)
+		i = skipSpace(obj, i+1) // past ':'
+		i = skipValue(obj, i)
+		i = skipSpace(obj, i)
+		if i < len(obj) && obj[i] == ',' {
+			i = skipSpace(obj, i+1)
+		}
+	}
+	return nil
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index just past the string starting at b[i] (a
+// quote) and whether it holds an escape or a non-ASCII byte.
+func stringEnd(b []byte, i int) (int, bool) {
+	escaped := false
+	for j := i + 1; j < len(b); j++ {
+		switch c := b[j]; {
+		case c == '\\':
+			escaped = true
+			j++
+		case c == '"':
+			return j + 1, escaped
+		case c >= utf8.RuneSelf:
+			escaped = true // decoded by encoding/json, which replaces invalid UTF-8
+		}
+	}
+	return len(b), escaped
+}
+
+// skipValue returns the index just past the valid JSON value at b[i].
+func skipValue(b []byte, i int) int {
+	depth := 0
+	for i < len(b) {
+		switch b[i] {
+		case '"':
+			i, _ = stringEnd(b, i)
+			if depth == 0 {
+				return i
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return i
+			}
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		case ',':
+			if depth == 0 {
+				return i
+			}
+		case ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				return i
+			}
+		}
+		i++
+	}
+	return i
 }
 
 func syntaxError(err error) error {
@@ -132,6 +251,9 @@ type query struct {
 }
 
 func parseQuery(r *http.Request, allowed ...string) (query, error) {
+	if r.URL.RawQuery == "" {
+		return query{}, nil // Get on the nil Values finds nothing
+	}
 	v, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return query{}, invalidf("", "the query string is malformed")
@@ -195,8 +317,10 @@ func (q query) int(name string, def, lo, hi int) (int, error) {
 // pathID parses a UUID path parameter; anything else names nothing, 404.
 func pathID(r *http.Request, name, what string) (uuid.UUID, error) {
 	s := chi.URLParam(r, name)
+	// Only the 36-character form, in either case: uuid.Parse takes that
+	// form only with its dashes in place and hex digits elsewhere.
 	id, err := uuid.Parse(s)
-	if err != nil || id.String() != strings.ToLower(s) {
+	if err != nil || len(s) != 36 {
 		return uuid.Nil, domain.Errorf(domain.ENOTFOUND, name, "%s %q not found: ids are UUIDs", what, s)
 	}
 	return id, nil
