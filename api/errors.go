@@ -168,14 +168,18 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	status := ErrorStatus(code)
 	if status >= 500 {
-		loggerFrom(r).Error("request failed", slog.String("code", code), slog.String("error", err.Error()))
+		loggerFrom(w).Error("request failed", slog.String("code", code), slog.String("error", err.Error()))
 	}
 	writeJSON(w, status, errorBody{Error: d})
 }
 
+// jsonContentType is the Content-Type of every JSON response, one value
+// shared by all (net/http only reads it), instead of a new one each.
+var jsonContentType = []string{"application/json; charset=utf-8"}
+
 // writeJSON writes v as the response body with status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)

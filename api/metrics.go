@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,6 +20,28 @@ type metrics struct {
 	appends  *prometheus.HistogramVec
 	appended *prometheus.CounterVec
 	handler  http.Handler
+
+	// The series each request and append updates, found once: a label
+	// lookup hashes every label value, on every request otherwise.
+	mu         sync.RWMutex
+	routes     map[routeKey]*routeMetrics
+	appendOK   prometheus.Observer
+	appendErr  prometheus.Observer
+	appendedBy map[string]prometheus.Counter
+}
+
+type routeKey struct{ method, pattern string }
+
+// routeMetrics are one route's series: its latency, and its count by
+// status, each series made on the route's first request with that status
+// (as WithLabelValues would).
+type routeMetrics struct {
+	m        *metrics
+	method   string
+	pattern  string
+	duration prometheus.Observer
+	mu       sync.RWMutex
+	byStatus map[int]prometheus.Counter
 }
 
 func newMetrics(reg *prometheus.Registry, proj *projections.Projector) *metrics {
@@ -42,6 +65,8 @@ func newMetrics(reg *prometheus.Registry, proj *projections.Projector) *metrics 
 			Name: "ledger_events_appended_total",
 			Help: "Events this process appended, by event type.",
 		}, []string{"type"}),
+		routes:     make(map[routeKey]*routeMetrics),
+		appendedBy: make(map[string]prometheus.Counter),
 	}
 	reg.MustRegister(m.requests, m.duration, m.appends, m.appended,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -57,20 +82,80 @@ func newMetrics(reg *prometheus.Registry, proj *projections.Projector) *metrics 
 	return m
 }
 
-func (m *metrics) observeRequest(method, route string, status int, d time.Duration) {
-	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
-	m.duration.WithLabelValues(method, route).Observe(d.Seconds())
+// route returns the series of one method and route pattern, made on first use.
+func (m *metrics) route(method, pattern string) *routeMetrics {
+	k := routeKey{method, pattern}
+	m.mu.RLock()
+	rm := m.routes[k]
+	m.mu.RUnlock()
+	if rm != nil {
+		return rm
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if rm = m.routes[k]; rm == nil {
+		rm = &routeMetrics{m: m, method: method, pattern: pattern, byStatus: make(map[int]prometheus.Counter)}
+		if len(m.routes) < maxRouteSeries {
+			m.routes[k] = rm
+		}
+	}
+	return rm
+}
+
+// maxRouteSeries bounds the routes remembered: an unmatched request's
+// method is the client's to choose.
+const maxRouteSeries = 256
+
+// observe counts one request with status that took d.
+func (rm *routeMetrics) observe(status int, d time.Duration) {
+	rm.mu.RLock()
+	c := rm.byStatus[status]
+	dur := rm.duration
+	rm.mu.RUnlock()
+	if c == nil || dur == nil {
+		rm.mu.Lock()
+		if rm.duration == nil {
+			rm.duration = rm.m.duration.WithLabelValues(rm.method, rm.pattern)
+		}
+		dur = rm.duration
+		if c = rm.byStatus[status]; c == nil {
+			c = rm.m.requests.WithLabelValues(rm.method, rm.pattern, strconv.Itoa(status))
+			rm.byStatus[status] = c
+		}
+		rm.mu.Unlock()
+	}
+	c.Inc()
+	dur.Observe(d.Seconds())
 }
 
 // observeAppend records one store append: its latency, and on success the
 // type of the events stored.
 func (m *metrics) observeAppend(typ string, d time.Duration, err error) {
-	outcome := "ok"
 	if err != nil {
-		outcome = "error"
+		m.mu.Lock()
+		if m.appendErr == nil {
+			m.appendErr = m.appends.WithLabelValues("error")
+		}
+		bad := m.appendErr
+		m.mu.Unlock()
+		bad.Observe(d.Seconds())
+		return
 	}
-	m.appends.WithLabelValues(outcome).Observe(d.Seconds())
-	if err == nil {
-		m.appended.WithLabelValues(typ).Inc()
+	m.mu.RLock()
+	ok, c := m.appendOK, m.appendedBy[typ]
+	m.mu.RUnlock()
+	if ok == nil || c == nil {
+		m.mu.Lock()
+		if m.appendOK == nil {
+			m.appendOK = m.appends.WithLabelValues("ok")
+		}
+		ok = m.appendOK
+		if c = m.appendedBy[typ]; c == nil {
+			c = m.appended.WithLabelValues(typ)
+			m.appendedBy[typ] = c
+		}
+		m.mu.Unlock()
 	}
+	ok.Observe(d.Seconds())
+	c.Inc()
 }

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -11,44 +10,53 @@ import (
 	"github.com/go-chi/chi/v5"
 )
 
-// requestInfo is what the outer middleware learns from the inner layers:
-// the principal's name, once authenticated. It is shared by pointer because
-// chi hands inner handlers a new *http.Request.
-type requestInfo struct {
-	id        string
-	principal string
-	logger    *slog.Logger
-}
-
-type ctxKey struct{}
-
-var requestSeq atomic.Uint64
-
-func infoFrom(r *http.Request) *requestInfo {
-	ri, _ := r.Context().Value(ctxKey{}).(*requestInfo)
-	return ri
-}
-
-// setPrincipal records the authenticated principal's name for the log.
-func setPrincipal(r *http.Request, name string) {
-	if ri := infoFrom(r); ri != nil {
-		ri.principal = name
-	}
-}
-
-// loggerFrom returns the request's logger, tagged with its request id.
-func loggerFrom(r *http.Request) *slog.Logger {
-	if ri := infoFrom(r); ri != nil {
-		return ri.logger
-	}
-	return slog.New(slog.DiscardHandler)
-}
-
-// statusWriter records the status a handler wrote.
+// statusWriter is one request as the outer middleware follows it: the
+// status and size the handler wrote, and what the inner layers learn (the
+// principal's name, once authenticated, and the route). The inner layers
+// reach it through the ResponseWriter they are handed, so that following a
+// request costs no new context and no copy of the request.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
 	bytes  int
+
+	id        string
+	principal string
+	// route is the matched route, set by guard; nil for a path no route
+	// serves (chi's not-found and method-not-allowed handlers).
+	route *routeMetrics
+	// base is the server's logger; logger, made on first use, is base
+	// tagged with the request id.
+	base   *slog.Logger
+	logger *slog.Logger
+}
+
+var requestSeq atomic.Uint64
+
+// infoFrom returns the request record w writes through, or nil when w is
+// not the server's (a handler driven directly).
+func infoFrom(w http.ResponseWriter) *statusWriter {
+	sw, _ := w.(*statusWriter)
+	return sw
+}
+
+// setPrincipal records the authenticated principal's name for the log.
+func setPrincipal(w http.ResponseWriter, name string) {
+	if sw := infoFrom(w); sw != nil {
+		sw.principal = name
+	}
+}
+
+// loggerFrom returns the request's logger, tagged with its request id.
+func loggerFrom(w http.ResponseWriter) *slog.Logger {
+	sw := infoFrom(w)
+	if sw == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	if sw.logger == nil {
+		sw.logger = sw.base.With(slog.String("request_id", sw.id))
+	}
+	return sw.logger
 }
 
 func (w *statusWriter) WriteHeader(status int) {
@@ -77,32 +85,45 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		id := strconv.FormatUint(requestSeq.Add(1), 36)
-		ri := &requestInfo{id: id, logger: s.cfg.Logger.With(slog.String("request_id", id))}
-		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, ri))
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &statusWriter{ResponseWriter: w, id: strconv.FormatUint(requestSeq.Add(1), 36), base: s.cfg.Logger}
 		defer func() {
-			route := "unmatched"
-			if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
-				route = rc.RoutePattern()
-			}
 			status := sw.status
 			if status == 0 {
 				status = http.StatusOK
 			}
 			d := time.Since(start)
-			s.metrics.observeRequest(r.Method, route, status, d)
-			attrs := []slog.Attr{
+			rm := sw.route
+			if rm == nil {
+				route := "unmatched"
+				if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
+					route = rc.RoutePattern()
+				}
+				rm = s.metrics.route(r.Method, route)
+			}
+			rm.observe(status, d)
+			ctx := r.Context()
+			if !sw.base.Enabled(ctx, slog.LevelInfo) {
+				return
+			}
+			attrs := [7]slog.Attr{
+				slog.String("request_id", sw.id),
 				slog.String("method", r.Method),
-				slog.String("route", route),
+				slog.String("route", rm.pattern),
 				slog.Int("status", status),
 				slog.Float64("duration_ms", float64(d.Microseconds())/1000),
 				slog.Int("bytes", sw.bytes),
 			}
-			if ri.principal != "" {
-				attrs = append(attrs, slog.String("principal", ri.principal))
+			n := 6
+			if sw.principal != "" {
+				attrs[n] = slog.String("principal", sw.principal)
+				n++
 			}
-			ri.logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+			if sw.logger != nil {
+				// The request id is already on the logger.
+				sw.logger.LogAttrs(ctx, slog.LevelInfo, "request", attrs[1:n]...)
+				return
+			}
+			sw.base.LogAttrs(ctx, slog.LevelInfo, "request", attrs[:n]...)
 		}()
 		next.ServeHTTP(sw, r)
 	})

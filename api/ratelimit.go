@@ -35,6 +35,9 @@ func newLimiter(limit rate.Limit, burst int, now func() time.Time) *limiter {
 	return &limiter{limit: limit, burst: burst, now: now, buckets: make(map[string]*bucket)}
 }
 
+// enabled reports whether requests are limited at all.
+func (l *limiter) enabled() bool { return l.limit > 0 }
+
 // allow takes one token from key's bucket, or returns a *rateLimitError
 // saying how long to wait. A zero limit allows everything.
 func (l *limiter) allow(key string) error {

@@ -132,19 +132,25 @@ func (s *Server) router() http.Handler {
 // guard wraps a route's handler with what every route needs, in order:
 // the body limit, authentication, the rate limit, then authorisation.
 func (s *Server) guard(rt route) http.Handler {
+	rm := s.metrics.route(rt.method, rt.pattern)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if sw := infoFrom(w); sw != nil {
+			sw.route = rm
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 		p, authErr := s.authenticate(r)
 		if authErr == nil && p.Name != "" {
-			setPrincipal(r, p.Name)
+			setPrincipal(w, p.Name)
 		}
-		key := "principal:" + p.Name
-		if p.Name == "" {
-			key = "addr:" + clientHost(r)
-		}
-		if err := s.limiter.allow(key); err != nil {
-			Error(w, r, err)
-			return
+		if s.limiter.enabled() {
+			key := "principal:" + p.Name
+			if p.Name == "" {
+				key = "addr:" + clientHost(r)
+			}
+			if err := s.limiter.allow(key); err != nil {
+				Error(w, r, err)
+				return
+			}
 		}
 		if !rt.access.public {
 			if authErr != nil {
@@ -223,7 +229,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				loggerFrom(r).Error("panic", slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+				loggerFrom(w).Error("panic", slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
 				Error(w, r, fmt.Errorf("panic: %v", v))
 			}
 		}()

@@ -533,3 +533,46 @@ func TestLogsAndMetrics(t *testing.T) {
 	assert.Contains(t, body, "ledger_events_stored")
 	assert.Contains(t, body, "ledger_projection_lag_events")
 }
+
+// TestRequestLogLines checks the shape of the request log: one line per
+// request, each with its own request id and the route's pattern, and the
+// metrics' series by route, status, outcome and event type, unmatched
+// paths counted apart.
+func TestRequestLogLines(t *testing.T) {
+	ts := newTestServer(t)
+	pid := ts.registerPractitioner("Alex Example")
+	ts.event(pid, "CPDEngagementRecorded", "2024-03-01", `{"kind":"linked_cpd","hours":1}`)
+	ts.do("GET", "/v1/nothing-here", "", "")
+	ts.do("DELETE", "/v1/practitioners", api.RoleAdmin, "")
+
+	ids := map[string]bool{}
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(ts.logs.String()), "\n") {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(l), &m), l)
+		if m["msg"] == "request" {
+			lines = append(lines, m)
+			id, _ := m["request_id"].(string)
+			require.NotEmpty(t, id, l)
+			assert.False(t, ids[id], "request id %s used twice", id)
+			ids[id] = true
+		}
+	}
+	require.Len(t, lines, 4)
+	assert.Equal(t, "/v1/practitioners", lines[0]["route"])
+	assert.Equal(t, "admin-1", lines[0]["principal"])
+	assert.EqualValues(t, 201, lines[0]["status"])
+	assert.Equal(t, "/v1/practitioners/{id}/events", lines[1]["route"])
+	assert.Equal(t, "unmatched", lines[2]["route"])
+	assert.EqualValues(t, 404, lines[2]["status"])
+	assert.EqualValues(t, 405, lines[3]["status"])
+
+	body := string(ts.do("GET", "/metrics", "", "").body)
+	assert.Contains(t, body, `ledger_http_requests_total{method="POST",route="/v1/practitioners/{id}/events",status="201"} 1`)
+	assert.Contains(t, body, `ledger_http_requests_total{method="GET",route="unmatched",status="404"} 1`)
+	assert.Contains(t, body, `ledger_http_request_duration_seconds_count{method="POST",route="/v1/practitioners"} 1`)
+	assert.Contains(t, body, `ledger_append_duration_seconds_count{outcome="ok"} 2`)
+	assert.NotContains(t, body, `outcome="error"`)
+	assert.Contains(t, body, `ledger_events_appended_total{type="CPDEngagementRecorded"} 1`)
+	assert.Contains(t, body, `ledger_events_appended_total{type="PractitionerRegistered"} 1`)
+}
