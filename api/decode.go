@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
@@ -53,7 +52,7 @@ func decodeStrict(body []byte, dst any, keys []string) error {
 	// checks, in the same order, with the same errors as decodeTokens.
 	var buf [8]string
 	seen := buf[:0]
-	if err := objectKeys(trimmed, func(key string) error {
+	if err := domain.ObjectKeys(trimmed, func(key string) error {
 		switch {
 		case !slices.Contains(keys, key):
 			return invalidf(key, "is not a field here; the fields are %s", strings.Join(keys, ", "))
@@ -114,93 +113,6 @@ func unmarshal(trimmed []byte, dst any) error {
 		return invalidf("", "the body is not valid: %s", err.Error())
 	}
 	return nil
-}
-
-// objectKeys calls fn with each key of obj, a valid JSON object (json.Valid
-// holds), in order, decoded as encoding/json decodes it; it stops at fn's
-// first error.
-func objectKeys(obj []byte, fn func(key string) error) error {
-	i := skipSpace(obj, 1) // past '{'
-	for i < len(obj) && obj[i] == '"' {
-		end, escaped := stringEnd(obj, i)
-		var key string
-		if escaped {
-			_ = json.Unmarshal(obj[i:end], &key) // valid, so it decodes
-		} else {
-			key = string(obj[i+1 : end-1])
-		}
-		if err := fn(key); err != nil {
-			return err
-		}
-		i = skipSpace(obj, end)
-		i = skipSpace(obj, i+1) // past ':'
-		i = skipValue(obj, i)
-		i = skipSpace(obj, i)
-		if i < len(obj) && obj[i] == ',' {
-			i = skipSpace(obj, i+1)
-		}
-	}
-	return nil
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// stringEnd returns the index just past the string starting at b[i] (a
-// quote) and whether it holds an escape or a non-ASCII byte.
-func stringEnd(b []byte, i int) (int, bool) {
-	escaped := false
-	for j := i + 1; j < len(b); j++ {
-		switch c := b[j]; {
-		case c == '\\':
-			escaped = true
-			j++
-		case c == '"':
-			return j + 1, escaped
-		case c >= utf8.RuneSelf:
-			escaped = true // decoded by encoding/json, which replaces invalid UTF-8
-		}
-	}
-	return len(b), escaped
-}
-
-// skipValue returns the index just past the valid JSON value at b[i].
-func skipValue(b []byte, i int) int {
-	depth := 0
-	for i < len(b) {
-		switch b[i] {
-		case '"':
-			i, _ = stringEnd(b, i)
-			if depth == 0 {
-				return i
-			}
-			continue
-		case '{', '[':
-			depth++
-		case '}', ']':
-			if depth == 0 {
-				return i
-			}
-			depth--
-			if depth == 0 {
-				return i + 1
-			}
-		case ',':
-			if depth == 0 {
-				return i
-			}
-		case ' ', '\t', '\n', '\r':
-			if depth == 0 {
-				return i
-			}
-		}
-		i++
-	}
-	return i
 }
 
 func syntaxError(err error) error {

@@ -1,8 +1,10 @@
 package domain
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"reflect"
 	"slices"
@@ -498,5 +500,36 @@ func FuzzDecodeStored(f *testing.F) {
 		}
 		require.NoError(t, err)
 		assert.Equal(t, want, got)
+	})
+}
+
+// checkKeys' walk over valid JSON must answer exactly as the token-by-token
+// reading it replaces.
+func FuzzCheckKeysWalk(f *testing.F) {
+	for _, s := range []string{
+		`{"course":"foundation_b"}`,
+		` {"kind":"linked_cpd", "hours" : 1.5, "title":"A \"quoted\" title"} `,
+		`{"hours":1,"hours":2}`,
+		`{"Hours":1}`,
+		`{"h\u006furs":1,"kind":{"x":[1,{"y":"}"}]}}`,
+		`{"kind":[1,2,{"a":{}}],"title":null}`,
+		`{}`,
+		"{\"\xff\":1}",
+		`{"kind":"a"} {"kind":"b"}`,
+		`{"kind":"a",}`,
+		`{"title":"\u00e9t\u00e9","nope":true}`,
+	} {
+		f.Add([]byte(s))
+	}
+	t := registry[TypeCPDEngagementRecorded]
+	f.Fuzz(func(tt *testing.T, data []byte) {
+		trimmed := bytes.TrimSpace(data)
+		if len(trimmed) == 0 || trimmed[0] != '{' {
+			return
+		}
+		walk, tokens := checkKeys(t, data), checkKeysTokens(t, trimmed)
+		if fmt.Sprint(walk) != fmt.Sprint(tokens) {
+			tt.Fatalf("%q: walk says %v, tokens say %v", data, walk, tokens)
+		}
 	})
 }
