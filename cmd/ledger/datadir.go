@@ -154,21 +154,28 @@ func openSource(dir, purpose string) (source, error) {
 	if !errors.Is(err, errServing) {
 		return nil, err
 	}
-	b, rerr := os.ReadFile(filepath.Join(dir, serverFile))
-	if rerr != nil {
-		return nil, fmt.Errorf("%w, and its address is unknown (%v)", err, rerr)
-	}
-	var info serverInfo
-	if err := json.Unmarshal(b, &info); err != nil || info.URL == "" {
-		return nil, fmt.Errorf("%s is damaged", serverFile)
-	}
-	tokens := api.OpenTokens(dir)
-	name := fmt.Sprintf("cli-%s-%d-%s", purpose, os.Getpid(), uuid.NewString()[:8])
-	token, err := tokens.Add(name, api.RoleAuditor, 15*time.Minute)
+	info, tokens, name, token, err := reachServer(dir, purpose, api.RoleAuditor)
 	if err != nil {
 		return nil, err
 	}
 	return &remoteSource{base: info.URL, token: token, name: name, tokens: tokens, client: &http.Client{Timeout: 5 * time.Minute}}, nil
+}
+
+// reachServer finds the server serving dir (from its server.json) and mints
+// a 15-minute token of role for a command's purpose; the caller revokes it
+// by name when done.
+func reachServer(dir, purpose string, role api.Role) (info serverInfo, tokens *api.Tokens, name, token string, err error) {
+	b, err := os.ReadFile(filepath.Join(dir, serverFile))
+	if err != nil {
+		return info, nil, "", "", fmt.Errorf("%w, and its address is unknown (%v)", errServing, err)
+	}
+	if err := json.Unmarshal(b, &info); err != nil || info.URL == "" {
+		return info, nil, "", "", fmt.Errorf("%s is damaged", serverFile)
+	}
+	tokens = api.OpenTokens(dir)
+	name = fmt.Sprintf("cli-%s-%d-%s", purpose, os.Getpid(), uuid.NewString()[:8])
+	token, err = tokens.Add(name, role, 15*time.Minute)
+	return info, tokens, name, token, err
 }
 
 // localSource reads a store directly: the embedded store it holds the lock

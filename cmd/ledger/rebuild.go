@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/imattertraining/ledger/api"
@@ -102,17 +101,7 @@ func (b *rebuildBar) finish() {
 // rebuildOnline asks the server serving dir to rebuild, with an admin token
 // minted for the purpose and revoked afterwards, and follows it to the end.
 func rebuildOnline(ctx context.Context, e *env, dir string) (err error) {
-	b, err := os.ReadFile(filepath.Join(dir, serverFile))
-	if err != nil {
-		return fmt.Errorf("%w, and its address is unknown (%v)", errServing, err)
-	}
-	var info serverInfo
-	if err := json.Unmarshal(b, &info); err != nil || info.URL == "" {
-		return fmt.Errorf("%s is damaged", serverFile)
-	}
-	tokens := api.OpenTokens(dir)
-	name := fmt.Sprintf("cli-rebuild-%d-%s", os.Getpid(), uuid.NewString()[:8])
-	token, err := tokens.Add(name, api.RoleAdmin, 15*time.Minute)
+	info, tokens, name, token, err := reachServer(dir, "rebuild", api.RoleAdmin)
 	if err != nil {
 		return err
 	}
