@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"runtime"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -127,14 +128,33 @@ func (s *Store) validate(stream string, events []eventstore.EventData) error {
 
 // writer is the store's only writing goroutine. Each round takes every
 // queued append and commits them in one transaction, so that concurrent
-// appends share one fsync; a new round starts as soon as the last commit
-// ends, with whatever queued meanwhile, never waiting on a timer.
+// appends share one fsync.
+//
+// A round starts as soon as the last commit ends, with one exception: the
+// appenders the last commit answered are usually back with their next
+// append a few microseconds later, and if the round started without them
+// they would queue behind a whole commit. So closed-loop writers fall into
+// two groups that take turns, each commit carrying half of them. The writer
+// therefore gathers: it holds the round open until as many appends are
+// queued as the last commit answered plus those that queued during it, or
+// until Options.GroupCommitWait (by default as long as the last commit
+// took) has passed, whichever comes first. A lone appender never waits:
+// with one answered and none queued the round starts with the first to
+// arrive. The wait is the idea of PostgreSQL's commit_delay and
+// commit_siblings, bounded by the commit's own cost: an append that waits
+// for it would otherwise have waited for the whole next commit.
 func (s *Store) writer() {
 	defer close(s.writerDone)
-	var spare []*appendRequest
+	var (
+		spare []*appendRequest
+		g     gatherer
+	)
+	g.timer = time.NewTimer(time.Hour)
+	g.timer.Stop()
 	for {
 		<-s.wake
 		for {
+			s.gather(&g)
 			s.mu.Lock()
 			batch := s.queue
 			s.queue, spare = spare[:0], nil
@@ -146,15 +166,92 @@ func (s *Store) writer() {
 				}
 				break
 			}
+			start := time.Now()
 			s.commitBatch(batch)
+			g.committed(s, len(batch), time.Since(start))
 			clear(batch)
 			spare = batch
 			// The appenders just answered were made runnable on this
-			// thread; let them run before taking the queue, so that those
-			// with another append ready join the next commit instead of
-			// waiting a whole commit for the one after. This is a yield,
-			// not a timer: with nothing runnable it returns at once.
+			// thread; let them run before taking the queue.
 			runtime.Gosched()
+		}
+	}
+}
+
+// gatherer is the writer's memory of its last commit, from which it decides
+// how long to hold the next round open.
+type gatherer struct {
+	// target is the queue length at which the next round starts at once:
+	// the appenders the last commit answered plus those queued during it.
+	target int
+	// wait bounds the hold; zero means no hold.
+	wait time.Duration
+	// ended is when the last commit ended: a first append arriving later
+	// than wait after it is not one of the answered coming back.
+	ended time.Time
+	timer *time.Timer
+}
+
+// maxGroupCommitWait caps the default wait, which follows the last commit's
+// duration, so that one slow commit cannot make the next round wait long.
+const maxGroupCommitWait = 2 * time.Millisecond
+
+// committed records a commit of n requests that took d.
+func (g *gatherer) committed(s *Store, n int, d time.Duration) {
+	s.mu.Lock()
+	queued := len(s.queue)
+	s.mu.Unlock()
+	g.target = n + queued
+	switch w := s.opts.GroupCommitWait; {
+	case w < 0 || g.target < 2:
+		g.wait = 0
+	case w > 0:
+		g.wait = w
+	default:
+		g.wait = min(d, maxGroupCommitWait)
+	}
+	g.ended = time.Now()
+}
+
+// gather holds the round open, as the writer's doc says, and returns once
+// it may start. It returns at once when the store is closing.
+func (s *Store) gather(g *gatherer) {
+	if g.wait <= 0 {
+		return
+	}
+	wait := g.wait
+	g.wait = 0 // whatever happens, the next round decides afresh
+	deadline := g.ended.Add(wait)
+	for {
+		s.mu.Lock()
+		n, closing := len(s.queue), s.closing
+		s.mu.Unlock()
+		if closing || n >= g.target {
+			return
+		}
+		now := time.Now()
+		if n == 0 {
+			// Nobody yet: the round begins with the first append to come,
+			// and the hold only if it came while the answered could still
+			// be coming back.
+			<-s.wake
+			if time.Now().After(deadline) {
+				return
+			}
+			continue
+		}
+		if !now.Before(deadline) {
+			return
+		}
+		if s.hooks != nil && s.hooks.gathering != nil {
+			s.hooks.gathering(n, g.target)
+		}
+		g.timer.Reset(deadline.Sub(now))
+		select {
+		case <-s.wake:
+			g.timer.Stop()
+		case <-g.timer.C:
+			return
 		}
 	}
 }

@@ -80,6 +80,11 @@ type Options struct {
 	// large file scans it to rebuild the freelist, in a goroutine of bbolt's
 	// where a damaged page crashes the process instead of failing Open.
 	NoFreelistSync bool
+	// GroupCommitWait bounds how long the writer holds a round open for the
+	// appenders its last commit answered to come back with their next
+	// append (see the writer). Zero: as long as the last commit took, at
+	// most 2ms. Negative: never hold; a round starts with whatever queued.
+	GroupCommitWait time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -158,6 +163,9 @@ type testHooks struct {
 	// write is called before an append's events are written; an error fails
 	// the write half-way, after its first event.
 	write func(stream string) error
+	// gathering is called when the writer holds a round open, with the
+	// queue's length and the length it waits for.
+	gathering func(queued, target int)
 }
 
 func open(path string, opts Options, hooks *testHooks) (s *Store, err error) {

@@ -145,6 +145,99 @@ func TestGroupCommitSharesOneTransaction(t *testing.T) {
 	}
 }
 
+// gatherStore is a store with no file and no writer, whose queue the test
+// fills by hand, for driving the writer's gathering directly.
+func gatherStore(wait time.Duration) (*Store, chan [2]int) {
+	held := make(chan [2]int, 16)
+	s := &Store{
+		wake:  make(chan struct{}, 1),
+		opts:  Options{GroupCommitWait: wait},
+		hooks: &testHooks{gathering: func(queued, target int) { held <- [2]int{queued, target} }},
+	}
+	return s, held
+}
+
+// queueOne puts a request in s's queue as Append does.
+func queueOne(s *Store) {
+	s.mu.Lock()
+	s.queue = append(s.queue, &appendRequest{})
+	s.mu.Unlock()
+	s.signal()
+}
+
+// startGather runs one gather after a commit of answered requests and
+// returns a channel closed when the round may start.
+func startGather(s *Store, answered int) <-chan struct{} {
+	g := &gatherer{timer: time.NewTimer(time.Hour)}
+	g.timer.Stop()
+	g.committed(s, answered, time.Millisecond)
+	done := make(chan struct{})
+	go func() {
+		s.gather(g)
+		close(done)
+	}()
+	return done
+}
+
+func TestGatherWaitsForTheAnswered(t *testing.T) {
+	s, held := gatherStore(time.Hour)
+	done := startGather(s, 2) // two appenders were just answered
+	queueOne(s)               // one is back
+	assert.Equal(t, [2]int{1, 2}, <-held, "the round is held open with one queued")
+	select {
+	case <-done:
+		t.Fatal("the round started without the second")
+	default:
+	}
+	queueOne(s) // the other is back
+	<-done
+}
+
+func TestGatherCountsThoseQueuedDuringTheCommit(t *testing.T) {
+	s, held := gatherStore(time.Hour)
+	queueOne(s) // queued while the commit of 2 ran
+	done := startGather(s, 2)
+	queueOne(s)
+	assert.Equal(t, [2]int{2, 3}, <-held)
+	queueOne(s)
+	<-done
+}
+
+func TestGatherIsBounded(t *testing.T) {
+	s, _ := gatherStore(5 * time.Millisecond)
+	done := startGather(s, 2)
+	queueOne(s) // the other never comes back
+	<-done      // the round starts once the wait has passed
+}
+
+func TestGatherNeverHoldsALoneAppender(t *testing.T) {
+	for name, wait := range map[string]time.Duration{"default": 0, "never": -1} {
+		t.Run(name, func(t *testing.T) {
+			s, held := gatherStore(wait)
+			done := startGather(s, 1)
+			<-done // no wait at all: gather returns before anyone queues
+			assert.Empty(t, held)
+		})
+	}
+	t.Run("negative wait, many answered", func(t *testing.T) {
+		s, held := gatherStore(-1)
+		<-startGather(s, 8)
+		assert.Empty(t, held)
+	})
+}
+
+func TestGatherEndsWhenClosing(t *testing.T) {
+	s, held := gatherStore(time.Hour)
+	done := startGather(s, 2)
+	queueOne(s)
+	<-held
+	s.mu.Lock()
+	s.closing = true
+	s.mu.Unlock()
+	s.signal()
+	<-done
+}
+
 func TestBatchRefusalsDoNotAffectOthers(t *testing.T) {
 	g := newGate()
 	s, _ := openTemp(t, Options{}, g.hooks())
