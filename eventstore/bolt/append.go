@@ -264,8 +264,9 @@ type batchState struct {
 	// arena holds every key and value put in the transaction: bbolt keeps
 	// references to them until the commit, so none may be overwritten.
 	arena []byte
-	// key is scratch space for keys that are only looked up.
-	key []byte
+	// pending holds each stream the batch has looked at, as its
+	// transaction sees it; the index takes it once the commit is on disk.
+	pending map[string]*pendingStream
 }
 
 // maxKeptArena is the largest arena the writer keeps between batches.
@@ -385,6 +386,11 @@ func (s *Store) tryBatch(reqs []*appendRequest) (failed *appendRequest, err erro
 		})); err != nil {
 			return err
 		}
+		if err := b.meta.Put(metaLastPos, st.slice(func(d []byte) []byte {
+			return appendPositionKey(d, st.lastPos)
+		})); err != nil {
+			return err
+		}
 		if s.hooks != nil && s.hooks.beforeCommit != nil {
 			if err := s.hooks.beforeCommit(len(reqs)); err != nil {
 				return fmt.Errorf("bolt: commit: %w", err)
@@ -395,6 +401,7 @@ func (s *Store) tryBatch(reqs []*appendRequest) (failed *appendRequest, err erro
 			return fmt.Errorf("bolt: commit: %w", err)
 		}
 		crashpoint("after_commit")
+		s.idx.merge(st.pending)
 		s.published()
 		return nil
 	})
@@ -419,40 +426,35 @@ func (s *Store) published() {
 // events written (0 for an idempotent retry) and an error: a refusal, which
 // leaves the transaction untouched, or an *errWrite.
 func (s *Store) apply(b buckets, st *batchState, r *appendRequest) (eventstore.AppendResult, int, error) {
-	var tip streamTip
-	st.key = appendTipKey(st.key[:0], r.stream)
-	raw := b.streams.Get(st.key)
-	exists := raw != nil
+	ps, err := s.pending(st, r.stream)
+	if err != nil {
+		return eventstore.AppendResult{}, 0, err
+	}
+	count := ps.count()
+	exists := count > 0
+	var lastRevision uint64
 	if exists {
-		var err error
-		if tip, err = decodeTip(r.stream, raw); err != nil {
-			return eventstore.AppendResult{}, 0, err
-		}
-		st.key = appendIDKey(st.key[:0], r.stream, r.events[0].ID)
-		if b.streams.Get(st.key) != nil {
-			res, err := s.retried(b, st, tip, r)
+		lastRevision = uint64(count - 1)
+		if pos, ok := ps.find(s.idx, r.events[0].ID); ok {
+			res, err := s.retried(b, ps, pos, lastRevision, r)
 			return res, 0, err
 		}
 		for _, e := range r.events[1:] {
-			st.key = appendIDKey(st.key[:0], r.stream, e.ID)
-			if b.streams.Get(st.key) != nil {
+			if _, ok := ps.find(s.idx, e.ID); ok {
 				return eventstore.AppendResult{}, 0, fmt.Errorf("%w: event %s is already in %s, but the append's first event %s is not", eventstore.ErrIdempotencyMismatch, e.ID, r.stream, r.events[0].ID)
 			}
 		}
 	}
-	if !r.expected.Check(tip.lastRevision, exists) {
-		return eventstore.AppendResult{}, 0, &eventstore.RevisionConflictError{Stream: r.stream, Expected: r.expected, Current: tip.lastRevision, Exists: exists}
+	if !r.expected.Check(lastRevision, exists) {
+		return eventstore.AppendResult{}, 0, &eventstore.RevisionConflictError{Stream: r.stream, Expected: r.expected, Current: lastRevision, Exists: exists}
 	}
 
 	// Plan every event before writing any: a refusal found here must leave
 	// the transaction as it was.
-	rev := uint64(0)
-	if exists {
-		rev = tip.lastRevision + 1
-	}
+	rev := uint64(count)
 	first := rev
-	prev := tip.lastHash
-	streamAt := tip.lastAt
+	prev := ps.lastHash
+	streamAt := ps.lastAt
 	lastAt := st.lastAt
 	pos := st.lastPos
 	recs := make([]eventstore.RecordedEvent, len(r.events))
@@ -508,23 +510,11 @@ func (s *Store) apply(b buckets, st *batchState, r *appendRequest) (eventstore.A
 				return eventstore.AppendResult{}, 0, &errWrite{err}
 			}
 		}
-		rk := st.slice(func(d []byte) []byte { return appendRevisionKey(d, r.stream, e.Revision) })
-		if err := b.streams.Put(rk, k); err != nil {
-			return eventstore.AppendResult{}, 0, &errWrite{err}
-		}
-		ik := st.slice(func(d []byte) []byte { return appendIDKey(d, r.stream, e.ID) })
-		if err := b.streams.Put(ik, k); err != nil {
-			return eventstore.AppendResult{}, 0, &errWrite{err}
-		}
+	}
+	for i := range recs {
+		ps.add(&recs[i])
 	}
 	last := &recs[len(recs)-1]
-	tip.lastRevision = last.Revision
-	tip.lastHash = last.Hash
-	tip.lastAt = streamAt
-	tk := st.slice(func(d []byte) []byte { return appendTipKey(d, r.stream) })
-	if err := b.streams.Put(tk, st.slice(tip.appendTo)); err != nil {
-		return eventstore.AppendResult{}, 0, &errWrite{err}
-	}
 	st.lastPos = pos
 	st.lastAt = lastAt
 	return eventstore.AppendResult{
@@ -544,27 +534,19 @@ func (st *batchState) slice(fn func([]byte) []byte) []byte {
 // retried answers an append whose first event is already in the stream: an
 // idempotent retry if every event of the call matches the stored events
 // from that revision on, in order; ErrIdempotencyMismatch otherwise.
-func (s *Store) retried(b buckets, st *batchState, tip streamTip, r *appendRequest) (eventstore.AppendResult, error) {
+func (s *Store) retried(b buckets, ps *pendingStream, firstPos eventstore.Position, lastRevision uint64, r *appendRequest) (eventstore.AppendResult, error) {
 	var res eventstore.AppendResult
 	var key [8]byte
 	var stored eventstore.RecordedEvent
 	for i := range r.events {
 		want := &r.events[i]
-		var pos eventstore.Position
-		var err error
-		if i == 0 {
-			st.key = appendIDKey(st.key[:0], r.stream, want.ID)
-			pos, err = parsePosition(b.streams.Get(st.key))
-		} else {
+		pos := firstPos
+		if i > 0 {
 			rev := res.FirstRevision + uint64(i)
-			if rev > tip.lastRevision {
+			if rev > lastRevision {
 				return eventstore.AppendResult{}, fmt.Errorf("%w: event %s of a retry in %s lies past the stored events", eventstore.ErrIdempotencyMismatch, want.ID, r.stream)
 			}
-			st.key = appendRevisionKey(st.key[:0], r.stream, rev)
-			pos, err = parsePosition(b.streams.Get(st.key))
-		}
-		if err != nil {
-			return eventstore.AppendResult{}, err
+			pos = ps.position(rev)
 		}
 		raw := b.events.Get(appendPositionKey(key[:0], pos))
 		if raw == nil {

@@ -6,8 +6,9 @@ package bolt_test
 // readers of whole streams over a pre-filled store, and a subscriber catching
 // up while writers continue. Each reports throughput with p50/p95/p99/p99.9
 // latencies, and every append benchmark measures the raw fsync rate of its
-// own directory in the same run, so that appends read as a multiple of what
-// the disk can sync (x_fsync).
+// own directory in the same run (before and after the appends, the mean of
+// the two), so that appends read as a multiple of what the disk can sync
+// (x_fsync).
 //
 //	go test -run '^$' -bench . -benchtime 2s ./eventstore/bolt/
 //
@@ -21,6 +22,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -74,7 +76,7 @@ func openBench(b *testing.B, dir string) *bolt.Store {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() {
-		if err := s.Close(); err != nil {
+		if err := s.Close(); err != nil && !errors.Is(err, eventstore.ErrClosed) {
 			b.Error(err)
 		}
 	})
@@ -154,7 +156,9 @@ func BenchmarkAppend(b *testing.B) {
 	for _, writers := range []int{1, 4, 8, 64} {
 		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
 			dir := b.TempDir()
-			fsyncs := fsyncRate(b, dir)
+			// The disk's fsync rate wanders from minute to minute: measure
+			// it on both sides of the appends and take the mean.
+			before := fsyncRate(b, dir)
 			s := openBench(b, dir)
 			b.ResetTimer()
 			rate, lat, err := appendLoad(b.Context(), s, writers, b.N, nil)
@@ -162,6 +166,7 @@ func BenchmarkAppend(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			fsyncs := (before + fsyncRate(b, dir)) / 2
 			b.ReportMetric(rate, "events/s")
 			b.ReportMetric(fsyncs, "fsync/s")
 			b.ReportMetric(rate/fsyncs, "x_fsync")
@@ -369,6 +374,45 @@ func BenchmarkRead(b *testing.B) {
 		b.ReportMetric(float64(appended)/catchUp.Seconds(), "write-events/s")
 		b.ReportMetric(float64(drain.Microseconds())/float64(b.N), "drain-µs")
 		reportLatencies(b, writeLat, "/write")
+	})
+
+	// open: one op opens the store, which rebuilds the stream index from
+	// every event, and closes it. It reports the events indexed per second
+	// and the index's heap per event. Last, because it closes s.
+	stored := 0
+	for _, err := range s.ReadAll(b.Context(), eventstore.Start) {
+		if err != nil {
+			b.Fatal(err)
+		}
+		stored++
+	}
+	path := s.Path()
+	if err := s.Close(); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("open", func(b *testing.B) {
+		var heap uint64
+		b.ResetTimer()
+		for range b.N {
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			o, err := bolt.Open(path, bolt.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			heap = after.HeapAlloc - min(before.HeapAlloc, after.HeapAlloc)
+			if err := o.Close(); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+		}
+		b.StopTimer()
+		b.ReportMetric(float64(stored)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		b.ReportMetric(float64(heap)/float64(stored), "heap-B/event")
 	})
 }
 

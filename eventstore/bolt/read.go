@@ -17,57 +17,40 @@ import (
 const maxChunkBytes = 4 << 20
 
 // ReadStream returns the stream's events in revision order; see
-// eventstore.Store. It reads in one short transaction: streams are short.
-// The events' Data and Metadata share one buffer per call.
+// eventstore.Store. It finds the stream's positions in the index, then reads
+// them in one short transaction, begun after the lookup so that it holds
+// every position found: streams are short. The events' Data and Metadata
+// share one buffer per call.
 func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.ReadOptions) ([]eventstore.RecordedEvent, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	positions, lookupErr := s.idx.lookup(stream)
+	if lookupErr == nil && positions == nil {
+		lookupErr = fmt.Errorf("%w: %q", eventstore.ErrStreamNotFound, stream)
+	}
 	var out []eventstore.RecordedEvent
 	err := guard("reading stream "+stream, func() error {
 		return dbErr(s.db.View(func(tx *bbolt.Tx) error {
+			if lookupErr != nil {
+				return lookupErr
+			}
 			b, err := openBuckets(tx)
 			if err != nil {
 				return err
 			}
-			raw := b.streams.Get(appendTipKey(nil, stream))
-			if raw == nil {
-				return fmt.Errorf("%w: %q", eventstore.ErrStreamNotFound, stream)
+			if opts.UpToRevision != nil && *opts.UpToRevision < uint64(len(positions)-1) {
+				positions = positions[:*opts.UpToRevision+1]
 			}
-			tip, err := decodeTip(stream, raw)
-			if err != nil {
-				return err
-			}
-			upTo := tip.lastRevision
-			if opts.UpToRevision != nil && *opts.UpToRevision < upTo {
-				upTo = *opts.UpToRevision
-			}
-			prefix := appendStreamKey(nil, stream, keyRevision)
-			// Sized from the tip, within reason (a damaged tip must not
-			// make a huge allocation before the index says otherwise).
-			n := int(min(upTo+1, 1<<12))
-			vals := make([][]byte, 0, n)
-			positions := make([]eventstore.Position, 0, n)
+			vals := make([][]byte, 0, len(positions))
 			total := 0
-			c := b.streams.Cursor()
 			// A stream's events are often neighbours in the events bucket
 			// (appended together): the next one is then the events
 			// cursor's next key, which is cheaper than a search.
 			ec := b.events.Cursor()
 			var ek, ev []byte
 			var key [8]byte
-			k, v := c.Seek(appendRevisionKey(nil, stream, 0))
-			for rev := uint64(0); rev <= upTo; rev++ {
-				if k == nil || !bytes.HasPrefix(k, prefix) {
-					return corruptf("stream %q: revision %d of %d is not indexed", stream, rev, tip.lastRevision)
-				}
-				if len(k) != len(prefix)+8 || beUint64(k[len(prefix):]) != rev {
-					return corruptf("stream %q: index key %x where revision %d was expected", stream, k, rev)
-				}
-				pos, err := parsePosition(v)
-				if err != nil {
-					return err
-				}
+			for rev, pos := range positions {
 				want := appendPositionKey(key[:0], pos)
 				if ek != nil {
 					ek, ev = ec.Next()
@@ -75,17 +58,11 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 				if ek == nil || !bytes.Equal(ek, want) {
 					ek, ev = ec.Seek(want)
 				}
-				rec := ev
 				if ek == nil || !bytes.Equal(ek, want) {
-					rec = nil
+					return corruptf("stream %q: revision %d is at position %d, which holds no event", stream, rev, pos)
 				}
-				if rec == nil {
-					return corruptf("stream %q: revision %d indexes position %d, which holds no event", stream, rev, pos)
-				}
-				vals = append(vals, rec)
-				positions = append(positions, pos)
-				total += len(rec)
-				k, v = c.Next()
+				vals = append(vals, ev)
+				total += len(ev)
 			}
 			buf := make([]byte, total)
 			out = make([]eventstore.RecordedEvent, 0, len(vals))

@@ -273,82 +273,6 @@ func parsePosition(b []byte) (eventstore.Position, error) {
 	return eventstore.Position(binary.BigEndian.Uint64(b)), nil
 }
 
-// Every key of a stream in the streams bucket starts with the stream's
-// name, length-prefixed so that no stream's keys run into another's ("p-1"
-// and "p-10" have different prefixes), followed by a kind: the stream's
-// tip, then its revisions in order, then its event ids. Keeping a stream's
-// keys together means an append dirties one leaf page of the bucket, not
-// one leaf per index: with many streams, dirty pages are what a commit
-// writes and syncs.
-const (
-	keyTip      byte = 0
-	keyRevision byte = 1
-	keyID       byte = 2
-)
-
-// appendStreamKey appends the prefix of stream's keys and kind.
-func appendStreamKey(dst []byte, stream string, kind byte) []byte {
-	dst = binary.BigEndian.AppendUint16(dst, uint16(len(stream)))
-	dst = append(dst, stream...)
-	return append(dst, kind)
-}
-
-// appendTipKey appends the key of stream's tip.
-func appendTipKey(dst []byte, stream string) []byte {
-	return appendStreamKey(dst, stream, keyTip)
-}
-
-// appendRevisionKey appends the key under which stream's revision rev is
-// indexed: its value is the event's position.
-func appendRevisionKey(dst []byte, stream string, rev uint64) []byte {
-	return binary.BigEndian.AppendUint64(appendStreamKey(dst, stream, keyRevision), rev)
-}
-
-// appendIDKey appends the key under which an event id of stream is
-// indexed: its value is the event's position.
-func appendIDKey(dst []byte, stream string, id [16]byte) []byte {
-	return append(appendStreamKey(dst, stream, keyID), id[:]...)
-}
-
-// streamTip is the value of a stream's tip key: what an append needs to
-// know of the stream's last event, so that it reads one value rather than
-// the last record.
-type streamTip struct {
-	lastRevision uint64
-	lastHash     eventstore.Hash
-	lastAt       int64 // the last event's recorded time, Unix nanoseconds
-}
-
-const (
-	tipV1   byte = 1
-	tipSize      = 1 + 8 + 32 + 8
-)
-
-func (t streamTip) appendTo(dst []byte) []byte {
-	dst = append(dst, tipV1)
-	dst = binary.BigEndian.AppendUint64(dst, t.lastRevision)
-	dst = append(dst, t.lastHash[:]...)
-	return binary.BigEndian.AppendUint64(dst, uint64(t.lastAt))
-}
-
-func decodeTip(stream string, b []byte) (streamTip, error) {
-	var t streamTip
-	if len(b) != tipSize || b[0] != tipV1 {
-		return t, corruptf("entry of stream %q: %d bytes, version %d", stream, len(b), firstByte(b))
-	}
-	t.lastRevision = binary.BigEndian.Uint64(b[1:])
-	copy(t.lastHash[:], b[9:41])
-	t.lastAt = int64(binary.BigEndian.Uint64(b[41:]))
-	return t, nil
-}
-
-func firstByte(b []byte) int {
-	if len(b) == 0 {
-		return -1
-	}
-	return int(b[0])
-}
-
 // unixNanoRange reports whether t can be stored as Unix nanoseconds.
 func unixNanoRange(t time.Time) bool {
 	min := time.Unix(0, math.MinInt64)
@@ -361,5 +285,3 @@ const timeFormat = time.RFC3339Nano
 
 // unixTime is the recorded time stored as ns, in UTC.
 func unixTime(ns int64) time.Time { return time.Unix(0, ns).UTC() }
-
-func beUint64(b []byte) uint64 { return binary.BigEndian.Uint64(b) }

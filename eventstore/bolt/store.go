@@ -18,12 +18,12 @@ import (
 var (
 	// bucketEvents maps a global position (8 bytes) to the event's record.
 	bucketEvents = []byte("events")
-	// bucketStreams holds each stream's tip, its revisions' positions and
-	// its event ids' positions, under keys that start with the stream's name
-	// (see appendStreamKey).
-	bucketStreams = []byte("streams")
 	// bucketMeta holds the file's format version and store-wide counters.
 	bucketMeta = []byte("meta")
+	// bucketStreamsV2 is format 2's on-disk stream index, which format 3
+	// keeps in memory instead (see streamIndex); opening a format 2 file
+	// deletes it.
+	bucketStreamsV2 = []byte("streams")
 )
 
 // Keys of bucketMeta.
@@ -32,11 +32,19 @@ var (
 	// metaLastAt is the greatest recorded time stored (Unix nanoseconds), from
 	// which the clock is kept strictly increasing across restarts.
 	metaLastAt = []byte("last_recorded_at")
+	// metaLastPos is the last position stored, written with every commit, so
+	// that Open can tell events missing from the end of the events bucket
+	// from events never written.
+	metaLastPos = []byte("last_position")
 )
 
 // fileFormat is the version of the bucket layout; a file written with
-// another is refused rather than misread.
-const fileFormat uint32 = 2
+// another is refused rather than misread, except format 2, which differs only
+// by its on-disk stream index and is upgraded when opened.
+const (
+	fileFormat   uint32 = 3
+	fileFormatV2 uint32 = 2
+)
 
 // Default limits. An event larger than a few megabytes is not a fact about a
 // practitioner but a mistake (or an attack), and one oversized append would
@@ -136,6 +144,9 @@ type Store struct {
 	// closed is closed once the writer has stopped, ending subscriptions.
 	closed chan struct{}
 
+	// idx is the stream index, rebuilt from the events at Open.
+	idx *streamIndex
+
 	// arena is the writer's buffer for keys and values, reused by each
 	// batch once the previous one has committed. Only the writer uses it.
 	arena []byte
@@ -220,15 +231,20 @@ func open(path string, opts Options, hooks *testHooks) (s *Store, err error) {
 		_ = guard("closing after a failed open", db.Close)
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
+	if s.idx, err = buildIndex(db); err != nil {
+		_ = guard("closing after a failed open", db.Close)
+		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
+	}
 	go s.writer()
 	return s, nil
 }
 
 // init creates the buckets of a new file, checks the format of an existing
-// one (without writing to it: a damaged freelist would make bbolt write
-// over live pages) and that its last position can be read.
+// one and that its last position can be read. It writes to an existing file
+// only to upgrade format 2 (a damaged freelist would make bbolt write over
+// live pages, so a file that is only read is not written).
 func (s *Store) init() error {
-	fresh := false
+	fresh, upgrade := false, false
 	return guard("initialising", func() error {
 		err := s.db.View(func(tx *bbolt.Tx) error {
 			meta := tx.Bucket(bucketMeta)
@@ -243,7 +259,11 @@ func (s *Store) init() error {
 			if len(f) != 4 {
 				return corruptf("format version of %d bytes", len(f))
 			}
-			if v := binary.BigEndian.Uint32(f); v != fileFormat {
+			switch v := binary.BigEndian.Uint32(f); v {
+			case fileFormat:
+			case fileFormatV2:
+				upgrade = true
+			default:
 				return fmt.Errorf("bolt: file format %d, this build reads %d", v, fileFormat)
 			}
 			b, err := openBuckets(tx)
@@ -253,32 +273,54 @@ func (s *Store) init() error {
 			_, err = lastPosition(b.events)
 			return err
 		})
-		if err != nil || !fresh {
+		switch {
+		case err != nil:
 			return err
-		}
-		return s.db.Update(func(tx *bbolt.Tx) error {
-			for _, name := range [][]byte{bucketEvents, bucketStreams, bucketMeta} {
-				if _, err := tx.CreateBucket(name); err != nil {
-					return fmt.Errorf("creating bucket %s: %w", name, err)
+		case upgrade:
+			return s.db.Update(func(tx *bbolt.Tx) error {
+				if tx.Bucket(bucketStreamsV2) != nil {
+					if err := tx.DeleteBucket(bucketStreamsV2); err != nil {
+						return fmt.Errorf("upgrading from format 2: %w", err)
+					}
 				}
-			}
-			return tx.Bucket(bucketMeta).Put(metaFormat, binary.BigEndian.AppendUint32(nil, fileFormat))
-		})
+				b, err := openBuckets(tx)
+				if err != nil {
+					return err
+				}
+				last, err := lastPosition(b.events)
+				if err != nil {
+					return err
+				}
+				if err := b.meta.Put(metaLastPos, appendPositionKey(nil, last)); err != nil {
+					return err
+				}
+				return b.meta.Put(metaFormat, binary.BigEndian.AppendUint32(nil, fileFormat))
+			})
+		case fresh:
+			return s.db.Update(func(tx *bbolt.Tx) error {
+				for _, name := range [][]byte{bucketEvents, bucketMeta} {
+					if _, err := tx.CreateBucket(name); err != nil {
+						return fmt.Errorf("creating bucket %s: %w", name, err)
+					}
+				}
+				return tx.Bucket(bucketMeta).Put(metaFormat, binary.BigEndian.AppendUint32(nil, fileFormat))
+			})
+		}
+		return nil
 	})
 }
 
 // buckets are the store's buckets within one transaction.
 type buckets struct {
-	events, streams, meta *bbolt.Bucket
+	events, meta *bbolt.Bucket
 }
 
 func openBuckets(tx *bbolt.Tx) (buckets, error) {
 	b := buckets{
-		events:  tx.Bucket(bucketEvents),
-		streams: tx.Bucket(bucketStreams),
-		meta:    tx.Bucket(bucketMeta),
+		events: tx.Bucket(bucketEvents),
+		meta:   tx.Bucket(bucketMeta),
 	}
-	if b.events == nil || b.streams == nil || b.meta == nil {
+	if b.events == nil || b.meta == nil {
 		return b, corruptf("a bucket is missing")
 	}
 	return b, nil
