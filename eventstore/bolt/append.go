@@ -401,7 +401,10 @@ func (s *Store) tryBatch(reqs []*appendRequest) (failed *appendRequest, err erro
 			return fmt.Errorf("bolt: commit: %w", err)
 		}
 		crashpoint("after_commit")
-		s.idx.merge(st.pending)
+		if s.hooks != nil && s.hooks.afterCommit != nil {
+			s.hooks.afterCommit()
+		}
+		s.idx.merge(st.pending, st.lastPos)
 		s.published()
 		return nil
 	})

@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"sync"
@@ -28,6 +29,9 @@ type streamIndex struct {
 	mu      sync.RWMutex
 	streams map[string]*streamEntry
 	ids     map[idKey]eventstore.Position
+	// through is the last position the index holds: a commit is on disk,
+	// and visible to new read transactions, a moment before it is here.
+	through eventstore.Position
 	// damaged is set when Open met a record it could not read far enough to
 	// tell whose it is: any stream may then miss an event, so every stream
 	// read and every append is refused with it.
@@ -90,6 +94,7 @@ func buildIndex(db *bbolt.DB) (*streamIndex, error) {
 				}
 				next++
 				idx.add(pos, v, &r)
+				idx.through = max(idx.through, pos)
 			}
 			last := eventstore.Start
 			if v := b.meta.Get(metaLastPos); v != nil {
@@ -173,22 +178,51 @@ func (idx *streamIndex) newEntry(stream string) *streamEntry {
 	return e
 }
 
-// lookup returns the positions of stream, or ErrStreamNotFound, or the
-// damage that stops it being read.
-func (idx *streamIndex) lookup(stream string) ([]eventstore.Position, error) {
+// lookup returns the positions of stream (nil if there is no such stream)
+// or the damage that stops it being read, and the last position the index
+// holds.
+func (idx *streamIndex) lookup(stream string) ([]eventstore.Position, eventstore.Position, error) {
 	idx.mu.RLock()
 	defer idx.mu.RUnlock()
 	if idx.damaged != nil {
-		return nil, idx.damaged
+		return nil, idx.through, idx.damaged
 	}
 	e := idx.streams[stream]
 	switch {
 	case e == nil:
-		return nil, nil
+		return nil, idx.through, nil
 	case e.damaged != nil:
-		return nil, e.damaged
+		return nil, idx.through, e.damaged
 	}
-	return e.positions, nil
+	return e.positions, idx.through, nil
+}
+
+// indexed returns the last position the index holds.
+func (idx *streamIndex) indexed() eventstore.Position {
+	idx.mu.RLock()
+	defer idx.mu.RUnlock()
+	return idx.through
+}
+
+// awaitIndexed waits until the index holds position pos, which a read
+// transaction has seen committed: the writer adds a commit to the index,
+// then signals it (Store.published), right after the commit.
+func (s *Store) awaitIndexed(ctx context.Context, pos eventstore.Position) error {
+	for {
+		s.mu.Lock()
+		ch := s.notify
+		s.mu.Unlock()
+		if s.idx.indexed() >= pos {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-s.closed:
+			return eventstore.ErrClosed
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // pendingStream is a stream as one batch's transaction sees it: the
@@ -268,10 +302,12 @@ func (s *Store) pending(st *batchState, stream string) (*pendingStream, error) {
 	return p, nil
 }
 
-// merge adds what a committed batch wrote to the index.
-func (idx *streamIndex) merge(pending map[string]*pendingStream) {
+// merge adds what a committed batch, whose last position is through, wrote
+// to the index.
+func (idx *streamIndex) merge(pending map[string]*pendingStream, through eventstore.Position) {
 	idx.mu.Lock()
 	defer idx.mu.Unlock()
+	idx.through = through
 	for name, p := range pending {
 		if len(p.positions) == 0 {
 			continue

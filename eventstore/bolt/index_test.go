@@ -3,7 +3,9 @@ package bolt
 import (
 	"encoding/binary"
 	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -175,4 +177,46 @@ func TestRevisionOutOfPlaceDamagesOnlyItsStream(t *testing.T) {
 	assert.NoError(t, err)
 	_, err = s.Append(ctx, other, eventstore.Any(), events(1)...)
 	assert.NoError(t, err)
+}
+
+// TestStreamReadWaitsForTheIndex holds the writer between a commit and the
+// index taking it: the event is then visible to ReadAll (and so to a
+// subscriber), and a read of its stream must wait and find it rather than
+// say the stream does not exist.
+func TestStreamReadWaitsForTheIndex(t *testing.T) {
+	committed, proceed := make(chan struct{}), make(chan struct{})
+	hold := true
+	s, _ := openTemp(t, Options{}, &testHooks{afterCommit: func() {
+		if hold {
+			hold = false
+			close(committed)
+			<-proceed
+		}
+	}})
+	var release sync.Once
+	defer release.Do(func() { close(proceed) }) // let the writer go, pass or fail
+	ctx := t.Context()
+	e := event("PractitionerRegistered")
+	appended := appendAsync(ctx, s, "practitioner-x", eventstore.NoStream(), e)
+	<-committed
+	all := readAllOf(t, s)
+	require.Len(t, all, 1, "the commit is visible to ReadAll")
+
+	read := make(chan outcome, 1)
+	var got []eventstore.RecordedEvent
+	go func() {
+		var err error
+		got, err = s.ReadStream(ctx, "practitioner-x", eventstore.ReadOptions{})
+		read <- outcome{err: err}
+	}()
+	select {
+	case o := <-read:
+		t.Fatalf("the stream read answered before the index held the commit: %v", o.err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	release.Do(func() { close(proceed) })
+	require.NoError(t, (<-read).err)
+	require.Len(t, got, 1)
+	assert.Equal(t, e.ID, got[0].ID)
+	require.NoError(t, (<-appended).err)
 }

@@ -19,25 +19,49 @@ const maxChunkBytes = 4 << 20
 // ReadStream returns the stream's events in revision order; see
 // eventstore.Store. It finds the stream's positions in the index, then reads
 // them in one short transaction, begun after the lookup so that it holds
-// every position found: streams are short. The events' Data and Metadata
+// every position found: streams are short. A stream read never answers from
+// an index older than what the transaction sees, so that whoever has seen
+// an event (through ReadAll or Subscribe) finds it in its stream. The events' Data and Metadata
 // share one buffer per call.
 func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.ReadOptions) ([]eventstore.RecordedEvent, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	positions, lookupErr := s.idx.lookup(stream)
+	for {
+		out, behind, err := s.readStream(stream, opts)
+		if err != nil || behind == 0 {
+			return out, err
+		}
+		// The transaction saw a commit the index does not hold yet (a
+		// subscriber handed its event on at once): wait, then read again.
+		if err := s.awaitIndexed(ctx, behind); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// readStream is one attempt of ReadStream. If its transaction holds events
+// past the index's last position, it reads nothing and returns that
+// transaction's last position as behind.
+func (s *Store) readStream(stream string, opts eventstore.ReadOptions) (out []eventstore.RecordedEvent, behind eventstore.Position, err error) {
+	positions, through, lookupErr := s.idx.lookup(stream)
 	if lookupErr == nil && positions == nil {
 		lookupErr = fmt.Errorf("%w: %q", eventstore.ErrStreamNotFound, stream)
 	}
-	var out []eventstore.RecordedEvent
-	err := guard("reading stream "+stream, func() error {
+	err = guard("reading stream "+stream, func() error {
 		return dbErr(s.db.View(func(tx *bbolt.Tx) error {
-			if lookupErr != nil {
-				return lookupErr
-			}
 			b, err := openBuckets(tx)
 			if err != nil {
 				return err
+			}
+			if last, err := lastPosition(b.events); err != nil {
+				return err
+			} else if last > through {
+				behind = last
+				return nil
+			}
+			if lookupErr != nil {
+				return lookupErr
 			}
 			if opts.UpToRevision != nil && *opts.UpToRevision < uint64(len(positions)-1) {
 				positions = positions[:*opts.UpToRevision+1]
@@ -87,9 +111,9 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 		}))
 	})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return out, nil
+	return out, behind, nil
 }
 
 // ReadAll yields every event after from in global order; see

@@ -174,6 +174,9 @@ type testHooks struct {
 	// write is called before an append's events are written; an error fails
 	// the write half-way, after its first event.
 	write func(stream string) error
+	// afterCommit is called once a commit is on disk, before the index
+	// takes it.
+	afterCommit func()
 	// gathering is called when the writer holds a round open, with the
 	// queue's length and the length it waits for.
 	gathering func(queued, target int)
