@@ -418,9 +418,7 @@ func scanNumber(data []byte, i int) (end int, integer, ok bool) {
 	case j < len(data) && data[j] == '0':
 		j++
 	case j < len(data) && '1' <= data[j] && data[j] <= '9':
-		for j < len(data) && '0' <= data[j] && data[j] <= '9' {
-			j++
-		}
+		j = skipDigits(data, j)
 	default:
 		return 0, false, false
 	}
@@ -429,9 +427,7 @@ func scanNumber(data []byte, i int) (end int, integer, ok bool) {
 		integer = false
 		j++
 		k := j
-		for j < len(data) && '0' <= data[j] && data[j] <= '9' {
-			j++
-		}
+		j = skipDigits(data, j)
 		if j == k {
 			return 0, false, false
 		}
@@ -443,9 +439,7 @@ func scanNumber(data []byte, i int) (end int, integer, ok bool) {
 			j++
 		}
 		k := j
-		for j < len(data) && '0' <= data[j] && data[j] <= '9' {
-			j++
-		}
+		j = skipDigits(data, j)
 		if j == k {
 			return 0, false, false
 		}
@@ -492,4 +486,13 @@ func skipValue(data []byte, i int) (int, bool) {
 		return len(data), len(data) > i
 	}
 	return 0, false
+}
+
+// skipDigits returns the index of the first byte of data at or after j that
+// is not an ASCII digit.
+func skipDigits(data []byte, j int) int {
+	for j < len(data) && '0' <= data[j] && data[j] <= '9' {
+		j++
+	}
+	return j
 }

@@ -1,7 +1,6 @@
 package projections
 
 import (
-	"fmt"
 	"sync"
 
 	"github.com/imattertraining/ledger/domain"
@@ -111,13 +110,11 @@ func (v *Views) decode(stream string, events []eventstore.RecordedEvent, asOf do
 			facts[i] = cached.facts[e.Revision]
 			continue
 		}
-		if !prefix && !asOf.IsZero() && e.Type != domain.TypeEventRetracted {
-			on, err := domain.ParseDate(e.OccurredOn)
-			if err != nil {
-				return nil, fmt.Errorf("projections: event %s (%s revision %d): occurred_on: %w", e.ID, e.Stream, e.Revision, err)
-			}
-			if on.After(asOf) {
-				facts[i] = domain.Fact{ID: e.ID, OccurredOn: on, RecordedAt: e.RecordedAt, RecordedBy: e.RecordedBy}
+		if !prefix {
+			if later, ok, err := notYetOccurred(e, asOf); err != nil {
+				return nil, err
+			} else if ok {
+				facts[i] = later
 				continue
 			}
 		}

@@ -71,6 +71,23 @@ func decodeStream(events []eventstore.RecordedEvent) (*streamFacts, error) {
 	return decodeStreamAsOf(events, domain.Date{})
 }
 
+// notYetOccurred returns, for an event that occurred after asOf (not zero),
+// the fact that stands in for it undecoded: its id and dates only. A
+// retraction is always decoded, whatever its date.
+func notYetOccurred(e *eventstore.RecordedEvent, asOf domain.Date) (domain.Fact, bool, error) {
+	if asOf.IsZero() || e.Type == domain.TypeEventRetracted {
+		return domain.Fact{}, false, nil
+	}
+	on, err := domain.ParseDate(e.OccurredOn)
+	if err != nil {
+		return domain.Fact{}, false, fmt.Errorf("projections: event %s (%s revision %d): occurred_on: %w", e.ID, e.Stream, e.Revision, err)
+	}
+	if !on.After(asOf) {
+		return domain.Fact{}, false, nil
+	}
+	return domain.Fact{ID: e.ID, OccurredOn: on, RecordedAt: e.RecordedAt, RecordedBy: e.RecordedBy}, true, nil
+}
+
 // decodeStreamAsOf is decodeStream for a fold as of asOf (zero: every
 // date): events that occurred after asOf are left undecoded (their Event
 // nil), since they will not be folded, except retractions, which apply
@@ -80,15 +97,11 @@ func decodeStreamAsOf(events []eventstore.RecordedEvent, asOf domain.Date) (*str
 	positions := make([]eventstore.Position, len(events))
 	for i, e := range events {
 		positions[i] = e.Position
-		if !asOf.IsZero() && e.Type != domain.TypeEventRetracted {
-			on, err := domain.ParseDate(e.OccurredOn)
-			if err != nil {
-				return nil, fmt.Errorf("projections: event %s (%s revision %d): occurred_on: %w", e.ID, e.Stream, e.Revision, err)
-			}
-			if on.After(asOf) {
-				facts[i] = domain.Fact{ID: e.ID, OccurredOn: on, RecordedAt: e.RecordedAt, RecordedBy: e.RecordedBy}
-				continue
-			}
+		if later, ok, err := notYetOccurred(&e, asOf); err != nil {
+			return nil, err
+		} else if ok {
+			facts[i] = later
+			continue
 		}
 		f, err := FactOf(e)
 		if err != nil {
