@@ -179,6 +179,9 @@ type recordRef struct {
 // allocations, which the runtime recycles without returning pages to the OS.
 const bufBytes = 32 << 10
 
+// firstBufBytes is the size of a chunk's first buffer.
+const firstBufBytes = 2 << 10
+
 func (s *Store) newReader(after eventstore.Position) *reader {
 	return &reader{s: s, after: after, in: newInterner()}
 }
@@ -238,7 +241,13 @@ func (r *reader) fill() (more bool, err error) {
 					if buf != nil {
 						r.bufs = append(r.bufs, buf)
 					}
-					buf = make([]byte, 0, max(bufBytes, payload))
+					size := bufBytes
+					if buf == nil {
+						// A subscriber tailing the store reads a few events
+						// per commit: start small.
+						size = firstBufBytes
+					}
+					buf = make([]byte, 0, max(size, payload))
 				}
 				off := len(buf)
 				buf = append(append(buf, rec.data...), rec.metadata...)
