@@ -21,8 +21,8 @@ const maxChunkBytes = 4 << 20
 // them in one short transaction, begun after the lookup so that it holds
 // every position found: streams are short. A stream read never answers from
 // an index older than what the transaction sees, so that whoever has seen
-// an event (through ReadAll or Subscribe) finds it in its stream. The events' Data and Metadata
-// share one buffer per call.
+// an event (through ReadAll or Subscribe) finds it in its stream. The
+// events' Data and Metadata share one buffer per call.
 func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.ReadOptions) ([]eventstore.RecordedEvent, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -50,11 +50,11 @@ func (s *Store) readStream(stream string, opts eventstore.ReadOptions) (out []ev
 	}
 	err = guard("reading stream "+stream, func() error {
 		return dbErr(s.db.View(func(tx *bbolt.Tx) error {
-			b, err := openBuckets(tx)
-			if err != nil {
-				return err
+			events := tx.Bucket(bucketEvents)
+			if events == nil {
+				return corruptf("the events bucket is missing")
 			}
-			if last, err := lastPosition(b.events); err != nil {
+			if last, err := lastPosition(events); err != nil {
 				return err
 			} else if last > through {
 				behind = last
@@ -67,13 +67,14 @@ func (s *Store) readStream(stream string, opts eventstore.ReadOptions) (out []ev
 				positions = positions[:*opts.UpToRevision+1]
 			}
 			vals := make([][]byte, 0, len(positions))
-			total := 0
+			payload := 0
 			// A stream's events are often neighbours in the events bucket
 			// (appended together): the next one is then the events
 			// cursor's next key, which is cheaper than a search.
-			ec := b.events.Cursor()
+			ec := events.Cursor()
 			var ek, ev []byte
 			var key [8]byte
+			var rec rawRecord
 			for rev, pos := range positions {
 				want := appendPositionKey(key[:0], pos)
 				if ek != nil {
@@ -85,20 +86,29 @@ func (s *Store) readStream(stream string, opts eventstore.ReadOptions) (out []ev
 				if ek == nil || !bytes.Equal(ek, want) {
 					return corruptf("stream %q: revision %d is at position %d, which holds no event", stream, rev, pos)
 				}
-				vals = append(vals, ev)
-				total += len(ev)
-			}
-			buf := make([]byte, total)
-			out = make([]eventstore.RecordedEvent, 0, len(vals))
-			off := 0
-			var e eventstore.RecordedEvent
-			var strs recentStrings
-			for i, rec := range vals {
-				n := copy(buf[off:], rec)
-				if err := strs.decodeRecord(stream, positions[i], buf[off:off+n:off+n], &e); err != nil {
+				if err := parseRecord(pos, ev, &rec); err != nil {
 					return err
 				}
-				off += n
+				vals = append(vals, ev)
+				payload += len(rec.data) + len(rec.metadata)
+			}
+			// The records are the file's memory, valid only inside this
+			// transaction: decoding copies the strings, and the payloads
+			// are copied into one buffer.
+			buf := make([]byte, 0, payload)
+			keep := func(b []byte) []byte {
+				off := len(buf)
+				buf = append(buf, b...)
+				return nilIfEmpty(buf[off:len(buf):len(buf)])
+			}
+			out = make([]eventstore.RecordedEvent, 0, len(vals))
+			var e eventstore.RecordedEvent
+			var strs recentStrings
+			for i, v := range vals {
+				if err := strs.decodeRecord(stream, positions[i], v, &e); err != nil {
+					return err
+				}
+				e.Data, e.Metadata = keep(e.Data), keep(e.Metadata)
 				if e.Stream != stream || e.Revision != uint64(i) {
 					return corruptf("stream %q revision %d: position %d holds %q revision %d", stream, i, positions[i], e.Stream, e.Revision)
 				}
