@@ -37,7 +37,8 @@ import (
 // The append benchmarks measure the disk's fsync rates (see BenchmarkFsync)
 // just before and just after their run and report their rate as multiples
 // of the averages (x_fsync, x_inplace): the virtual disk's rate wanders by
-// 2x within minutes.
+// 2x within minutes. Every HTTP benchmark runs twice, with each kind of
+// load client (see loadClient).
 //
 // Targets (ARCHITECTURE.md, issue 5): appends with 8 clients at least twice
 // the disk's fsync rate; standing reads with 16 clients at least half the
@@ -186,103 +187,165 @@ func BenchmarkStoreAppend8(b *testing.B) {
 // net/http handler that appends a fixed fact straight to the store, with
 // no routing, tokens, validation, logs, metrics or read models.
 func BenchmarkHTTPCeiling8(b *testing.B) {
-	store, err := bolt.Open(filepath.Join(b.TempDir(), "events.db"), bolt.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer store.Close()
-	const clients, streams = 8, 1024
-	names := make([]string, streams)
-	for i := range names {
-		names[i] = projections.PractitionerStream(uuid.New())
-	}
-	data := []byte(`{"kind":"linked_cpd","hours":1,"title":"Benchmark session"}`)
-	reply := []byte(`{"event_id":"00000000-0000-0000-0000-000000000000","stream":"practitioner","revision":0,"position":0}`)
-	var n atomic.Int64
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := io.Copy(io.Discard, r.Body); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
+	forEachClient(b, func(b *testing.B, lc loadClient) {
+		store, err := bolt.Open(filepath.Join(b.TempDir(), "events.db"), bolt.Options{})
+		if err != nil {
+			b.Fatal(err)
 		}
-		e := eventstore.EventData{ID: uuid.New(), Type: "CPDEngagementRecorded", SchemaVersion: 1, OccurredOn: "2024-03-01", RecordedBy: "admin-1", Data: data}
-		if _, err := store.Append(r.Context(), names[n.Add(1)%streams], eventstore.Any(), e); err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
+		defer store.Close()
+		const clients, streams = 8, 1024
+		names := make([]string, streams)
+		for i := range names {
+			names[i] = projections.PractitionerStream(uuid.New())
 		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusCreated)
-		_, _ = w.Write(reply)
-	})}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
-	body := `{"type":"CPDEngagementRecorded","occurred_on":"2024-03-01","data":{"kind":"linked_cpd","hours":1,"title":"Benchmark session"}}`
-	before := probeFsync(b)
-	rate := load(b, ln.Addr().String(), clients, http.StatusCreated, func(int, int) *http.Request {
-		req, _ := http.NewRequest("POST", "http://"+ln.Addr().String()+"/v1/practitioners/x/events", strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		return req
+		data := []byte(`{"kind":"linked_cpd","hours":1,"title":"Benchmark session"}`)
+		reply := []byte(`{"event_id":"00000000-0000-0000-0000-000000000000","stream":"practitioner","revision":0,"position":0}`)
+		var n atomic.Int64
+		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if _, err := io.Copy(io.Discard, r.Body); err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			e := eventstore.EventData{ID: uuid.New(), Type: "CPDEngagementRecorded", SchemaVersion: 1, OccurredOn: "2024-03-01", RecordedBy: "admin-1", Data: data}
+			if _, err := store.Append(r.Context(), names[n.Add(1)%streams], eventstore.Any(), e); err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusCreated)
+			_, _ = w.Write(reply)
+		})}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		go func() { _ = srv.Serve(ln) }()
+		defer srv.Close()
+		body := `{"type":"CPDEngagementRecorded","occurred_on":"2024-03-01","data":{"kind":"linked_cpd","hours":1,"title":"Benchmark session"}}`
+		before := probeFsync(b)
+		rate := load(b, lc, ln.Addr().String(), clients, http.StatusCreated, func(int, int) *http.Request {
+			req, _ := http.NewRequest("POST", "http://"+ln.Addr().String()+"/v1/practitioners/x/events", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			return req
+		})
+		_ = srv.Close()
+		_ = store.Close()
+		reportFsync(b, rate, before, probeFsync(b))
 	})
-	_ = srv.Close()
-	_ = store.Close()
-	reportFsync(b, rate, before, probeFsync(b))
 }
 
 // BenchmarkHTTPAppend8 appends small facts with 8 concurrent clients, each
 // to its own practitioners' streams.
 func BenchmarkHTTPAppend8(b *testing.B) {
-	ts := newTestServer(b, logToFile(b))
-	const clients, streams = 8, 1024
-	ids := make([]string, streams)
-	for i := range ids {
-		ids[i] = ts.registerPractitioner(fmt.Sprintf("Bench Practitioner %c", 'A'+i%26))
-	}
-	body := `{"type":"CPDEngagementRecorded","occurred_on":"2024-03-01","data":{"kind":"linked_cpd","hours":1,"title":"Benchmark session"}}`
-	before := probeFsync(b)
-	rate := load(b, ts.addr(), clients, http.StatusCreated, func(c, i int) *http.Request {
-		req, _ := http.NewRequest("POST", ts.srv.URL()+"/v1/practitioners/"+ids[(c+i*clients)%streams]+"/events", strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+ts.tokens[api.RoleAdmin])
-		return req
+	forEachClient(b, func(b *testing.B, lc loadClient) {
+		ts := newTestServer(b, logToFile(b))
+		const clients, streams = 8, 1024
+		ids := make([]string, streams)
+		for i := range ids {
+			ids[i] = ts.registerPractitioner(fmt.Sprintf("Bench Practitioner %c", 'A'+i%26))
+		}
+		body := `{"type":"CPDEngagementRecorded","occurred_on":"2024-03-01","data":{"kind":"linked_cpd","hours":1,"title":"Benchmark session"}}`
+		before := probeFsync(b)
+		rate := load(b, lc, ts.addr(), clients, http.StatusCreated, func(c, i int) *http.Request {
+			req, _ := http.NewRequest("POST", ts.srv.URL()+"/v1/practitioners/"+ids[(c+i*clients)%streams]+"/events", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+ts.tokens[api.RoleAdmin])
+			return req
+		})
+		ts.stop()
+		reportFsync(b, rate, before, probeFsync(b))
 	})
-	ts.stop()
-	reportFsync(b, rate, before, probeFsync(b))
 }
 
 // BenchmarkHTTPStanding16 reads practitioners' standing (a fold of the
 // stream and the rulebook's evaluation per request) with 16 clients.
 func BenchmarkHTTPStanding16(b *testing.B) {
-	ts := newTestServer(b, logToFile(b))
-	oid := ts.registerOrganisation("Bench Demo School")
-	ids := make([]string, 16)
-	for i := range ids {
-		ids[i] = ts.registerPractitioner(fmt.Sprintf("Bench Practitioner %c", 'A'+i))
-		ts.event(ids[i], "PractitionerJoinedOrganisation", "2024-01-11", `{"organisation_id":"`+oid+`"}`)
-		for _, c := range []string{"foundation_a_part1", "foundation_a_part2", "foundation_b", "intermediate_a", "intermediate_b"} {
-			ts.event(ids[i], "CourseCompleted", "2024-02-05", `{"course":"`+c+`"}`)
+	forEachClient(b, func(b *testing.B, lc loadClient) {
+		ts := newTestServer(b, logToFile(b))
+		oid := ts.registerOrganisation("Bench Demo School")
+		ids := make([]string, 16)
+		for i := range ids {
+			ids[i] = ts.registerPractitioner(fmt.Sprintf("Bench Practitioner %c", 'A'+i))
+			ts.event(ids[i], "PractitionerJoinedOrganisation", "2024-01-11", `{"organisation_id":"`+oid+`"}`)
+			for _, c := range []string{"foundation_a_part1", "foundation_a_part2", "foundation_b", "intermediate_a", "intermediate_b"} {
+				ts.event(ids[i], "CourseCompleted", "2024-02-05", `{"course":"`+c+`"}`)
+			}
+			for m := 1; m <= 9; m++ {
+				ts.event(ids[i], "CPDEngagementRecorded", fmt.Sprintf("2024-%02d-10", m), `{"kind":"practitioner_development","hours":2}`)
+			}
 		}
-		for m := 1; m <= 9; m++ {
-			ts.event(ids[i], "CPDEngagementRecorded", fmt.Sprintf("2024-%02d-10", m), `{"kind":"practitioner_development","hours":2}`)
-		}
-	}
-	load(b, ts.addr(), 16, http.StatusOK, func(c, i int) *http.Request {
-		req, _ := http.NewRequest("GET", ts.srv.URL()+"/v1/practitioners/"+ids[(c+i)%len(ids)]+"?as_of=2024-12-01", nil)
-		req.Header.Set("Authorization", "Bearer "+ts.tokens[api.RoleAuditor])
-		return req
+		load(b, lc, ts.addr(), 16, http.StatusOK, func(c, i int) *http.Request {
+			req, _ := http.NewRequest("GET", ts.srv.URL()+"/v1/practitioners/"+ids[(c+i)%len(ids)]+"?as_of=2024-12-01", nil)
+			req.Header.Set("Authorization", "Bearer "+ts.tokens[api.RoleAuditor])
+			return req
+		})
 	})
 }
 
 // BenchmarkHTTPHealthz16 is the server's ceiling with 16 clients: a route
 // that touches neither the store nor the rules.
 func BenchmarkHTTPHealthz16(b *testing.B) {
-	ts := newTestServer(b, logToFile(b))
-	load(b, ts.addr(), 16, http.StatusOK, func(int, int) *http.Request {
-		req, _ := http.NewRequest("GET", ts.srv.URL()+"/healthz", nil)
-		return req
+	forEachClient(b, func(b *testing.B, lc loadClient) {
+		ts := newTestServer(b, logToFile(b))
+		load(b, lc, ts.addr(), 16, http.StatusOK, func(int, int) *http.Request {
+			req, _ := http.NewRequest("GET", ts.srv.URL()+"/healthz", nil)
+			return req
+		})
 	})
+}
+
+// loadClient is how the load benchmarks' clients send requests. Each
+// benchmark runs with both, since the clients share the server's 2 cores
+// and what they cost weighs on every figure, and on ratios between routes.
+type loadClient string
+
+const (
+	// connClient is one kept-alive connection per client on which one
+	// goroutine writes each request (net/http's Request.Write) and reads
+	// its response (http.ReadResponse), as load generators like wrk do.
+	connClient loadClient = "conn"
+	// httpClient is an http.Client, whose Transport runs two goroutines
+	// per connection and costs ~35 µs more CPU per request.
+	httpClient loadClient = "http.Client"
+)
+
+// forEachClient runs bench once with each loadClient, as sub-benchmarks.
+func forEachClient(b *testing.B, bench func(b *testing.B, lc loadClient)) {
+	for _, lc := range []loadClient{connClient, httpClient} {
+		b.Run("client="+string(lc), func(b *testing.B) { bench(b, lc) })
+	}
+}
+
+// dial returns, for each of clients, the function that sends its requests.
+func (lc loadClient) dial(b *testing.B, addr string, clients int) []func(*http.Request) (*http.Response, error) {
+	do := make([]func(*http.Request) (*http.Response, error), clients)
+	if lc == httpClient {
+		tr := &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}
+		b.Cleanup(tr.CloseIdleConnections)
+		hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+		for c := range do {
+			do[c] = hc.Do
+		}
+		return do
+	}
+	for c := range do {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { conn.Close() })
+		br, bw := bufio.NewReader(conn), bufio.NewWriter(conn)
+		do[c] = func(req *http.Request) (*http.Response, error) {
+			if err := req.Write(bw); err != nil {
+				return nil, err
+			}
+			if err := bw.Flush(); err != nil {
+				return nil, err
+			}
+			return http.ReadResponse(br, req)
+		}
+	}
+	return do
 }
 
 // load runs b.N requests from clients goroutines, each making its next
@@ -290,13 +353,8 @@ func BenchmarkHTTPHealthz16(b *testing.B) {
 // second with p50 and p99 latency, and the process's CPU time per request
 // (clients, server and read models together): the machine is shared, and
 // other processes inflate wall time but not this.
-//
-// Each client is one kept-alive connection on which one goroutine writes a
-// request (net/http's Request.Write) and reads its response
-// (http.ReadResponse), as load generators like wrk do. http.Client's
-// Transport would add two goroutines per connection and about 35 µs of CPU
-// per request, on the same 2 cores the server has.
-func load(b *testing.B, addr string, clients, want int, next func(client, i int) *http.Request) (rate float64) {
+
+func load(b *testing.B, lc loadClient, addr string, clients, want int, next func(client, i int) *http.Request) (rate float64) {
 	var (
 		wg      sync.WaitGroup
 		issued  atomic.Int64
@@ -304,34 +362,18 @@ func load(b *testing.B, addr string, clients, want int, next func(client, i int)
 		lat     = make([]time.Duration, 0, b.N)
 		failure atomic.Value
 	)
-	conns := make([]net.Conn, clients)
-	for c := range conns {
-		conn, err := net.Dial("tcp", addr)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer conn.Close()
-		conns[c] = conn
-	}
+	do := lc.dial(b, addr, clients)
 	b.ResetTimer()
 	cpu := cpuTime()
 	for c := 0; c < clients; c++ {
 		wg.Add(1)
 		go func(c int) {
 			defer wg.Done()
-			br, bw := bufio.NewReader(conns[c]), bufio.NewWriter(conns[c])
 			mine := make([]time.Duration, 0, b.N/clients+1)
 			for i := 0; issued.Add(1) <= int64(b.N); i++ {
 				req := next(c, i)
 				start := time.Now()
-				err := req.Write(bw)
-				if err == nil {
-					err = bw.Flush()
-				}
-				var resp *http.Response
-				if err == nil {
-					resp, err = http.ReadResponse(br, req)
-				}
+				resp, err := do[c](req)
 				if err != nil {
 					failure.Store(err.Error())
 					return
