@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -70,4 +71,48 @@ func TestRecentStrings(t *testing.T) {
 		assert.Equal(t, fmt.Sprint("type-", i%11), rs.get(&recent, &next, fmt.Appendf(nil, "type-%d", i%11)))
 	}
 	assert.Equal(t, "CourseCompleted", rs.get(&recent, &next, []byte("CourseCompleted")))
+}
+
+// TestReadStreamOutlivesTheMapping reads a stream, then appends enough for
+// bbolt to map the growing file afresh (unmapping the old mapping), and
+// checks the events read before still hold their payloads: ReadStream must
+// copy them out of the file's memory, which is valid only inside its
+// transaction. Were they left there, reading them would fault or give
+// other bytes.
+func TestReadStreamOutlivesTheMapping(t *testing.T) {
+	s, path := openTemp(t, Options{}, nil)
+	evs := events(5)
+	for i := range evs {
+		evs[i].Data = fmt.Appendf(nil, `{"seq":%d}`, i)
+		evs[i].Metadata = fmt.Appendf(nil, `{"note":"kept %d"}`, i)
+	}
+	_, err := s.Append(t.Context(), "practitioner-kept", eventstore.NoStream(), evs...)
+	require.NoError(t, err)
+	got, err := s.ReadStream(t.Context(), "practitioner-kept", eventstore.ReadOptions{})
+	require.NoError(t, err)
+	require.Len(t, got, len(evs))
+
+	// bbolt maps a small file with 32 KiB and doubles the mapping as the
+	// file outgrows it: by 2 MiB it has been unmapped and mapped again
+	// several times.
+	pad := fmt.Sprintf(`{"pad":"%0900d"}`, 0)
+	for i := 0; fileSize(t, path) < 2<<20; i++ {
+		more := events(8)
+		for j := range more {
+			more[j].Data = []byte(pad)
+		}
+		_, err := s.Append(t.Context(), fmt.Sprintf("practitioner-pad-%d", i%16), eventstore.Any(), more...)
+		require.NoError(t, err)
+	}
+	for i, e := range got {
+		assert.Equal(t, string(evs[i].Data), string(e.Data), "revision %d", i)
+		assert.Equal(t, string(evs[i].Metadata), string(e.Metadata), "revision %d", i)
+	}
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	return fi.Size()
 }
