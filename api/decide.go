@@ -104,15 +104,23 @@ func (r *Recorder) practitioner(ctx context.Context, id uuid.UUID) (*domain.Prac
 }
 
 // membersFrom returns a MembersFunc over the projector's practitioner list.
-func membersFrom(proj *projections.Projector, today func() domain.Date) MembersFunc {
+// Just after a start the list may not be built yet: it waits up to wait for
+// it, and past that fails (the decision is not recorded) rather than
+// evaluate the organisation as having no members.
+func membersFrom(proj *projections.Projector, today func() domain.Date, wait time.Duration) MembersFunc {
 	return func(ctx context.Context, org uuid.UUID) ([]uuid.UUID, error) {
+		if !proj.Loaded() {
+			wctx, cancel := context.WithTimeout(ctx, wait)
+			err := proj.WaitLoaded(wctx)
+			cancel()
+			if err != nil && !proj.Loaded() {
+				return nil, fmt.Errorf("api: members of organisation %s: %w", org, projections.ErrNotReady)
+			}
+		}
 		var ids []uuid.UUID
 		f := projections.Filter{OrganisationID: org, Limit: 1000}
 		for {
 			page, err := proj.ListPractitioners(ctx, f, today())
-			if errors.Is(err, projections.ErrNotReady) {
-				return nil, nil
-			}
 			if err != nil {
 				return nil, err
 			}

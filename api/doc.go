@@ -20,7 +20,10 @@
 //   - List queries wait (at most Config.ReadYourWritesWait) for the read
 //     models to include this server's latest append, so a client reads its
 //     own writes; appends from another process are seen once the
-//     subscription delivers them.
+//     subscription delivers them. Just after a start they wait, as long,
+//     for the models' first build, and past that answer 503 with
+//     Retry-After; so does an organisation's decision, whose evaluation
+//     needs the members the models list.
 //   - Request logs carry the method, route pattern, status, duration and
 //     the token's name: never the path's ids, the query, a body or a token.
 package api

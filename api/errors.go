@@ -9,6 +9,7 @@ import (
 
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
+	"github.com/imattertraining/ledger/projections"
 )
 
 // Error codes the api adds to domain's: failures of the transport itself,
@@ -108,7 +109,7 @@ func Code(err error) string {
 	switch {
 	case errors.Is(err, eventstore.ErrRevisionConflict), errors.Is(err, eventstore.ErrIdempotencyMismatch):
 		return domain.ECONFLICT
-	case errors.Is(err, eventstore.ErrClosed), errors.Is(err, eventstore.ErrUnavailable):
+	case errors.Is(err, eventstore.ErrClosed), errors.Is(err, eventstore.ErrUnavailable), errors.Is(err, projections.ErrNotReady):
 		return EUNAVAILABLE
 	}
 	return domain.EINTERNAL
@@ -143,6 +144,9 @@ func message(err error, code string) string {
 		}
 		return "The stream has moved on since the expected revision; read it again and retry."
 	case EUNAVAILABLE:
+		if errors.Is(err, projections.ErrNotReady) {
+			return "The read models are still being built after a start; retry shortly."
+		}
 		return "The ledger is shutting down or its store cannot be reached; retry shortly."
 	}
 	return "Internal error."
@@ -162,9 +166,12 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	d.Evaluation = domain.ErrorEvaluation(err)
 	var rl *rateLimitError
-	if errors.As(err, &rl) {
+	switch {
+	case errors.As(err, &rl):
 		d.RetryAfter = rl.seconds
 		w.Header().Set("Retry-After", strconv.Itoa(rl.seconds))
+	case errors.Is(err, projections.ErrNotReady):
+		w.Header().Set("Retry-After", "1")
 	}
 	status := ErrorStatus(code)
 	if status >= 500 {

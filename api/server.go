@@ -46,7 +46,8 @@ type Config struct {
 	// registry of its own, served at /metrics.
 	Registry *prometheus.Registry
 	// ReadYourWritesWait bounds how long a list query waits for the read
-	// models to include this server's latest append (default 2s).
+	// models to be built (just after a start) and to include this server's
+	// latest append (default 2s).
 	ReadYourWritesWait time.Duration
 }
 
@@ -100,7 +101,7 @@ func NewServer(cfg Config) (*Server, error) {
 	s.metrics = newMetrics(cfg.Registry, cfg.Projector)
 	s.recorder = NewRecorder(cfg.Store, cfg.Projector.Views, cfg.Now)
 	s.recorder.observe = s.metrics.observeAppend
-	s.recorder.members = membersFrom(cfg.Projector, s.today)
+	s.recorder.members = membersFrom(cfg.Projector, s.today, cfg.ReadYourWritesWait)
 	s.limiter = newLimiter(rate.Limit(cfg.RateLimit), cfg.RateBurst, cfg.Now)
 	s.table = s.routes()
 	s.handler = s.router()
@@ -300,17 +301,20 @@ func (s *Server) Close(ctx context.Context) error {
 // listener failed), for the command to exit on.
 func (s *Server) Err() <-chan error { return s.serveErr }
 
-// readYourWrites waits, boundedly, until the read models include this
+// readYourWrites waits, boundedly, until the read models are built (a
+// query just after start would otherwise find none) and include this
 // server's latest acknowledged append, so that a client listing just after
-// it wrote sees its write.
+// it wrote sees its write. On timeout the query serves what is there, or
+// says the models are not ready.
 func (s *Server) readYourWrites(ctx context.Context) {
-	pos := eventstore.Position(s.lastPos.Load())
-	if pos == 0 {
-		return
-	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.ReadYourWritesWait)
 	defer cancel()
-	_ = s.cfg.Projector.WaitFor(ctx, pos) // on timeout, serve what is there
+	if !s.cfg.Projector.Loaded() {
+		_ = s.cfg.Projector.WaitLoaded(ctx)
+	}
+	if pos := eventstore.Position(s.lastPos.Load()); pos != 0 {
+		_ = s.cfg.Projector.WaitFor(ctx, pos)
+	}
 }
 
 // acknowledged notes an append's position for readYourWrites.

@@ -109,6 +109,12 @@ func (p *Projector) logf(format string, args ...any) {
 // rebuild) and so can answer list queries before Run has caught up.
 func (p *Projector) Loaded() bool { return p.cur.Load() != nil }
 
+// WaitLoaded blocks until the projector holds models (see Loaded), or ctx
+// is done, or Run has stopped on an error (which WaitLoaded then returns).
+func (p *Projector) WaitLoaded(ctx context.Context) error {
+	return p.waitUntil(ctx, p.Loaded)
+}
+
 // Checkpoint returns the position of the last event the served models
 // include (Start before any).
 func (p *Projector) Checkpoint() eventstore.Position {
@@ -137,11 +143,17 @@ func (p *Projector) Lag() uint64 {
 func (p *Projector) WaitFor(ctx context.Context, pos eventstore.Position) error {
 	// Whoever waits for pos knows the store holds it: count it in Lag.
 	p.bumpSeen(pos)
+	return p.waitUntil(ctx, func() bool { return p.Checkpoint() >= pos })
+}
+
+// waitUntil blocks until done reports true, or ctx is done, or Run has
+// stopped on an error. done is asked again each time the models move.
+func (p *Projector) waitUntil(ctx context.Context, done func() bool) error {
 	for {
 		p.notifyMu.Lock()
 		ch := p.notify
 		p.notifyMu.Unlock()
-		if p.Checkpoint() >= pos {
+		if done() {
 			return nil
 		}
 		if err := p.failed(); err != nil {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
@@ -207,6 +208,35 @@ func TestWaitForAndLag(t *testing.T) {
 	short, stop := context.WithCancel(ctx)
 	stop()
 	assert.ErrorIs(t, p.WaitFor(short, last+1000), context.Canceled)
+	cancel()
+	assert.ErrorIs(t, <-done, context.Canceled)
+}
+
+// TestWaitLoaded: before Run has built the models, list queries say
+// ErrNotReady and WaitLoaded waits (until its context ends); once Run has
+// built them, WaitLoaded returns and the queries answer.
+func TestWaitLoaded(t *testing.T) {
+	store := openStore(t, t.TempDir())
+	f := newFixture(t, store)
+	f.practitioner("Practitioner Waiting", "2029-05-01")
+	p, err := New(store, Options{Today: func() domain.Date { return date("2030-03-01") }})
+	require.NoError(t, err)
+	assert.False(t, p.Loaded())
+	_, err = p.ListPractitioners(t.Context(), Filter{Limit: 10}, date("2030-03-01"))
+	assert.ErrorIs(t, err, ErrNotReady)
+	short, stop := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer stop()
+	assert.ErrorIs(t, p.WaitLoaded(short), context.DeadlineExceeded)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	require.NoError(t, p.WaitLoaded(ctx))
+	assert.True(t, p.Loaded())
+	page, err := p.ListPractitioners(ctx, Filter{Limit: 10}, date("2030-03-01"))
+	require.NoError(t, err)
+	assert.Len(t, page.Items, 1)
 	cancel()
 	assert.ErrorIs(t, <-done, context.Canceled)
 }
