@@ -2,6 +2,7 @@ package kurrentdb
 
 import (
 	"errors"
+	"io"
 	"strings"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
@@ -74,6 +75,13 @@ func classify(err error) errKind {
 		case esdb.ErrorCodeConnectionClosed:
 			return errClientDead
 		}
+	}
+	if errors.Is(err, io.EOF) {
+		// A client stream's Send gives io.EOF when the server has already
+		// ended the call, with a status the client then never reads (the
+		// Go client wraps it as error code 0): the request was not taken,
+		// and trying again (appends carry their event ids) finds out why.
+		return errTransient
 	}
 	switch grpcCode(err) {
 	case codes.Unavailable, codes.DeadlineExceeded, codes.Aborted, codes.ResourceExhausted:

@@ -2,7 +2,10 @@ package kurrentdb
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"go/build"
+	"io"
 	"testing"
 	"time"
 
@@ -183,4 +186,19 @@ func TestProtocolDoubleStaysInTests(t *testing.T) {
 		assert.NotContains(t, imp, "ledger/projections")
 		assert.NotContains(t, imp, "ledger/api")
 	}
+}
+
+// TestClassifyEOF: a client stream whose server ended the call before the
+// request was sent fails with io.EOF, which the Go client wraps with error
+// code 0 (TestClientErrorTraps meets it now and then, when the protocol
+// double's failure wins the race with the request's header). It is
+// transient: the request was not taken.
+func TestClassifyEOF(t *testing.T) {
+	for _, err := range []error{
+		io.EOF,
+		fmt.Errorf("could not send append request header. Reason: %w", io.EOF),
+	} {
+		assert.Equal(t, errTransient, classify(err), "%v", err)
+	}
+	assert.Equal(t, errFatal, classify(errors.New("something else")))
 }
