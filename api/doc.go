@@ -19,8 +19,11 @@
 //     nobody.
 //   - List queries wait (at most Config.ReadYourWritesWait) for the read
 //     models to include this server's latest append, so a client reads its
-//     own writes; appends from another process are seen once the
-//     subscription delivers them. Just after a start they wait, as long,
+//     own writes, and, after a start, everything the store held then (a
+//     snapshot of the models may be behind it); appends from another
+//     process are seen once the subscription delivers them. A graceful
+//     stop lets the models take in every acknowledged append before their
+//     snapshot. Just after a start they wait, as long,
 //     for the models' first build, and past that answer 503 with
 //     Retry-After; so does an organisation's decision, whose evaluation
 //     needs the members the models list.

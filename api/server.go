@@ -246,6 +246,7 @@ func (s *Server) Open(addr string) error {
 		return fmt.Errorf("api: listen %s: %w", addr, err)
 	}
 	s.ln = ln
+	s.catchUpTarget()
 	ctx, cancel := context.WithCancel(context.Background())
 	s.projCancel = cancel
 	s.projDone = make(chan error, 1)
@@ -288,6 +289,12 @@ func (s *Server) Close(ctx context.Context) error {
 		}
 		s.rebuild.stop()
 		if s.projCancel != nil {
+			// Let the read models take in what was acknowledged, so that the
+			// snapshot taken as they stop holds it and the next start has
+			// nothing to catch up (bounded by ctx).
+			if pos := eventstore.Position(s.lastPos.Load()); pos != eventstore.Start {
+				_ = s.cfg.Projector.WaitFor(ctx, pos)
+			}
 			s.projCancel()
 			if perr := <-s.projDone; perr != nil && !errors.Is(perr, context.Canceled) && err == nil {
 				err = fmt.Errorf("api: read models: %w", perr)
@@ -314,6 +321,29 @@ func (s *Server) readYourWrites(ctx context.Context) {
 	}
 	if pos := eventstore.Position(s.lastPos.Load()); pos != 0 {
 		_ = s.cfg.Projector.WaitFor(ctx, pos)
+	}
+}
+
+// catchUpTarget makes queries wait, as for this server's own appends, for
+// the read models to include everything the store holds at start: models
+// loaded from a snapshot may be behind it (a snapshot is taken every so
+// many events, and a killed server takes none), and Run catches up in the
+// background. It reads only the events after the snapshot. Models not yet
+// loaded are built from the whole store before queries are answered.
+func (s *Server) catchUpTarget() {
+	if !s.cfg.Projector.Loaded() {
+		return
+	}
+	last := s.cfg.Projector.Checkpoint()
+	for e, err := range s.cfg.Store.ReadAll(context.Background(), last) {
+		if err != nil {
+			s.cfg.Logger.Warn("reading the store's last position failed; queries just after start may not wait for the read models to catch up", slog.String("error", err.Error()))
+			return
+		}
+		last = e.Position
+	}
+	if last != eventstore.Start {
+		s.acknowledged(last)
 	}
 }
 
