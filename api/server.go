@@ -276,8 +276,9 @@ func (s *Server) Addr() string {
 func (s *Server) URL() string { return "http://" + s.Addr() }
 
 // Close shuts the server down gracefully: it stops accepting requests,
-// lets those in flight (appends included) finish until ctx is done, then
-// stops the read models. The store is the caller's to close afterwards.
+// lets those in flight (appends included) finish until ctx is done, lets
+// the read models take in every acknowledged append (until ctx is done),
+// then stops them. The store is the caller's to close afterwards.
 func (s *Server) Close(ctx context.Context) error {
 	var err error
 	s.closeOnce.Do(func() {
