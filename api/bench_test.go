@@ -138,23 +138,41 @@ func reportFsync(b *testing.B, rate float64, before, after fsyncRates) {
 	b.ReportMetric(rate/inPlace, "x_inplace")
 }
 
+// benchStore opens an embedded store in a temporary directory, closed when
+// the benchmark ends, and names streams practitioners' streams for it.
+func benchStore(b *testing.B, streams int) (*bolt.Store, []string) {
+	store, err := bolt.Open(filepath.Join(b.TempDir(), "events.db"), bolt.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = store.Close() })
+	names := make([]string, streams)
+	for i := range names {
+		names[i] = projections.PractitionerStream(uuid.New())
+	}
+	return store, names
+}
+
+// benchFact is the small fact the store-level append benchmarks append, as
+// BenchmarkHTTPAppend8 posts it.
+func benchFact() eventstore.EventData {
+	return eventstore.EventData{
+		ID: uuid.New(), Type: "CPDEngagementRecorded", SchemaVersion: 1, OccurredOn: "2024-03-01", RecordedBy: "admin-1",
+		Data: []byte(`{"kind":"linked_cpd","hours":1,"title":"Benchmark session"}`),
+	}
+}
+
+// benchBody is benchFact as the HTTP append benchmarks post it.
+const benchBody = `{"type":"CPDEngagementRecorded","occurred_on":"2024-03-01","data":{"kind":"linked_cpd","hours":1,"title":"Benchmark session"}}`
+
 // BenchmarkStoreAppend8 is the ceiling BenchmarkHTTPAppend8 can approach:
 // the same small facts appended straight to the embedded store by 8
 // goroutines, each with its next append ready the moment the last returns,
 // so that nearly all 8 share each group commit (over HTTP a client's next
 // request arrives while the commit after its own runs).
 func BenchmarkStoreAppend8(b *testing.B) {
-	store, err := bolt.Open(filepath.Join(b.TempDir(), "events.db"), bolt.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer store.Close()
 	const writers, streams = 8, 1024
-	names := make([]string, streams)
-	for i := range names {
-		names[i] = projections.PractitionerStream(uuid.New())
-	}
-	data := []byte(`{"kind":"linked_cpd","hours":1,"title":"Benchmark session"}`)
+	store, names := benchStore(b, streams)
 	before := probeFsync(b)
 	var issued atomic.Int64
 	var wg sync.WaitGroup
@@ -163,8 +181,7 @@ func BenchmarkStoreAppend8(b *testing.B) {
 	for w := range writers {
 		wg.Go(func() {
 			for i := 0; issued.Add(1) <= int64(b.N); i++ {
-				e := eventstore.EventData{ID: uuid.New(), Type: "CPDEngagementRecorded", SchemaVersion: 1, OccurredOn: "2024-03-01", RecordedBy: "admin-1", Data: data}
-				if _, err := store.Append(context.Background(), names[(w+i*writers)%streams], eventstore.Any(), e); err != nil {
+				if _, err := store.Append(context.Background(), names[(w+i*writers)%streams], eventstore.Any(), benchFact()); err != nil {
 					errs[w] = err
 					return
 				}
@@ -188,17 +205,8 @@ func BenchmarkStoreAppend8(b *testing.B) {
 // no routing, tokens, validation, logs, metrics or read models.
 func BenchmarkHTTPCeiling8(b *testing.B) {
 	forEachClient(b, func(b *testing.B, lc loadClient) {
-		store, err := bolt.Open(filepath.Join(b.TempDir(), "events.db"), bolt.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer store.Close()
 		const clients, streams = 8, 1024
-		names := make([]string, streams)
-		for i := range names {
-			names[i] = projections.PractitionerStream(uuid.New())
-		}
-		data := []byte(`{"kind":"linked_cpd","hours":1,"title":"Benchmark session"}`)
+		store, names := benchStore(b, streams)
 		reply := []byte(`{"event_id":"00000000-0000-0000-0000-000000000000","stream":"practitioner","revision":0,"position":0}`)
 		var n atomic.Int64
 		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -206,8 +214,7 @@ func BenchmarkHTTPCeiling8(b *testing.B) {
 				http.Error(w, err.Error(), http.StatusBadRequest)
 				return
 			}
-			e := eventstore.EventData{ID: uuid.New(), Type: "CPDEngagementRecorded", SchemaVersion: 1, OccurredOn: "2024-03-01", RecordedBy: "admin-1", Data: data}
-			if _, err := store.Append(r.Context(), names[n.Add(1)%streams], eventstore.Any(), e); err != nil {
+			if _, err := store.Append(r.Context(), names[n.Add(1)%streams], eventstore.Any(), benchFact()); err != nil {
 				http.Error(w, err.Error(), http.StatusInternalServerError)
 				return
 			}
@@ -221,10 +228,9 @@ func BenchmarkHTTPCeiling8(b *testing.B) {
 		}
 		go func() { _ = srv.Serve(ln) }()
 		defer srv.Close()
-		body := `{"type":"CPDEngagementRecorded","occurred_on":"2024-03-01","data":{"kind":"linked_cpd","hours":1,"title":"Benchmark session"}}`
 		before := probeFsync(b)
 		rate := load(b, lc, ln.Addr().String(), clients, http.StatusCreated, func(int, int) *http.Request {
-			req, _ := http.NewRequest("POST", "http://"+ln.Addr().String()+"/v1/practitioners/x/events", strings.NewReader(body))
+			req, _ := http.NewRequest("POST", "http://"+ln.Addr().String()+"/v1/practitioners/x/events", strings.NewReader(benchBody))
 			req.Header.Set("Content-Type", "application/json")
 			return req
 		})
@@ -244,10 +250,9 @@ func BenchmarkHTTPAppend8(b *testing.B) {
 		for i := range ids {
 			ids[i] = ts.registerPractitioner(fmt.Sprintf("Bench Practitioner %c", 'A'+i%26))
 		}
-		body := `{"type":"CPDEngagementRecorded","occurred_on":"2024-03-01","data":{"kind":"linked_cpd","hours":1,"title":"Benchmark session"}}`
 		before := probeFsync(b)
 		rate := load(b, lc, ts.addr(), clients, http.StatusCreated, func(c, i int) *http.Request {
-			req, _ := http.NewRequest("POST", ts.srv.URL()+"/v1/practitioners/"+ids[(c+i*clients)%streams]+"/events", strings.NewReader(body))
+			req, _ := http.NewRequest("POST", ts.srv.URL()+"/v1/practitioners/"+ids[(c+i*clients)%streams]+"/events", strings.NewReader(benchBody))
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("Authorization", "Bearer "+ts.tokens[api.RoleAdmin])
 			return req
