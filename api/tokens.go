@@ -69,9 +69,21 @@ type TokenInfo struct {
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 }
 
+// RetiredName is the name of a token that was revoked or expired. It is
+// kept for good: the name is the recorded_by of everything that token
+// wrote and the owner of its idempotency keys, so giving it to another
+// token would let the new holder pass for the old one.
+type RetiredName struct {
+	Name      string    `json:"name"`
+	Role      Role      `json:"role"`
+	RetiredAt time.Time `json:"retired_at"`
+}
+
 type tokenFile struct {
 	Version int         `json:"version"`
 	Tokens  []TokenInfo `json:"tokens"`
+	// Retired lists every name no longer in use, never to be reused.
+	Retired []RetiredName `json:"retired,omitempty"`
 }
 
 var tokenNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._@-]{0,63}$`)
@@ -83,10 +95,11 @@ type Tokens struct {
 	path string
 	now  func() time.Time
 
-	mu     sync.Mutex // serialises writers within this process and the cache
-	stat   os.FileInfo
-	cached []TokenInfo
-	hashes [][sha256.Size]byte
+	mu      sync.Mutex // serialises writers within this process and the cache
+	stat    os.FileInfo
+	cached  []TokenInfo
+	retired []RetiredName
+	hashes  [][sha256.Size]byte
 }
 
 // OpenTokens returns the token file in dir (which need not exist yet).
@@ -102,7 +115,7 @@ func (t *Tokens) Path() string { return t.path }
 func (t *Tokens) load() ([]TokenInfo, error) {
 	fi, err := os.Stat(t.path)
 	if errors.Is(err, fs.ErrNotExist) {
-		t.cached, t.hashes, t.stat = nil, nil, nil
+		t.cached, t.retired, t.hashes, t.stat = nil, nil, nil, nil
 		return nil, nil
 	}
 	if err != nil {
@@ -132,7 +145,7 @@ func (t *Tokens) load() ([]TokenInfo, error) {
 	if f.Tokens == nil {
 		f.Tokens = []TokenInfo{}
 	}
-	t.cached, t.hashes, t.stat = f.Tokens, hashes, fi
+	t.cached, t.retired, t.hashes, t.stat = f.Tokens, f.Retired, hashes, fi
 	return t.cached, nil
 }
 
@@ -140,6 +153,29 @@ func (t *Tokens) load() ([]TokenInfo, error) {
 func (t *Tokens) Exists() bool {
 	_, err := os.Stat(t.path)
 	return err == nil
+}
+
+// Check reads the token file, if there is one, and returns an error
+// naming the file when it cannot be read or is damaged, so that a server
+// finds out at start rather than on its first request.
+func (t *Tokens) Check() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, err := t.load()
+	return err
+}
+
+// Retired returns the names no longer in use (revoked or expired), sorted
+// by name. None of them is ever given to a new token.
+func (t *Tokens) Retired() ([]RetiredName, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, err := t.load(); err != nil {
+		return nil, err
+	}
+	out := slices.Clone(t.retired)
+	slices.SortFunc(out, func(a, b RetiredName) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
 }
 
 // List returns the stored tokens (hashes only), sorted by name.
@@ -175,11 +211,16 @@ func (t *Tokens) Add(name string, role Role, ttl time.Duration) (string, error) 
 		exp := info.CreatedAt.Add(ttl)
 		info.ExpiresAt = &exp
 	}
-	err := t.update(func(list []TokenInfo) ([]TokenInfo, error) {
-		if slices.ContainsFunc(list, func(ti TokenInfo) bool { return ti.Name == name }) {
-			return nil, domain.Errorf(domain.ECONFLICT, "name", "a token named %q exists; revoke it first or choose another name", name)
+	err := t.update(func(f *tokenFile) error {
+		if slices.ContainsFunc(f.Tokens, func(ti TokenInfo) bool { return ti.Name == name }) {
+			return domain.Errorf(domain.ECONFLICT, "name", "a token named %q exists; choose another name", name)
 		}
-		return append(list, info), nil
+		if i := slices.IndexFunc(f.Retired, func(r RetiredName) bool { return r.Name == name }); i >= 0 {
+			return domain.Errorf(domain.ECONFLICT, "name", "the name %q belonged to a %s token retired on %s; a name is never given to another token (it is the recorded_by of what that token wrote), so choose another name",
+				name, f.Retired[i].Role, f.Retired[i].RetiredAt.Format(time.DateOnly))
+		}
+		f.Tokens = append(f.Tokens, info)
+		return nil
 	})
 	if err != nil {
 		return "", err
@@ -187,20 +228,22 @@ func (t *Tokens) Add(name string, role Role, ttl time.Duration) (string, error) 
 	return token, nil
 }
 
-// Revoke removes the token named name.
+// Revoke removes the token named name and retires its name for good.
 func (t *Tokens) Revoke(name string) error {
-	return t.update(func(list []TokenInfo) ([]TokenInfo, error) {
-		i := slices.IndexFunc(list, func(ti TokenInfo) bool { return ti.Name == name })
+	return t.update(func(f *tokenFile) error {
+		i := slices.IndexFunc(f.Tokens, func(ti TokenInfo) bool { return ti.Name == name })
 		if i < 0 {
-			return nil, domain.Errorf(domain.ENOTFOUND, "name", "no token is named %q", name)
+			return domain.Errorf(domain.ENOTFOUND, "name", "no token is named %q", name)
 		}
-		return slices.Delete(list, i, i+1), nil
+		f.Retired = append(f.Retired, RetiredName{Name: name, Role: f.Tokens[i].Role, RetiredAt: t.now().UTC()})
+		f.Tokens = slices.Delete(f.Tokens, i, i+1)
+		return nil
 	})
 }
 
 // update rewrites the file with change applied, atomically: a crash leaves
 // either the old file or the new one, never half of either.
-func (t *Tokens) update(change func([]TokenInfo) ([]TokenInfo, error)) error {
+func (t *Tokens) update(change func(*tokenFile) error) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	// Another process (the server, or a second `ledger token`) may write the
@@ -215,14 +258,24 @@ func (t *Tokens) update(change func([]TokenInfo) ([]TokenInfo, error)) error {
 	if err != nil {
 		return err
 	}
-	// Expired tokens are dropped whenever the file is written.
+	// Expired tokens are dropped whenever the file is written, their names
+	// retired like those of revoked ones.
 	now := t.now()
-	list = slices.DeleteFunc(slices.Clone(list), func(ti TokenInfo) bool { return ti.ExpiresAt != nil && now.After(*ti.ExpiresAt) })
-	list, err = change(list)
-	if err != nil {
+	f := tokenFile{Version: 1, Retired: slices.Clone(t.retired)}
+	for _, ti := range list {
+		if ti.ExpiresAt != nil && now.After(*ti.ExpiresAt) {
+			f.Retired = append(f.Retired, RetiredName{Name: ti.Name, Role: ti.Role, RetiredAt: ti.ExpiresAt.UTC()})
+			continue
+		}
+		f.Tokens = append(f.Tokens, ti)
+	}
+	if f.Tokens == nil {
+		f.Tokens = []TokenInfo{}
+	}
+	if err := change(&f); err != nil {
 		return err
 	}
-	b, err := json.MarshalIndent(tokenFile{Version: 1, Tokens: list}, "", "  ")
+	b, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
 		return fmt.Errorf("api: tokens: %w", err)
 	}

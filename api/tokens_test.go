@@ -99,4 +99,25 @@ func TestTokens(t *testing.T) {
 		_, err = tokens.Authenticate(tok)
 		assert.Equal(t, domain.EUNAUTHORIZED, domain.ErrorCode(err))
 	})
+
+	t.Run("a revoked or expired token's name is never issued again", func(t *testing.T) {
+		// reviewer-sam wrote reviews under that name: a new holder would
+		// inherit its recorded_by and its idempotency keys.
+		require.NoError(t, tokens.Revoke("reviewer-sam"))
+		for _, name := range []string{"reviewer-sam", "auditor-jo", "cli-short"} {
+			_, err := api.OpenTokens(dir).Add(name, api.RoleAdmin, 0)
+			assert.Equal(t, domain.ECONFLICT, domain.ErrorCode(err), name)
+			assert.ErrorContains(t, err, "never given to another token", name)
+		}
+		retired, err := tokens.Retired()
+		require.NoError(t, err)
+		names := []string{}
+		for _, r := range retired {
+			names = append(names, r.Name)
+		}
+		assert.Equal(t, []string{"auditor-jo", "cli-short", "reviewer-sam"}, names)
+		list, err := tokens.List()
+		require.NoError(t, err)
+		assert.Len(t, list, 1, "only ops-admin is live")
+	})
 }

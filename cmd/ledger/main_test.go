@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/imattertraining/ledger/api"
 )
 
 // run runs the ledger command as main would and returns its exit code,
@@ -24,11 +26,13 @@ func run(t *testing.T, args ...string) (int, string, string) {
 }
 
 // serve boots the real server on a loopback port over dir and returns it;
-// it is closed when the test ends.
+// it is closed when the test ends. A directory filled offline (by import)
+// has no token file yet: like its operator, the helper then starts with
+// --bootstrap-admin.
 func serve(t *testing.T, dir string, demo bool) *Main {
 	t.Helper()
 	var out, errb bytes.Buffer
-	m := &Main{Data: dir, Addr: "127.0.0.1:0", Demo: demo, Stdout: &out, Stderr: &errb}
+	m := &Main{Data: dir, Addr: "127.0.0.1:0", Demo: demo, Stdout: &out, Stderr: &errb, BootstrapAdmin: !api.OpenTokens(dir).Exists()}
 	require.NoError(t, m.Open(context.Background()))
 	t.Cleanup(func() { _ = m.Close() })
 	return m

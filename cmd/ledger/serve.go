@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/imattertraining/ledger/api"
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
@@ -31,6 +33,10 @@ type Main struct {
 	KurrentDB string
 	// Demo loads the fictional demo data set into an empty ledger.
 	Demo bool
+	// BootstrapAdmin creates an admin token even though the store already
+	// holds events (a lost tokens.json, or every admin token revoked).
+	// Without it, the first admin token is made only for an empty store.
+	BootstrapAdmin bool
 	// RateLimit and RateBurst are each token's request rate (0: unlimited).
 	RateLimit float64
 	RateBurst int
@@ -42,7 +48,7 @@ type Main struct {
 	Logger *slog.Logger
 
 	// AdminToken is the admin token created by the first serve of an empty
-	// data directory ("" when the directory already had tokens).
+	// store, or by BootstrapAdmin ("" when none was created).
 	AdminToken string
 
 	store  eventstore.Store
@@ -86,7 +92,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		m.store = s
 	case "kurrentdb":
 		if m.KurrentDB == "" {
-			return usageError("--store kurrentdb needs --kurrentdb URL (e.g. kurrentdb://127.0.0.1:2113?tls=false)")
+			return usageError("--store kurrentdb needs --kurrentdb URL (e.g. esdb://127.0.0.1:2113?tls=false)")
 		}
 		s, err := kurrentdb.Open(ctx, m.KurrentDB, kurrentdb.Options{})
 		if err != nil {
@@ -103,14 +109,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}()
 
 	tokens := api.OpenTokens(m.Data)
-	if !tokens.Exists() {
-		tok, err := tokens.Add("admin", api.RoleAdmin, 0)
-		if err != nil {
-			return err
-		}
-		m.AdminToken = tok
-		fmt.Fprintln(m.Stderr, "A first admin token was created. It is shown once, now (stdout); keep it:")
-		fmt.Fprintln(m.Stdout, tok)
+	if err := m.bootstrapAdmin(ctx, tokens); err != nil {
+		return err
 	}
 
 	proj, err := projections.New(m.store, projections.Options{
@@ -150,6 +150,53 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	return nil
 }
 
+// bootstrapAdmin checks the token file and makes the first admin token:
+// on an empty store that has no token file, or when BootstrapAdmin asks.
+// A token file that cannot be read stops the start, as does a missing one
+// beside a store that holds events: minting an admin token then would hand
+// the ledger to whoever starts the server next.
+func (m *Main) bootstrapAdmin(ctx context.Context, tokens *api.Tokens) error {
+	if err := tokens.Check(); err != nil {
+		return fmt.Errorf("%w\nThe token file cannot be used, so no request could be authenticated. Restore %s from a backup; or move it away and start again with --bootstrap-admin to create a new admin token (the names of the old tokens are then forgotten)", err, tokens.Path())
+	}
+	if tokens.Exists() && !m.BootstrapAdmin {
+		return nil
+	}
+	empty, err := storeEmpty(ctx, m.store)
+	if err != nil {
+		return err
+	}
+	if !empty && !m.BootstrapAdmin {
+		return fmt.Errorf("%s is missing, but the store already holds events: no admin token is created for a ledger in use. Restore the token file from a backup, add a token with ledger token add, or start once with --bootstrap-admin to create a new admin token", tokens.Path())
+	}
+	// A ledger in use may have had an "admin" whose token file was lost: a
+	// new admin token there gets a name nobody can have used, so that it
+	// inherits no one's recorded_by or idempotency keys.
+	name := "admin"
+	if !empty || tokens.Exists() {
+		name = "admin-" + uuid.NewString()[:8]
+	}
+	tok, err := tokens.Add(name, api.RoleAdmin, 0)
+	if err != nil {
+		return err
+	}
+	m.AdminToken = tok
+	fmt.Fprintf(m.Stderr, "An admin token named %q was created. It is shown once, now (stdout); keep it:\n", name)
+	fmt.Fprintln(m.Stdout, tok)
+	return nil
+}
+
+// storeEmpty reports whether the store holds no event at all.
+func storeEmpty(ctx context.Context, s eventstore.Store) (bool, error) {
+	for _, err := range s.ReadAll(ctx, eventstore.Start) {
+		if err != nil {
+			return false, fmt.Errorf("reading the store to see whether it is empty: %w", err)
+		}
+		return false, nil
+	}
+	return true, nil
+}
+
 // Close stops the server gracefully (requests in flight, appends included,
 // finish within 30 seconds), then closes the store.
 func (m *Main) Close() error {
@@ -174,8 +221,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&m.Data, "data", "./data", "data `directory`")
 	fs.StringVar(&m.Addr, "addr", "127.0.0.1:8080", "listen `address`")
 	fs.StringVar(&m.Store, "store", "bolt", "event store: bolt (embedded) or kurrentdb")
-	fs.StringVar(&m.KurrentDB, "kurrentdb", "", "KurrentDB connection string, with --store kurrentdb")
+	fs.StringVar(&m.KurrentDB, "kurrentdb", "", "KurrentDB connection `URL`, with --store kurrentdb: esdb://host:2113?tls=false, or esdb+discover://… for a cluster")
 	fs.BoolVar(&m.Demo, "demo", false, "load a small fictional demo data set on first start")
+	fs.BoolVar(&m.BootstrapAdmin, "bootstrap-admin", false, "create an admin token (printed once on stdout) although the store holds events: when tokens.json was lost or every admin token revoked")
 	fs.Float64Var(&m.RateLimit, "rate", 50, "requests per second per token (0: unlimited)")
 	fs.IntVar(&m.RateBurst, "burst", 100, "request burst per token")
 	if err := parse(fs, args); err != nil {

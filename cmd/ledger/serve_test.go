@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/imattertraining/ledger/api"
 	"github.com/imattertraining/ledger/eventstore"
 )
 
@@ -87,4 +91,91 @@ func TestServeBadFlags(t *testing.T) {
 	code, _, errb = run(t, "serve", "--data", t.TempDir(), "--store", "kurrentdb")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errb, "--kurrentdb")
+}
+
+// TestServeTokenBootstrap: the first admin token is made only for an
+// empty store; a data directory whose store holds events but whose
+// tokens.json is missing does not start without --bootstrap-admin, and a
+// damaged token file stops the start with a message naming it.
+func TestServeTokenBootstrap(t *testing.T) {
+	dir := t.TempDir()
+	m := &Main{Data: dir, Addr: "127.0.0.1:0", Demo: true}
+	require.NoError(t, m.Open(context.Background()))
+	require.NotEmpty(t, m.AdminToken)
+	require.NoError(t, m.Close())
+	tokensPath := filepath.Join(dir, api.TokensFile)
+	saved, err := os.ReadFile(tokensPath)
+	require.NoError(t, err)
+
+	t.Run("tokens.json missing beside a store in use", func(t *testing.T) {
+		require.NoError(t, os.Remove(tokensPath))
+		var out bytes.Buffer
+		m := &Main{Data: dir, Addr: "127.0.0.1:0", Stdout: &out}
+		err := m.Open(context.Background())
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "tokens.json is missing")
+		assert.Contains(t, err.Error(), "--bootstrap-admin")
+		assert.Empty(t, out.String(), "no token printed")
+		_, statErr := os.Stat(tokensPath)
+		assert.True(t, os.IsNotExist(statErr), "no token file written")
+	})
+
+	t.Run("--bootstrap-admin makes one, under a name nobody used", func(t *testing.T) {
+		var out bytes.Buffer
+		m := &Main{Data: dir, Addr: "127.0.0.1:0", Stdout: &out, BootstrapAdmin: true}
+		require.NoError(t, m.Open(context.Background()))
+		defer m.Close()
+		require.Equal(t, m.AdminToken, strings.TrimSpace(out.String()))
+		p, err := api.OpenTokens(dir).Authenticate(m.AdminToken)
+		require.NoError(t, err)
+		assert.Equal(t, api.RoleAdmin, p.Role)
+		assert.NotEqual(t, "admin", p.Name, "the old admin's name is not handed out again")
+		status, _ := get(t, m.URL()+"/v1/verify", m.AdminToken)
+		assert.Equal(t, http.StatusOK, status)
+	})
+
+	for name, content := range map[string]string{
+		"damaged":    `{"version":1,"tokens":[{"name":"admin"`,
+		"a bad hash": `{"version":1,"tokens":[{"name":"admin","role":"admin","sha256":"zz"}]}`,
+	} {
+		t.Run("a token file with "+name+" content stops the start", func(t *testing.T) {
+			require.NoError(t, os.WriteFile(tokensPath, []byte(content), 0o600))
+			var out bytes.Buffer
+			m := &Main{Data: dir, Addr: "127.0.0.1:0", Stdout: &out, BootstrapAdmin: true}
+			err := m.Open(context.Background())
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tokensPath)
+			assert.Contains(t, err.Error(), "Restore")
+			assert.Empty(t, out.String())
+			b, _ := os.ReadFile(tokensPath)
+			assert.Equal(t, content, string(b), "the damaged file is left as it was")
+		})
+	}
+
+	t.Run("a restored token file starts as before", func(t *testing.T) {
+		require.NoError(t, os.WriteFile(tokensPath, saved, 0o600))
+		var out bytes.Buffer
+		m := &Main{Data: dir, Addr: "127.0.0.1:0", Stdout: &out}
+		require.NoError(t, m.Open(context.Background()))
+		defer m.Close()
+		assert.Empty(t, out.String())
+		assert.Empty(t, m.AdminToken)
+	})
+}
+
+// TestServeKurrentDBHelpURL: the connection string serve's messages offer
+// as an example is one the KurrentDB client accepts (it takes esdb:// and
+// esdb+discover://, not kurrentdb://).
+func TestServeKurrentDBHelpURL(t *testing.T) {
+	code, _, errb := run(t, "serve", "--data", t.TempDir(), "--store", "kurrentdb")
+	require.Equal(t, 2, code)
+	i := strings.Index(errb, "e.g. ")
+	require.GreaterOrEqual(t, i, 0, errb)
+	example := strings.TrimSuffix(strings.Fields(errb[i+len("e.g. "):])[0], ")")
+	_, err := esdb.ParseConnectionString(example)
+	assert.NoError(t, err, "example %q", example)
+
+	_, _, help := run(t, "serve", "--help")
+	assert.NotContains(t, help, "kurrentdb://")
+	assert.Contains(t, help, "esdb://")
 }
