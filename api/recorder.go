@@ -175,6 +175,10 @@ func (r *Recorder) Open(ctx context.Context, by Principal, stream string, p Prop
 // with a different body a conflict; a decision whose requirements are
 // unmet, without exception, refused. Nothing is stored on any error.
 func (r *Recorder) Record(ctx context.Context, by Principal, stream string, p Proposal) (Recorded, error) {
+	if p.Type == domain.TypePersonalDataErased {
+		// It must come with the key's deletion, which only Erase does.
+		return Recorded{}, invalidf("type", "%s is recorded by an erasure: POST /v1/practitioners/{id}/erasure with a reason", p.Type)
+	}
 	return r.record(ctx, by, stream, p, false)
 }
 
@@ -328,8 +332,12 @@ func (r *Recorder) check(kind domain.StreamKind, p Proposal) (domain.Event, doma
 func (r *Recorder) checkReferences(ctx context.Context, stream string, stored []eventstore.RecordedEvent, ev domain.Event) error {
 	switch e := ev.(type) {
 	case *domain.EventRetracted:
-		if _, ok := findEvent(stored, e.RetractedEventID); !ok {
+		prev, ok := findEvent(stored, e.RetractedEventID)
+		if !ok {
 			return invalidf("data.retracted_event_id", "%s is not an event of %s", e.RetractedEventID, stream)
+		}
+		if prev.Type == domain.TypePersonalDataErased {
+			return invalidf("data.retracted_event_id", "%s is an erasure: the key is deleted, and no retraction brings the data back", e.RetractedEventID)
 		}
 	case *domain.DecisionReviewed:
 		prev, ok := findEvent(stored, e.DecisionEventID)

@@ -134,6 +134,7 @@ func catalogue() map[string]entry {
 		TypeDirectoryListingWithdrawn:       {func() Event { return &DirectoryListingWithdrawn{} }, 1, p, false},
 		TypeDecisionReviewed:                {func() Event { return &DecisionReviewed{} }, 1, po, false},
 		TypeEventRetracted:                  {func() Event { return &EventRetracted{} }, 1, po, false},
+		TypePersonalDataErased:              {func() Event { return &PersonalDataErased{} }, 1, p, false},
 	}
 }
 

@@ -69,6 +69,7 @@ func catSamples() map[string]Event {
 		TypeDirectoryListingWithdrawn:       &DirectoryListingWithdrawn{Directory: DirectoryInformed},
 		TypeDecisionReviewed:                &DecisionReviewed{DecisionEventID: catDecisionID, Outcome: ReviewUpheld, Notes: "Consistent with the evidence."},
 		TypeEventRetracted:                  &EventRetracted{RetractedEventID: catDecisionID, Reason: "Recorded against the wrong practitioner."},
+		TypePersonalDataErased:              &PersonalDataErased{Reason: "Erasure requested by the practitioner."},
 	}
 }
 
@@ -86,7 +87,7 @@ func TestSamplesCoverRegistry(t *testing.T) {
 
 func TestRegistry(t *testing.T) {
 	types := Types()
-	require.Len(t, types, 35, "DOMAIN.md's catalogue has 35 event types")
+	require.Len(t, types, 36, "DOMAIN.md's catalogue has 35 event types, and issue 14 adds PersonalDataErased")
 	assert.True(t, slices.IsSorted(types))
 	types[0] = "scribbled"
 	assert.NotEqual(t, "scribbled", Types()[0], "Types returns a copy")

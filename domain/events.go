@@ -289,6 +289,14 @@ type EventRetracted struct {
 	Reason           string    `json:"reason"`
 }
 
+// PersonalDataErased records that a practitioner's personal data was erased
+// at their request (crypto-shredding: the key their name and email were
+// sealed with is deleted). It holds no personal data: the reason only. Their
+// training record, levels and decisions stay.
+type PersonalDataErased struct {
+	Reason string `json:"reason"`
+}
+
 // Event type names, stable forever: they are what history stores.
 const (
 	TypePractitionerRegistered          = "PractitionerRegistered"
@@ -326,6 +334,7 @@ const (
 	TypeDirectoryListingWithdrawn       = "DirectoryListingWithdrawn"
 	TypeDecisionReviewed                = "DecisionReviewed"
 	TypeEventRetracted                  = "EventRetracted"
+	TypePersonalDataErased              = "PersonalDataErased"
 )
 
 // EventType implementations: one line each, the stable name.
@@ -365,3 +374,4 @@ func (DirectoryListingConsented) EventType() string       { return TypeDirectory
 func (DirectoryListingWithdrawn) EventType() string       { return TypeDirectoryListingWithdrawn }
 func (DecisionReviewed) EventType() string                { return TypeDecisionReviewed }
 func (EventRetracted) EventType() string                  { return TypeEventRetracted }
+func (PersonalDataErased) EventType() string              { return TypePersonalDataErased }

@@ -588,6 +588,11 @@ func (p *Practitioner) apply(f Fact) bool {
 			}
 		}
 		return ok
+	case TypePersonalDataErased:
+		// Erasure makes the name and email unreadable where they are
+		// decoded (the key is gone); the training record it leaves alone.
+		_, ok := eventValue[PersonalDataErased](f.Event)
+		return ok
 	}
 	return false
 }

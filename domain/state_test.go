@@ -127,6 +127,7 @@ func TestApplyAcceptsEveryPractitionerEventAsPointerOrValue(t *testing.T) {
 		CertificationAwarded{}, CertificationSuspended{}, CertificationReinstated{}, CertificationWithdrawn{},
 		LicenceGranted{}, LicenceRenewed{}, LicenceSuspended{}, LicenceReinstated{}, LicenceRevoked{},
 		DirectoryListingConsented{}, DirectoryListingWithdrawn{}, DecisionReviewed{}, EventRetracted{},
+		PersonalDataErased{},
 	}
 	seen := map[string]bool{}
 	for _, e := range events {

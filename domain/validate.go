@@ -630,3 +630,9 @@ func (e EventRetracted) Validate() error {
 		checkID("data.retracted_event_id", e.RetractedEventID),
 	)
 }
+
+// Validate checks a new PersonalDataErased: the reason is required, and like
+// every reason it must hold no personal identifiers.
+func (e PersonalDataErased) Validate() error {
+	return validate([]textField{{"data.reason", e.Reason, textFree, true}})
+}
