@@ -126,48 +126,21 @@ type rowError struct {
 // line number; and appends only when all are good. It returns how many
 // events were stored (rows already stored by an earlier run count as none).
 func importCSV(ctx context.Context, store eventstore.Store, r io.Reader, by api.Principal, now func() time.Time, report io.Writer, bar func(int, string) *progressbar.ProgressBar) (int, error) {
-	cr := csv.NewReader(bufio.NewReader(r))
-	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
+	col, rows, bad, err := readCSV(r)
 	if err != nil {
-		return 0, fmt.Errorf("line 1: a header row is required (%s): %w", strings.Join(csvColumns, ","), err)
-	}
-	col := map[string]int{}
-	for i, h := range header {
-		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
-		if !slices.Contains(csvColumns, h) {
-			return 0, fmt.Errorf("line 1: unknown column %q; the columns are %s", h, strings.Join(csvColumns, ", "))
-		}
-		if _, dup := col[h]; dup {
-			return 0, fmt.Errorf("line 1: column %q appears twice", h)
-		}
-		col[h] = i
-	}
-	for _, need := range csvColumns[:4] {
-		if _, ok := col[need]; !ok {
-			return 0, fmt.Errorf("line 1: column %q is missing", need)
-		}
+		return 0, err
 	}
 	batch := api.NewBatch(store, now)
-	var bad []rowError
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
+	for _, row := range rows {
+		if len(bad) >= maxReported {
 			break
 		}
-		line, _ := cr.FieldPos(0)
-		if err != nil {
-			bad = append(bad, rowError{line, err})
-			break
-		}
-		if err := stageRow(ctx, batch, by, rec, col); err != nil {
-			bad = append(bad, rowError{line, err})
-			if len(bad) == maxReported {
-				break
-			}
+		if err := stageRow(ctx, batch, by, row.fields, col); err != nil {
+			bad = append(bad, rowError{row.line, err})
 		}
 	}
 	if len(bad) > 0 {
+		slices.SortStableFunc(bad, func(a, b rowError) int { return a.line - b.line })
 		for _, b := range bad {
 			fmt.Fprintf(report, "line %d: %s\n", b.line, domain.ErrorMessage(b.err))
 		}
@@ -178,6 +151,61 @@ func importCSV(ctx context.Context, store eventstore.Store, r io.Reader, by api.
 	err = batch.Commit(ctx, func(done int) { _ = pb.Set(done) })
 	_ = pb.Finish()
 	return total, err
+}
+
+// csvRow is one record of a CSV file and the line it starts on.
+type csvRow struct {
+	line   int
+	fields []string
+}
+
+// readCSV reads the header and every record of a CSV import. A header it
+// cannot use is an error; a record the CSV reader cannot parse stops the
+// reading and is reported in bad with the line of the fault (the reader
+// cannot resynchronise after a stray quote).
+func readCSV(r io.Reader) (col map[string]int, rows []csvRow, bad []rowError, err error) {
+	cr := csv.NewReader(bufio.NewReader(r))
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("line 1: a header row is required (%s): %w", strings.Join(csvColumns, ","), err)
+	}
+	col = map[string]int{}
+	for i, h := range header {
+		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+		if !slices.Contains(csvColumns, h) {
+			return nil, nil, nil, fmt.Errorf("line 1: unknown column %q; the columns are %s", h, strings.Join(csvColumns, ", "))
+		}
+		if _, dup := col[h]; dup {
+			return nil, nil, nil, fmt.Errorf("line 1: column %q appears twice", h)
+		}
+		col[h] = i
+	}
+	for _, need := range csvColumns[:4] {
+		if _, ok := col[need]; !ok {
+			return nil, nil, nil, fmt.Errorf("line 1: column %q is missing", need)
+		}
+	}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return col, rows, bad, nil
+		}
+		if err != nil {
+			// FieldPos may only be asked about a record Read returned
+			// without error: after a parse error it panics. The error
+			// knows its own line.
+			line, what := 0, err
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				line, what = pe.Line, fmt.Errorf("column %d: %w", pe.Column, pe.Err)
+			}
+			err = domain.Errorf(domain.EINVALID, "", "not valid CSV (%v); nothing after it was read", what)
+			return col, rows, append(bad, rowError{line, err}), nil
+		}
+		line, _ := cr.FieldPos(0)
+		rows = append(rows, csvRow{line, rec})
+	}
 }
 
 // stageRow checks one CSV row and stages it in batch.

@@ -71,6 +71,11 @@ func TestImportCSV(t *testing.T) {
 			[]string{"line 7: occurred_on", "line 8: data.course", "line 9: type"}},
 		{"a row needing an earlier one fails when it is missing", strings.Replace(goodCSV, "organisation-5b1e0c3a-2d4f-4a6b-9c8d-7e6f5a4b3c99,OrganisationRegistered", "organisation-5b1e0c3a-2d4f-4a6b-9c8d-7e6f5a4b3c98,OrganisationRegistered", 1),
 			[]string{"line 4: data.organisation_id"}},
+		// Issue 16 item 13: FieldPos after a parse error panicked.
+		{"a stray quote in the first field", "stream,type,occurred_on,data\na\"b,x,y,z\n",
+			[]string{"line 2: not valid CSV (column 2: bare \" in non-quoted-field)"}},
+		{"a stray quote after good rows", goodCSV + "\"a\"b,x\n",
+			[]string{"line 7: not valid CSV"}},
 		{"unknown column", "stream,type,occurred_on,data,colour\n", []string{"colour"}},
 		{"missing column", "stream,type,data\n", []string{"occurred_on"}},
 	}
@@ -119,4 +124,30 @@ func TestImportAGrownExport(t *testing.T) {
 		assert.Equal(t, orig[i].ID, copied[i].ID)
 		assert.Equal(t, orig[i].Hash, copied[i].Hash, "event %d keeps its hash", i)
 	}
+}
+
+// FuzzReadCSV feeds random files to the CSV import's reader: it must never
+// panic, and every row and fault it reports has a line in the file.
+func FuzzReadCSV(f *testing.F) {
+	f.Add(goodCSV)
+	f.Add("stream,type,occurred_on,data\na\"b,x,y,z\n")
+	f.Add("stream,type,occurred_on,data\n\"a\nb\",x\n\"\n")
+	f.Add("\ufeffid,data,type,stream,occurred_on\n,,,,\n")
+	f.Fuzz(func(t *testing.T, file string) {
+		_, rows, bad, err := readCSV(strings.NewReader(file))
+		if err != nil {
+			return
+		}
+		lines := strings.Count(file, "\n") + 1
+		last := 1
+		for _, r := range rows {
+			assert.Greater(t, r.line, last, "rows come after the header, in order")
+			assert.LessOrEqual(t, r.line, lines)
+			last = r.line
+		}
+		for _, b := range bad {
+			assert.GreaterOrEqual(t, b.line, last, "a fault stops the reading")
+			assert.LessOrEqual(t, b.line, lines)
+		}
+	})
 }
