@@ -3,6 +3,10 @@ package domain
 import (
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Free text is checked at the door: an event can never be edited, so a
@@ -35,8 +39,10 @@ func CheckPersonalData(field, text string) error {
 
 // personalDataIn returns the kind of the first identifier found in s, or "".
 // NHS numbers are looked for before phone numbers because a ten-digit
-// landline and an NHS number can share a shape; either is refused.
+// landline and an NHS number can share a shape; either is refused. The
+// checks read s in its scanning form (see scanForm), not as written.
 func personalDataIn(s string) string {
+	s = scanForm(s)
 	if !hasDigitOrAt(s) {
 		// Every identifier but a birthday by month name has a digit or an
 		// @: most texts ("peer supervision") are done after one regexp.
@@ -60,6 +66,62 @@ func personalDataIn(s string) string {
 		return piiDate
 	}
 	return ""
+}
+
+// scanForm returns s as a reader sees it, so that the checks, which look
+// for ASCII digits, @ and spaces, cannot be dodged by writing the same
+// thing with other code points: "07700\u00a0900123" (a no-break space),
+// "0770\u200b0900123" (a zero-width space inside), "０７７００ ９００１２３"
+// (full-width digits), "jo＠example.org". It applies Unicode compatibility
+// normalisation (NFKC: full-width and other compatibility forms become
+// their plain letters, digits and signs), removes what is not seen
+// (format characters, category Cf: zero-width spaces and joiners, the byte
+// order mark, soft hyphens; combining and enclosing marks left after NFKC,
+// categories Mn and Me), writes every space separator (Zs, Zl, Zp) as ' ',
+// every dash (Pd) as '-', and every other decimal digit (Nd: Arabic-Indic,
+// Devanagari…) as its ASCII digit. ASCII text is returned as it is.
+func scanForm(s string) string {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return s
+	}
+	s = norm.NFKC.String(s)
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		switch {
+		case r < utf8.RuneSelf:
+			b.WriteByte(byte(r))
+		case unicode.In(r, unicode.Cf, unicode.Mn, unicode.Me):
+			// unseen: left out
+		case unicode.In(r, unicode.Zs, unicode.Zl, unicode.Zp):
+			b.WriteByte(' ')
+		case unicode.Is(unicode.Pd, r):
+			b.WriteByte('-')
+		case unicode.Is(unicode.Nd, r):
+			b.WriteByte('0' + digitValue(r))
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// digitValue returns the value of the decimal digit r (category Nd).
+// Unicode encodes every decimal digit in runs of ten, 0 to 9, so the value
+// is how far r lies from the start of its run of digits, modulo ten.
+func digitValue(r rune) byte {
+	n := 0
+	for unicode.Is(unicode.Nd, r-rune(n)-1) {
+		n++
+	}
+	return byte(n % 10)
 }
 
 func hasDigitOrAt(s string) bool {

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -87,11 +88,129 @@ func TestPersonalDataIn(t *testing.T) {
 		{"text date ordinal", "1st of Feb 2016", piiDate},
 		{"american text date", "March 12, 2015", piiDate},
 	}
+	tests = append(tests, disguisedPII...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			assert.Equal(t, tt.want, personalDataIn(tt.text), "text %q", tt.text)
 		})
 	}
+}
+
+// disguisedPII are identifiers written with code points that look the same
+// (or like nothing) to a reader but are not the ASCII the checks look for
+// (issue 16 item 9: "Call 07700\u00a0900123" was accepted). Each must be
+// found, and the look-alikes that hold no identifier must still pass.
+var disguisedPII = []struct {
+	name string
+	text string
+	want string
+}{
+	{"no-break space in a mobile", "Call 07700\u00a0900123", piiPhone},
+	{"narrow no-break space in a mobile", "Call 07700\u202f900123", piiPhone},
+	{"figure spaces in a landline", "020\u20077946\u20070958", piiPhone},
+	{"ideographic space in a mobile", "07700\u3000900123", piiPhone},
+	{"zero-width space inside a mobile", "0770\u200b0900123", piiPhone},
+	{"zero-width joiners between digits", "0\u200d7\u200d7\u200d0\u200d0\u200d9\u200d0\u200d0\u200d1\u200d2\u200d3", piiPhone},
+	{"word joiner and BOM inside a mobile", "077\u206000\ufeff900123", piiPhone},
+	{"soft hyphens inside a mobile", "07700\u00ad900\u00ad123", piiPhone},
+	{"full-width digits", "\uff10\uff17\uff17\uff10\uff10 \uff19\uff10\uff10\uff11\uff12\uff13", piiPhone},
+	{"full-width plus 44", "\uff0b44 7700 900123", piiPhone},
+	{"arabic-indic digits", "\u0660\u0667\u0667\u0660\u0660 \u0669\u0660\u0660\u0661\u0662\u0663", piiPhone},
+	{"non-breaking hyphens in a mobile", "07700\u2011900\u2011123", piiPhone},
+	{"en dashes in a mobile", "07700\u2013900\u2013123", piiPhone},
+	{"full-width at sign", "jo.bloggs\uff20example.org", piiEmail},
+	{"small at sign", "jo.bloggs\ufe6bexample.org", piiEmail},
+	{"zero-width space in an email", "jo.bloggs@\u200bexample.org", piiEmail},
+	{"full-width NHS number", "NHS \uff19\uff14\uff13 \uff14\uff17\uff16 \uff15\uff19\uff11\uff19", piiNHS},
+	{"no-break spaces in an NHS number", "NHS 943\u00a0476\u00a05919", piiNHS},
+	{"full-width postcode", "lives near \uff33\uff37\uff11\uff21 \uff11\uff21\uff21", piiPostcode},
+	{"no-break space in a postcode", "lives near SW1A\u00a01AA", piiPostcode},
+	{"full-width slashes in a date", "seen 12\uff0f03\uff0f2015", piiDate},
+	{"no-break space after born", "born\u00a0in\u00a02015", piiDOB},
+	{"zero-width space splitting born", "bo\u200brn in 2015", piiDOB},
+	{"circled digits are not a number", "steps \u2460 \u2461 \u2462", ""},
+	{"accented prose passes", "Caf\u00e9 r\u00e9union, 2 heures", ""},
+	{"no-break space in ordinary text", "Year\u00a02 group, 12\u00a0participants", ""},
+	{"full-width course code", "\uff26\uff21-2025-001", ""},
+}
+
+func TestScanForm(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"ascii is kept as is", "Ran the Year 2 group\tfor 2 hours", "Ran the Year 2 group\tfor 2 hours"},
+		{"no-break space", "a\u00a0b", "a b"},
+		{"line separator", "a\u2028b", "a b"},
+		{"zero-width space, joiner, non-joiner", "a\u200bb\u200cc\u200dd", "abcd"},
+		{"byte order mark and soft hyphen", "\ufeffre\u00adport", "report"},
+		{"full-width letters, digits and at", "\uff41\uff11\uff20", "a1@"},
+		{"dashes", "a\u2010b\u2013c\u2014d", "a-b-c-d"},
+		{"devanagari digits", "\u0966\u0967\u096f", "019"},
+		{"combining marks composed, stray ones left out", "e\u0301 0\u20e3", "\u00e9 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, scanForm(tt.in))
+		})
+	}
+}
+
+// FuzzPersonalData checks that the scan never panics, and that an ASCII
+// text disguised with look-alike code points (no-break spaces, full-width
+// forms, zero-width and other format characters between its characters)
+// reads exactly as the text itself, so the scan finds in it exactly what it
+// finds in the plain text.
+func FuzzPersonalData(f *testing.F) {
+	for _, tt := range disguisedPII {
+		f.Add(tt.text, uint8(0))
+	}
+	for _, s := range []string{"Call 07700 900123", "jo.bloggs@example.org", "NHS 943 476 5919", "lives near SW1A 1AA", "born in 2015", "12/03/2015", "Year 2 group"} {
+		for how := range uint8(8) {
+			f.Add(s, how<<5|how)
+		}
+	}
+	f.Fuzz(func(t *testing.T, text string, how uint8) {
+		_ = personalDataIn(text)
+		plain := asciiOnly(text)
+		disguised := disguise(plain, how)
+		require.Equal(t, plain, scanForm(disguised), "disguised as %q", disguised)
+		assert.Equal(t, personalDataIn(plain), personalDataIn(disguised), "disguised as %q", disguised)
+	})
+}
+
+// asciiOnly keeps the printable ASCII of s.
+func asciiOnly(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] >= ' ' && s[i] < 0x7f {
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
+
+// disguise rewrites ASCII s with look-alikes chosen by the bits of how:
+// spaces as no-break (1) or ideographic (2) spaces, digits and @ (4) or
+// every other printable character (8) in their full-width forms, and a
+// format character (16, 32, 64: which one) between every two characters.
+func disguise(s string, how uint8) string {
+	invisible := []string{"", "\u200b", "\u200d", "\ufeff", "\u00ad", "\u2060", "\u200c", "\u180e"}[how>>4&7]
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if i > 0 {
+			b.WriteString(invisible)
+		}
+		switch {
+		case c == ' ' && how&1 != 0:
+			b.WriteString("\u00a0")
+		case c == ' ' && how&2 != 0:
+			b.WriteString("\u3000")
+		case (isDigit(c) || c == '@') && how&4 != 0, c > ' ' && c < 0x7f && how&8 != 0:
+			b.WriteRune(rune(c) - '!' + '\uff01')
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 func TestCheckPersonalDataMessage(t *testing.T) {
