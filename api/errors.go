@@ -64,7 +64,8 @@ type errorDetail struct {
 	CurrentRevision *uint64 `json:"current_revision,omitempty"`
 	// Evaluation is what refused a decision: every requirement, met or not.
 	Evaluation *domain.Evaluation `json:"evaluation,omitempty"`
-	// RetryAfter is how many seconds to wait after a 429.
+	// RetryAfter is how many seconds to wait after a 429 or a 503, as the
+	// Retry-After header says.
 	RetryAfter int `json:"retry_after,omitempty"`
 }
 
@@ -109,10 +110,39 @@ func Code(err error) string {
 	switch {
 	case errors.Is(err, eventstore.ErrRevisionConflict), errors.Is(err, eventstore.ErrIdempotencyMismatch):
 		return domain.ECONFLICT
-	case errors.Is(err, eventstore.ErrClosed), errors.Is(err, eventstore.ErrUnavailable), errors.Is(err, projections.ErrNotReady):
+	}
+	if _, ok := unavailableCause(err); ok {
 		return EUNAVAILABLE
 	}
 	return domain.EINTERNAL
+}
+
+// unavailable lists what makes the ledger answer 503: failures a client
+// can retry as they are. Each says what the client is told and how long it
+// is asked to wait (Retry-After, seconds). Those marked loggedOnce are
+// logged where they happen, when they begin and when they end (a full disk
+// by the server, stopped read models by the projector), not on every
+// request they refuse.
+var unavailable = []struct {
+	err        error
+	message    string
+	retryAfter int
+	loggedOnce bool
+}{
+	{eventstore.ErrNoSpace, "The ledger's disk is full: nothing was stored. Retry later.", 30, true},
+	{projections.ErrNotReady, "The read models are still being built after a start; retry shortly.", 1, true},
+	{eventstore.ErrClosed, "The ledger is shutting down; retry shortly.", 1, false},
+	{eventstore.ErrUnavailable, "The ledger's store cannot be reached; retry shortly.", 5, false},
+}
+
+// unavailableCause returns the line of unavailable that err is, if any.
+func unavailableCause(err error) (int, bool) {
+	for i, u := range unavailable {
+		if errors.Is(err, u.err) {
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 // message returns what may be shown about err with code.
@@ -144,10 +174,9 @@ func message(err error, code string) string {
 		}
 		return "The stream has moved on since the expected revision; read it again and retry."
 	case EUNAVAILABLE:
-		if errors.Is(err, projections.ErrNotReady) {
-			return "The read models are still being built after a start; retry shortly."
+		if i, ok := unavailableCause(err); ok {
+			return unavailable[i].message
 		}
-		return "The ledger is shutting down or its store cannot be reached; retry shortly."
 	}
 	return "Internal error."
 }
@@ -166,15 +195,18 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	d.Evaluation = domain.ErrorEvaluation(err)
 	var rl *rateLimitError
+	cause, isUnavailable := unavailableCause(err)
 	switch {
 	case errors.As(err, &rl):
 		d.RetryAfter = rl.seconds
-		w.Header().Set("Retry-After", strconv.Itoa(rl.seconds))
-	case errors.Is(err, projections.ErrNotReady):
-		w.Header().Set("Retry-After", "1")
+	case isUnavailable && code == EUNAVAILABLE:
+		d.RetryAfter = unavailable[cause].retryAfter
+	}
+	if d.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(d.RetryAfter))
 	}
 	status := ErrorStatus(code)
-	if status >= 500 {
+	if status >= 500 && !(isUnavailable && unavailable[cause].loggedOnce) {
 		loggerFrom(w).Error("request failed", slog.String("code", code), slog.String("error", err.Error()))
 	}
 	writeJSON(w, status, errorBody{Error: d})

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -379,26 +378,6 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, _ Principa
 		page.Items = append(page.Items, Export(e))
 	}
 	writeJSON(w, http.StatusOK, page)
-	return nil
-}
-
-// health is the body of /healthz.
-type health struct {
-	Status string `json:"status"`
-	// Checkpoint is the global position the read models have reached, and
-	// Lag how far they trail the newest event delivered to them.
-	Checkpoint eventstore.Position `json:"checkpoint"`
-	Lag        uint64              `json:"lag"`
-	Time       string              `json:"time"`
-}
-
-// handleHealthz reports liveness: the process serves requests. It reads no
-// store, so that it stays cheap enough to poll and to benchmark against.
-func (s *Server) handleHealthz(w http.ResponseWriter, _ *http.Request, _ Principal) error {
-	writeJSON(w, http.StatusOK, health{
-		Status: "ok", Checkpoint: s.cfg.Projector.Checkpoint(), Lag: s.cfg.Projector.Lag(),
-		Time: s.cfg.Now().UTC().Format(time.RFC3339Nano),
-	})
 	return nil
 }
 

@@ -75,6 +75,9 @@ type Server struct {
 
 	// rebuild is the online rebuild of the read models, if any.
 	rebuild rebuildJob
+
+	// disk follows whether the store's disk is full (see /healthz).
+	disk diskState
 }
 
 // NewServer builds a Server from cfg.
@@ -100,7 +103,10 @@ func NewServer(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg}
 	s.metrics = newMetrics(cfg.Registry, cfg.Projector)
 	s.recorder = NewRecorder(cfg.Store, cfg.Projector.Views, cfg.Now)
-	s.recorder.observe = s.metrics.observeAppend
+	s.recorder.observe = func(typ string, d time.Duration, err error) {
+		s.metrics.observeAppend(typ, d, err)
+		s.disk.note(err, s.cfg.Logger, s.cfg.Now())
+	}
 	s.recorder.members = membersFrom(cfg.Projector, s.today, cfg.ReadYourWritesWait)
 	s.limiter = newLimiter(rate.Limit(cfg.RateLimit), cfg.RateBurst, cfg.Now)
 	s.table = s.routes()

@@ -20,6 +20,10 @@ var (
 	ErrCorrupt = errors.New("eventstore: stored data is corrupt")
 	// ErrUnavailable is returned when the backend cannot be reached.
 	ErrUnavailable = errors.New("eventstore: backend unavailable")
+	// ErrNoSpace is returned when an append failed because the disk the
+	// store writes to is full (or the quota on it is used up): nothing was
+	// stored, and the same append may succeed once space is freed.
+	ErrNoSpace = errors.New("eventstore: no space left to store events")
 )
 
 // RevisionConflictError is returned when an append's expected revision does

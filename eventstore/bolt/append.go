@@ -413,7 +413,7 @@ func (s *Store) tryBatch(reqs []*appendRequest) (failed *appendRequest, err erro
 		// others may still be stored.
 		failed = current
 	}
-	return failed, err
+	return failed, noSpace(err)
 }
 
 // published records a commit and wakes every live subscription.

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -368,6 +370,24 @@ func (s *Store) isClosing() bool {
 func dbErr(err error) error {
 	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return eventstore.ErrClosed
+	}
+	return err
+}
+
+// noSpace classifies a failed write: a full disk (ENOSPC) or a used-up
+// quota (EDQUOT) becomes eventstore.ErrNoSpace, which a caller can answer
+// with "retry later" rather than as an internal failure; anything else is
+// returned as it is. bbolt keeps the errno in the chain of a failed page
+// write or fdatasync, but only its text when growing the file fails ("file
+// resize error: %s"), so the text is matched too.
+func noSpace(err error) error {
+	if err == nil || errors.Is(err, eventstore.ErrNoSpace) {
+		return err
+	}
+	for _, errno := range []syscall.Errno{syscall.ENOSPC, syscall.EDQUOT} {
+		if errors.Is(err, errno) || strings.Contains(err.Error(), errno.Error()) {
+			return fmt.Errorf("%w: %w", eventstore.ErrNoSpace, err)
+		}
 	}
 	return err
 }
