@@ -154,7 +154,7 @@ func (p *Projector) Decision(ctx context.Context, eventID uuid.UUID) (DecisionVi
 	if err != nil {
 		return DecisionView{}, fmt.Errorf("projections: read %s: %w", item.Stream, err)
 	}
-	sf, err := decodeStream(events)
+	sf, err := decodeStream(events, p.keys)
 	if err != nil {
 		return DecisionView{}, fmt.Errorf("projections: %s: %w", item.Stream, err)
 	}
@@ -233,7 +233,7 @@ func (p *Projector) membersOf(ctx context.Context, org uuid.UUID, on domain.Date
 		if err != nil {
 			return nil, fmt.Errorf("projections: read practitioner %s: %w", id, err)
 		}
-		sf, err := decodeStream(events)
+		sf, err := decodeStream(events, p.keys)
 		if err != nil {
 			return nil, fmt.Errorf("projections: %s: %w", PractitionerStream(id), err)
 		}

@@ -36,6 +36,10 @@ type factCache struct {
 type cachedStream struct {
 	facts     []domain.Fact
 	positions []eventstore.Position
+	// erased is whether the stream's personal data was erased when its
+	// facts were decoded: an entry decoded before an erasure holds the name
+	// and is never used after it.
+	erased bool
 }
 
 // newFactCache returns a cache of at most max facts; max <= 0: no cache.
@@ -46,25 +50,29 @@ func newFactCache(max int) *factCache {
 	return &factCache{max: max, streams: make(map[string]cachedStream)}
 }
 
-func (c *factCache) get(stream string) cachedStream {
+func (c *factCache) get(stream string, erased bool) cachedStream {
 	if c == nil {
 		return cachedStream{}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.streams[stream]
+	s := c.streams[stream]
+	if s.erased != erased {
+		return cachedStream{erased: erased}
+	}
+	return s
 }
 
 // put offers a prefix of stream; it is kept if longer than what the cache
 // holds. facts and positions must not be written to afterwards.
-func (c *factCache) put(stream string, facts []domain.Fact, positions []eventstore.Position) {
+func (c *factCache) put(stream string, facts []domain.Fact, positions []eventstore.Position, erased bool) {
 	if c == nil || len(facts) == 0 || len(facts) > c.max/4 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	old := c.streams[stream]
-	if len(old.facts) >= len(facts) {
+	if old.erased == erased && len(old.facts) >= len(facts) || old.erased && !erased {
 		return
 	}
 	if c.n-len(old.facts)+len(facts) > c.max {
@@ -78,7 +86,7 @@ func (c *factCache) put(stream string, facts []domain.Fact, positions []eventsto
 		old = c.streams[stream]
 	}
 	c.n += len(facts) - len(old.facts)
-	c.streams[stream] = cachedStream{facts: facts[:len(facts):len(facts)], positions: positions[:len(positions):len(positions)]}
+	c.streams[stream] = cachedStream{facts: facts[:len(facts):len(facts)], positions: positions[:len(positions):len(positions)], erased: erased}
 }
 
 // has reports whether the cached entry holds e, at its revision.
@@ -93,7 +101,8 @@ func (s cachedStream) has(e *eventstore.RecordedEvent) bool {
 // only when the read cannot be cached (a known_at cut), exactly as
 // decodeStreamAsOf leaves them; the facts that come out qualify alike.
 func (v *Views) decode(stream string, events []eventstore.RecordedEvent, asOf domain.Date) (*streamFacts, error) {
-	cached := v.cache.get(stream)
+	erased := v.erased(stream)
+	cached := v.cache.get(stream, erased)
 	prefix := v.cache != nil
 	for i := range events {
 		if events[i].Revision != uint64(i) {
@@ -118,14 +127,14 @@ func (v *Views) decode(stream string, events []eventstore.RecordedEvent, asOf do
 				continue
 			}
 		}
-		f, err := FactOf(*e)
+		f, err := factOf(*e, nil, v.keys)
 		if err != nil {
 			return nil, err
 		}
 		facts[i] = f
 	}
 	if prefix && len(events) > len(cached.facts) {
-		v.cache.put(stream, facts, positions)
+		v.cache.put(stream, facts, positions, erased)
 	}
 	return settle(facts, positions, events[len(events)-1].Revision), nil
 }
@@ -135,7 +144,8 @@ func (v *Views) decode(stream string, events []eventstore.RecordedEvent, asOf do
 // facts plus the new events decoded, with no read of the store. ok is
 // false when the cache does not reach them.
 func (v *Views) extend(stream string, fresh []eventstore.RecordedEvent) (sf *streamFacts, ok bool, err error) {
-	cached := v.cache.get(stream)
+	erased := v.erased(stream)
+	cached := v.cache.get(stream, erased)
 	n := uint64(len(cached.facts))
 	if n == 0 || len(fresh) == 0 {
 		return nil, false, nil
@@ -161,7 +171,7 @@ func (v *Views) extend(stream string, fresh []eventstore.RecordedEvent) (sf *str
 	copy(facts, cached.facts)
 	copy(positions, cached.positions)
 	for j := range rest {
-		f, err := FactOf(rest[j])
+		f, err := factOf(rest[j], nil, v.keys)
 		if err != nil {
 			return nil, false, err
 		}
@@ -169,7 +179,15 @@ func (v *Views) extend(stream string, fresh []eventstore.RecordedEvent) (sf *str
 		positions[int(n)+j] = rest[j].Position
 	}
 	if len(rest) > 0 {
-		v.cache.put(stream, facts, positions)
+		v.cache.put(stream, facts, positions, erased)
 	}
 	return settle(facts, positions, uint64(total-1)), true, nil
+}
+
+// erased reports whether stream's personal data is erased, as the key store
+// says; read before decoding, so that facts decoded while an erasure
+// happens are cached as not erased and dropped at the next read.
+func (v *Views) erased(stream string) bool {
+	_, ok := v.keys.Erased(stream)
+	return ok
 }

@@ -33,7 +33,7 @@ func TestCachedFactsChangeNothing(t *testing.T) {
 			defer cancel()
 			done := make(chan error, 1)
 			go func() { done <- p.Run(ctx) }()
-			plain := newViews(store, -1)
+			plain := newViews(store, -1, nil)
 			var knownAt []time.Time
 			for round := range 6 {
 				for range 25 {
@@ -81,12 +81,12 @@ func TestFactCacheTakesOnlyMatchingFacts(t *testing.T) {
 	id := f.practitioner("Sam Example", "2029-01-10")
 	ps := PractitionerStream(id)
 	f.add(ps, "2029-02-01", &domain.CourseCompleted{Course: domain.CourseFoundationAPart1})
-	v := newViews(store, 40)
+	v := newViews(store, 40, nil)
 	events, err := store.ReadStream(f.ctx, ps, eventstore.ReadOptions{})
 	require.NoError(t, err)
 	_, err = v.decode(ps, events, domain.Date{})
 	require.NoError(t, err)
-	require.Len(t, v.cache.get(ps).facts, 2)
+	require.Len(t, v.cache.get(ps, false).facts, 2)
 
 	// The same revision with another id (another store, say) is decoded
 	// afresh, not taken from the cache.
@@ -98,12 +98,12 @@ func TestFactCacheTakesOnlyMatchingFacts(t *testing.T) {
 	require.NoError(t, err)
 	assert.IsType(t, &domain.CPDEngagementRecorded{}, sf.facts[1].Event)
 	assert.Equal(t, other.ID, sf.facts[1].ID)
-	assert.Equal(t, events[1].ID, v.cache.get(ps).facts[1].ID, "an equal-length prefix replaces nothing")
+	assert.Equal(t, events[1].ID, v.cache.get(ps, false).facts[1].ID, "an equal-length prefix replaces nothing")
 
 	// A shorter prefix does not replace the longer one.
 	_, err = v.decode(ps, events[:1], domain.Date{})
 	require.NoError(t, err)
-	assert.Len(t, v.cache.get(ps).facts, 2)
+	assert.Len(t, v.cache.get(ps, false).facts, 2)
 
 	// A batch with a gap after the cached prefix is not taken.
 	e3 := f.add(ps, "2029-03-01", &domain.CourseCompleted{Course: domain.CourseFoundationAPart2})
@@ -115,13 +115,13 @@ func TestFactCacheTakesOnlyMatchingFacts(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, ok)
 	assert.Equal(t, uint64(3), sf.revision)
-	assert.Len(t, v.cache.get(ps).facts, 4)
+	assert.Len(t, v.cache.get(ps, false).facts, 4)
 
 	// The bound holds: streams beyond it push others out.
 	for i := range 30 {
 		s := fmt.Sprintf("practitioner-%d", i)
 		facts := make([]domain.Fact, 1+i%8)
-		v.cache.put(s, facts, make([]eventstore.Position, len(facts)))
+		v.cache.put(s, facts, make([]eventstore.Position, len(facts)), false)
 		require.LessOrEqual(t, v.cache.n, 40)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
+	"github.com/imattertraining/ledger/eventstore/keystore"
 )
 
 // retractions returns, for events in revision order, which event retracts
@@ -67,8 +68,8 @@ type streamFacts struct {
 
 // decodeStream decodes a stream's events (revision order, at least one) and
 // settles its retractions.
-func decodeStream(events []eventstore.RecordedEvent) (*streamFacts, error) {
-	return decodeStreamAsOf(events, domain.Date{})
+func decodeStream(events []eventstore.RecordedEvent, keys *keystore.Keys) (*streamFacts, error) {
+	return decodeStreamAsOf(events, domain.Date{}, keys)
 }
 
 // notYetOccurred returns, for an event that occurred after asOf (not zero),
@@ -92,7 +93,7 @@ func notYetOccurred(e *eventstore.RecordedEvent, asOf domain.Date) (domain.Fact,
 // date): events that occurred after asOf are left undecoded (their Event
 // nil), since they will not be folded, except retractions, which apply
 // whatever their own date. Decoding is most of a view's cost.
-func decodeStreamAsOf(events []eventstore.RecordedEvent, asOf domain.Date) (*streamFacts, error) {
+func decodeStreamAsOf(events []eventstore.RecordedEvent, asOf domain.Date, keys *keystore.Keys) (*streamFacts, error) {
 	facts := make([]domain.Fact, len(events))
 	positions := make([]eventstore.Position, len(events))
 	for i, e := range events {
@@ -103,7 +104,7 @@ func decodeStreamAsOf(events []eventstore.RecordedEvent, asOf domain.Date) (*str
 			facts[i] = later
 			continue
 		}
-		f, err := FactOf(e)
+		f, err := factOf(e, nil, keys)
 		if err != nil {
 			return nil, err
 		}

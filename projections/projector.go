@@ -14,6 +14,7 @@ import (
 
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
+	"github.com/imattertraining/ledger/eventstore/keystore"
 )
 
 // Options configure a Projector. The zero value keeps the models in memory
@@ -38,6 +39,10 @@ type Options struct {
 	// stream re-folded or viewed again decodes only its new events
 	// (default DefaultCachedFacts; negative: none).
 	CachedFacts int
+	// Keys open practitioners' sealed personal data (nil: none opens; the
+	// names read as unavailable). An erasure seen in the store rewrites
+	// the snapshot at once, so the erased name leaves the file.
+	Keys *keystore.Keys
 	// Logf, when set, receives notes a operator may want (a snapshot that
 	// could not be used, say). Nothing personal is ever logged.
 	Logf func(format string, args ...any)
@@ -83,7 +88,7 @@ func New(store eventstore.Store, opts Options) (*Projector, error) {
 	if opts.CachedFacts == 0 {
 		opts.CachedFacts = DefaultCachedFacts
 	}
-	p := &Projector{Views: newViews(store, opts.CachedFacts), store: store, opts: opts, notify: make(chan struct{})}
+	p := &Projector{Views: newViews(store, opts.CachedFacts, opts.Keys), store: store, opts: opts, notify: make(chan struct{})}
 	if opts.SnapshotPath != "" {
 		m, err := loadSnapshot(context.Background(), store, p.rules, opts.SnapshotPath)
 		switch {
@@ -295,13 +300,31 @@ func (p *Projector) applyBatch(ctx context.Context, batch []eventstore.RecordedE
 	p.applyMu.Lock()
 	defer p.applyMu.Unlock()
 	m := p.cur.Load()
+	from := m.pos
 	n, err := p.applyTo(ctx, m, batch)
 	if err != nil {
 		return err
 	}
 	p.sinceSnap.Add(int64(n))
+	if erasedIn(batch, from) && p.opts.SnapshotPath != "" {
+		// The snapshot on disk holds the erased name: replace it now,
+		// before anyone is told the erasure is in the models.
+		if err := p.snapshotLocked(); err != nil {
+			return fmt.Errorf("projections: snapshot after an erasure: %w", err)
+		}
+	}
 	p.moved()
 	return nil
+}
+
+// erasedIn reports whether batch holds an erasure after position from.
+func erasedIn(batch []eventstore.RecordedEvent, from eventstore.Position) bool {
+	for i := range batch {
+		if batch[i].Type == domain.TypePersonalDataErased && batch[i].Position > from {
+			return true
+		}
+	}
+	return false
 }
 
 // applyTo folds events into m: every stream they touch is re-folded once

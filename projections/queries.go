@@ -79,7 +79,7 @@ func (p *Projector) summaryAt(ctx context.Context, m *models, s *summary, today 
 	if err != nil {
 		return nil, fmt.Errorf("projections: read practitioner %s: %w", s.ID, err)
 	}
-	sf, err := decodeStream(events)
+	sf, err := decodeStream(events, p.keys)
 	if err != nil {
 		return nil, fmt.Errorf("projections: %s: %w", PractitionerStream(s.ID), err)
 	}
@@ -285,7 +285,8 @@ func (p *Projector) Directory(ctx context.Context, today domain.Date) ([]Listing
 				return nil, err
 			}
 		}
-		if s.Listings == 0 {
+		if s.Listings == 0 || personalDataGone(s.Name) {
+			// A listing is a name: an erased one lists nothing.
 			continue
 		}
 		var names []string

@@ -152,7 +152,7 @@ func (p *Projector) build(ctx context.Context, today domain.Date, progress func(
 					if c.groups[i] == nil {
 						continue
 					}
-					f, err := factOf(c.events[i], dates)
+					f, err := factOf(c.events[i], dates, p.keys)
 					if err != nil {
 						c.err = err
 						break

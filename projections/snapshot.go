@@ -181,7 +181,7 @@ func loadSnapshot(ctx context.Context, store eventstore.Store, r *rules, path st
 		if err != nil {
 			return nil, fmt.Errorf("projections: snapshot: read organisation %s: %w", id, err)
 		}
-		sf, err := decodeStream(events)
+		sf, err := decodeStream(events, nil) // organisations: no personal data
 		if err != nil {
 			return nil, fmt.Errorf("projections: snapshot: %s: %w", OrganisationStream(id), err)
 		}

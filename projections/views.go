@@ -10,6 +10,7 @@ import (
 
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
+	"github.com/imattertraining/ledger/eventstore/keystore"
 )
 
 // PractitionerView is a practitioner as of a date and as known at a time:
@@ -89,16 +90,26 @@ type Views struct {
 	store eventstore.Store
 	rules *rules
 	cache *factCache // nil: every read decodes every event
+	// keys open sealed personal data; nil: none opens (it reads as
+	// unavailable).
+	keys *keystore.Keys
 }
 
 // NewViews returns Views reading store, remembering up to
 // DefaultCachedFacts decoded facts.
+// Sealed personal data reads as unavailable: see NewViewsWithKeys.
 func NewViews(store eventstore.Store) *Views {
-	return newViews(store, DefaultCachedFacts)
+	return newViews(store, DefaultCachedFacts, nil)
 }
 
-func newViews(store eventstore.Store, cachedFacts int) *Views {
-	return &Views{store: store, rules: newRules(), cache: newFactCache(cachedFacts)}
+// NewViewsWithKeys is NewViews opening practitioners' sealed personal data
+// with keys: an erased practitioner's name reads as domain.ErasedName.
+func NewViewsWithKeys(store eventstore.Store, keys *keystore.Keys) *Views {
+	return newViews(store, DefaultCachedFacts, keys)
+}
+
+func newViews(store eventstore.Store, cachedFacts int, keys *keystore.Keys) *Views {
+	return &Views{store: store, rules: newRules(), cache: newFactCache(cachedFacts), keys: keys}
 }
 
 // Practitioner returns practitioner id as of asOf (facts that occurred on or
