@@ -11,7 +11,6 @@ require (
 	github.com/stretchr/testify v1.12.1
 	go.etcd.io/bbolt v1.5.0
 	golang.org/x/text v0.42.0
-	golang.org/x/time v0.16.0
 	google.golang.org/grpc v1.67.1
 )
 

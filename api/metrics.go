@@ -102,8 +102,8 @@ func (m *metrics) route(method, pattern string) *routeMetrics {
 	return rm
 }
 
-// maxRouteSeries bounds the routes remembered: an unmatched request's
-// method is the client's to choose.
+// maxRouteSeries bounds the routes remembered, as a second line behind
+// methodLabel and the table's patterns, which bound them already.
 const maxRouteSeries = 256
 
 // observe counts one request with status that took d.

@@ -33,6 +33,23 @@ type statusWriter struct {
 
 var requestSeq atomic.Uint64
 
+// MaxHeaderBytes caps a request's header, request line included (Go's
+// default is 1 MiB). A bearer token is under 50 bytes; 8 KiB leaves room
+// for proxies' headers and refuses (431) the rest before any handler runs.
+const MaxHeaderBytes = 8 << 10
+
+// methodLabel is the method as metrics and logs name it: one of the
+// methods HTTP defines, or "other". The method is the client's to write,
+// so it never becomes a label or a log field as sent.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "other"
+}
+
 // infoFrom returns the request record w writes through, or nil when w is
 // not the server's (a handler driven directly).
 func infoFrom(w http.ResponseWriter) *statusWriter {
@@ -79,9 +96,11 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // observe logs one structured line per request and counts it in the
-// metrics, by route pattern (never the raw path, which holds ids) and
-// status. It logs the principal's name at most: never a token, a query
-// string, a body or anything personal.
+// metrics, by method (a known one, or "other"), route pattern (never the
+// raw path, which holds ids; "unmatched" for a path no route serves) and
+// status. No label or log field is anything a client wrote as it wrote it.
+// It logs the principal's name at most: never a token, a query string, a
+// body or anything personal.
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -94,11 +113,13 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			d := time.Since(start)
 			rm := sw.route
 			if rm == nil {
+				// chi's not-found and method-not-allowed handlers: the
+				// route is a pattern of the table, or none.
 				route := "unmatched"
-				if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
+				if rc := chi.RouteContext(r.Context()); rc != nil && s.patterns[rc.RoutePattern()] {
 					route = rc.RoutePattern()
 				}
-				rm = s.metrics.route(r.Method, route)
+				rm = s.metrics.route(methodLabel(r.Method), route)
 			}
 			rm.observe(status, d)
 			ctx := r.Context()
@@ -107,7 +128,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			}
 			attrs := [7]slog.Attr{
 				slog.String("request_id", sw.id),
-				slog.String("method", r.Method),
+				slog.String("method", rm.method),
 				slog.String("route", rm.pattern),
 				slog.Int("status", status),
 				slog.Float64("duration_ms", float64(d.Microseconds())/1000),

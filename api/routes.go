@@ -10,7 +10,10 @@ import (
 // is denied by default and opened only by naming its roles here.
 type access struct {
 	public bool
-	roles  []Role
+	// unlimited routes are never rate-limited: health and metrics must
+	// answer however many bad requests arrive.
+	unlimited bool
+	roles     []Role
 }
 
 // allows reports whether a principal with role may call the route.
@@ -18,6 +21,7 @@ func (a access) allows(role Role) bool { return slices.Contains(a.roles, role) }
 
 var (
 	public     = access{public: true}
+	probe      = access{public: true, unlimited: true}
 	adminOnly  = access{roles: []Role{RoleAdmin}}
 	reviewOnly = access{roles: []Role{RoleReviewer}}
 	writers    = access{roles: []Role{RoleAdmin, RoleReviewer}} // the handler narrows reviewers to DecisionReviewed
@@ -60,8 +64,8 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/admin/rebuild", adminOnly, s.handleRebuildStatus},
 		{"GET", "/v1/directory", public, s.handleDirectory},
 		{"GET", "/v1/openapi.json", public, s.handleOpenAPI},
-		{"GET", "/healthz", public, s.handleHealthz},
-		{"GET", "/metrics", public, s.handleMetrics},
+		{"GET", "/healthz", probe, s.handleHealthz},
+		{"GET", "/metrics", probe, s.handleMetrics},
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -14,7 +15,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/time/rate"
 
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
@@ -40,6 +40,10 @@ type Config struct {
 	// RateBurst the burst above it; RateLimit 0 turns limiting off.
 	RateLimit float64
 	RateBurst int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client, for the rate limit of requests without a valid token;
+	// from any other peer the header is ignored. See ParseTrustedProxies.
+	TrustedProxies []netip.Prefix
 	// MaxBodyBytes caps request bodies (default DefaultMaxBodyBytes).
 	MaxBodyBytes int64
 	// Registerer receives the server's Prometheus metrics; nil: a fresh
@@ -60,6 +64,9 @@ type Server struct {
 	limiter  *limiter
 	handler  http.Handler
 	table    []route
+	// patterns are the table's route patterns, the only ones a metric
+	// label may carry.
+	patterns map[string]bool
 
 	http     *http.Server
 	ln       net.Listener
@@ -108,8 +115,12 @@ func NewServer(cfg Config) (*Server, error) {
 		s.disk.note(err, s.cfg.Logger, s.cfg.Now())
 	}
 	s.recorder.members = membersFrom(cfg.Projector, s.today, cfg.ReadYourWritesWait)
-	s.limiter = newLimiter(rate.Limit(cfg.RateLimit), cfg.RateBurst, cfg.Now)
+	s.limiter = newLimiter(cfg.RateLimit, cfg.RateBurst, cfg.Now)
 	s.table = s.routes()
+	s.patterns = make(map[string]bool, len(s.table))
+	for _, rt := range s.table {
+		s.patterns[rt.pattern] = true
+	}
 	s.handler = s.router()
 	return s, nil
 }
@@ -149,14 +160,18 @@ func (s *Server) guard(rt route) http.Handler {
 		if authErr == nil && p.Name != "" {
 			setPrincipal(w, p.Name)
 		}
-		if s.limiter.enabled() {
-			key := "principal:" + p.Name
-			if p.Name == "" {
-				key = "addr:" + clientHost(r)
-			}
+		// Health and metrics are never limited: a flood of bad requests
+		// must not make a load balancer or a scraper think the server down.
+		limited := s.limiter.enabled() && !rt.access.unlimited
+		var key string
+		if limited {
+			key = s.limitKey(r, p)
 			if err := s.limiter.allow(key); err != nil {
 				Error(w, r, err)
 				return
+			}
+			if sw := infoFrom(w); sw != nil {
+				defer func() { s.limiter.charge(key, sw.bytes) }()
 			}
 		}
 		if !rt.access.public {
@@ -212,14 +227,6 @@ func equalFold(a, b string) bool {
 	return true
 }
 
-func clientHost(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 // methodNotAllowedError is a known path asked with the wrong method.
 type methodNotAllowedError struct{ method, path string }
 
@@ -260,6 +267,7 @@ func (s *Server) Open(addr string) error {
 	s.http = &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    MaxHeaderBytes,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,

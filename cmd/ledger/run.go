@@ -12,7 +12,7 @@ const usage = `ledger: the I Matter certification ledger
 
 Usage:
   ledger serve   [--data DIR] [--addr ADDR] [--store bolt|kurrentdb] [--kurrentdb URL] [--demo]
-                 [--rate N --burst N] [--bootstrap-admin]
+                 [--rate N --burst N] [--trusted-proxy CIDR]... [--bootstrap-admin]
   ledger token   add --data DIR --role admin|reviewer|auditor --name NAME
   ledger token   list --data DIR
   ledger token   revoke --data DIR --name NAME

@@ -40,6 +40,9 @@ type Main struct {
 	// RateLimit and RateBurst are each token's request rate (0: unlimited).
 	RateLimit float64
 	RateBurst int
+	// TrustedProxies are the reverse proxies (CIDR prefixes or addresses)
+	// whose X-Forwarded-For names the client.
+	TrustedProxies []string
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	// Stdout receives the first admin token, alone; Stderr everything else.
@@ -79,6 +82,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	if m.Logger == nil {
 		m.Logger = slog.New(slog.NewJSONHandler(m.Stderr, nil))
+	}
+	trusted, err := api.ParseTrustedProxies(m.TrustedProxies)
+	if err != nil {
+		return usageError("--%s", domain.ErrorMessage(err))
 	}
 	if err := os.MkdirAll(m.Data, 0o700); err != nil {
 		return err
@@ -134,7 +141,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	m.server, err = api.NewServer(api.Config{
 		Store: m.store, Projector: proj, Tokens: tokens, Logger: m.Logger, Now: m.Now,
-		RateLimit: m.RateLimit, RateBurst: m.RateBurst,
+		RateLimit: m.RateLimit, RateBurst: m.RateBurst, TrustedProxies: trusted,
 	})
 	if err != nil {
 		return err
@@ -224,8 +231,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&m.KurrentDB, "kurrentdb", "", "KurrentDB connection `URL`, with --store kurrentdb: esdb://host:2113?tls=false, or esdb+discover://… for a cluster")
 	fs.BoolVar(&m.Demo, "demo", false, "load a small fictional demo data set on first start")
 	fs.BoolVar(&m.BootstrapAdmin, "bootstrap-admin", false, "create an admin token (printed once on stdout) although the store holds events: when tokens.json was lost or every admin token revoked")
-	fs.Float64Var(&m.RateLimit, "rate", 50, "requests per second per token (0: unlimited)")
+	fs.Float64Var(&m.RateLimit, "rate", 50, "requests per second per token, or per client address without one; a response costs one more per 16 KiB (0: unlimited)")
 	fs.IntVar(&m.RateBurst, "burst", 100, "request burst per token")
+	fs.Func("trusted-proxy", "a reverse proxy (`CIDR` or address; repeat for several) whose X-Forwarded-For names the client, for the rate limit of requests without a valid token", func(v string) error {
+		m.TrustedProxies = append(m.TrustedProxies, v)
+		return nil
+	})
 	if err := parse(fs, args); err != nil {
 		return err
 	}

@@ -179,3 +179,9 @@ func TestServeKurrentDBHelpURL(t *testing.T) {
 	assert.NotContains(t, help, "kurrentdb://")
 	assert.Contains(t, help, "esdb://")
 }
+
+func TestServeTrustedProxyFlag(t *testing.T) {
+	code, _, errb := run(t, "serve", "--data", t.TempDir(), "--trusted-proxy", "10.0.0.0/8", "--trusted-proxy", "proxy.example")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errb, `"proxy.example" is neither an address nor a CIDR prefix`)
+}
