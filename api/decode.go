@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
@@ -45,6 +47,9 @@ func decodeStrict(body []byte, dst any, keys []string) error {
 	if trimmed[0] != '{' {
 		return invalidf("", "the body must be a JSON object")
 	}
+	if err := checkText(trimmed); err != nil {
+		return err
+	}
 	if !json.Valid(trimmed) {
 		return decodeTokens(trimmed, dst, keys)
 	}
@@ -71,6 +76,9 @@ func decodeStrict(body []byte, dst any, keys []string) error {
 // valid JSON: the first problem met in reading order is the one reported
 // (a key that is not a field, say, before a syntax error after it).
 func decodeTokens(trimmed []byte, dst any, keys []string) error {
+	if err := checkText(trimmed); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	if _, err := dec.Token(); err != nil {
 		return syntaxError(err)
@@ -101,6 +109,151 @@ func decodeTokens(trimmed []byte, dst any, keys []string) error {
 		return invalidf("", "the body must be exactly one JSON object, with nothing after it")
 	}
 	return unmarshal(trimmed, dst)
+}
+
+// checkText refuses a body holding text that encoding/json would not
+// decode as written but silently replace with U+FFFD: bytes that are not
+// UTF-8, or a \u escape of half a surrogate pair. An event can never be
+// edited, so what is stored must be what was sent. The error names the
+// field whose key or value holds it when the body is JSON enough to tell.
+func checkText(body []byte) error {
+	off, lone := badText(body)
+	if off < 0 {
+		return nil
+	}
+	what := "is not valid UTF-8 text"
+	if lone {
+		what = "holds a \\u escape of half a surrogate pair, which is no character"
+	}
+	if field := fieldAt(body, off); field != "" {
+		return invalidf(field, "%s (at byte %d of the body)", what, off)
+	}
+	return invalidf("", "the body %s (at byte %d)", what, off)
+}
+
+// badText returns the offset of the first text in body that is not UTF-8,
+// or of the first \u escape of a lone surrogate inside a JSON string (and
+// lone true); -1 if there is none.
+func badText(body []byte) (off int, lone bool) {
+	if utf8.Valid(body) && !bytes.Contains(body, []byte(`\u`)) {
+		return -1, false
+	}
+	inString := false
+	for i := 0; i < len(body); {
+		c := body[i]
+		switch {
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRune(body[i:])
+			if r == utf8.RuneError && size == 1 {
+				return i, false
+			}
+			i += size
+		case !inString:
+			inString = c == '"'
+			i++
+		case c == '"':
+			inString = false
+			i++
+		case c == '\\' && i+1 < len(body) && body[i+1] == 'u':
+			r, ok := hex4(body[i+2:])
+			switch {
+			case !ok || !utf16.IsSurrogate(r):
+				i += 2
+			case r < 0xdc00 && len(body) >= i+12 && body[i+6] == '\\' && body[i+7] == 'u':
+				if low, ok := hex4(body[i+8:]); ok && low >= 0xdc00 && low <= 0xdfff {
+					i += 12
+					continue
+				}
+				return i, true
+			default:
+				return i, true
+			}
+		case c == '\\':
+			i += 2
+		default:
+			i++
+		}
+	}
+	return -1, false
+}
+
+// hex4 reads four hex digits.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(b[:4]), 16, 16)
+	return rune(n), err == nil
+}
+
+// fieldAt names the field of the JSON object body whose key or value
+// covers byte off ("data.summary", "data.items[2]"), or returns "" when
+// body cannot be read as far as off.
+func fieldAt(body []byte, off int) string {
+	type frame struct {
+		object  bool
+		wantKey bool
+		key     string
+		index   int
+	}
+	var stack []frame
+	path := func() string {
+		var b strings.Builder
+		for i, f := range stack {
+			switch {
+			case f.object && i > 0:
+				b.WriteString(".")
+				fallthrough
+			case f.object:
+				b.WriteString(f.key)
+			default:
+				b.WriteString("[" + strconv.Itoa(f.index) + "]")
+			}
+		}
+		return b.String()
+	}
+	// done marks the end of a value in the innermost container.
+	done := func() {
+		if n := len(stack); n > 0 {
+			if stack[n-1].object {
+				stack[n-1].wantKey = true
+			} else {
+				stack[n-1].index++
+			}
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		end := int(dec.InputOffset())
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, frame{object: true, wantKey: true})
+			continue
+		case json.Delim('['):
+			stack = append(stack, frame{})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+			done()
+			continue
+		}
+		if n := len(stack); n > 0 && stack[n-1].object && stack[n-1].wantKey {
+			stack[n-1].key, _ = tok.(string)
+			stack[n-1].wantKey = false
+			if end > off {
+				return path()
+			}
+			continue
+		}
+		if end > off {
+			return path()
+		}
+		done()
+	}
 }
 
 // unmarshal decodes a checked body into dst.
@@ -209,6 +362,13 @@ func (q query) time(name string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return time.Time{}, invalidf(name, "%q is not a time in RFC 3339 form, like 2025-01-31T09:30:00.123456Z", s)
+	}
+	if t.IsZero() {
+		// 0001-01-01T00:00:00Z is a moment like any other, when nothing
+		// was known yet; but the zero time means "not given" (now) to the
+		// reads. One nanosecond later is still before anything the ledger
+		// can have recorded.
+		t = t.Add(time.Nanosecond)
 	}
 	return t.UTC(), nil
 }

@@ -40,6 +40,11 @@ func runReplay(ctx context.Context, e *env, args []string) (err error) {
 		if knownAt, err = time.Parse(time.RFC3339Nano, *knownAtS); err != nil {
 			return usageError("--known-at: %q is not an RFC 3339 time", *knownAtS)
 		}
+		if knownAt.IsZero() {
+			// The zero time means "now" to the reads; 0001-01-01 is a
+			// moment when nothing was known yet.
+			knownAt = knownAt.Add(time.Nanosecond)
+		}
 	}
 	if err := sf.check(); err != nil {
 		return err

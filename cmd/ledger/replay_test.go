@@ -18,6 +18,8 @@ func TestReplay(t *testing.T) {
 		{"as of a past date", []string{"--practitioner", "practitioner-" + demoPractitioner, "--as-of", "2024-02-10"}, 0, []string{"as of 2024-02-10", "[after as-of]"}},
 		{"bad as-of", []string{"--practitioner", demoPractitioner, "--as-of", "soon"}, 2, nil},
 		{"bad known-at", []string{"--practitioner", demoPractitioner, "--known-at", "yesterday"}, 2, nil},
+		// Issue 16 item 10: the zero time was read as "now".
+		{"known at the zero time: nothing known yet", []string{"--practitioner", demoPractitioner, "--known-at", "0001-01-01T00:00:00Z"}, 1, nil},
 		{"unknown practitioner", []string{"--practitioner", "7d0c8f2e-1a3b-4c5d-8e9f-0a1b2c3d4eff"}, 1, nil},
 	}
 	for _, tc := range cases {
