@@ -51,7 +51,7 @@ func (rb *Rulebook) Decide(p *Practitioner, orgs Organisations, e Event, on Date
 }
 
 func (rb *Rulebook) evaluateDecision(p *Practitioner, orgs Organisations, e Event, on Date) (Evaluation, *Decision) {
-	c := evalCtx{p: p, orgs: orgs, on: on}
+	c := evalCtx{rb: rb, p: p, orgs: orgs, on: on}
 	pl, ok := rb.planPractitioner(p, e, &c)
 	if !ok {
 		return Evaluation{Subject: e.EventType(), On: on, Met: true, Requirements: []RequirementResult{}}, nil
@@ -75,7 +75,7 @@ func (rb *Rulebook) DecideOrganisation(o *Organisation, members []*Practitioner,
 }
 
 func (rb *Rulebook) evaluateOrganisationDecision(o *Organisation, members []*Practitioner, e Event, on Date) (Evaluation, *Decision) {
-	c := evalCtx{p: &Practitioner{}, on: on, org: o, members: members}
+	c := evalCtx{rb: rb, p: &Practitioner{}, on: on, org: o, members: members}
 	var pl decisionPlan
 	switch e.EventType() {
 	case TypeLicenceGranted:
@@ -89,6 +89,8 @@ func (rb *Rulebook) evaluateOrganisationDecision(o *Organisation, members []*Pra
 		} else {
 			pl.reqs[0] = noRule(rb, "an organisation holding a "+string(v.Kind)+" licence")
 		}
+		pl.reqs[1] = rb.LicenceIDNew
+		c.book, c.licenceID = &o.licenceBook, v.LicenceID
 		return run(&pl, &c), &pl.decision
 	case TypeLicenceRenewed, TypeLicenceSuspended, TypeLicenceReinstated, TypeLicenceRevoked:
 		if pl, ok := rb.planLicenceChange(&o.licenceBook, e, &c, false); ok {
@@ -211,11 +213,26 @@ func (rb *Rulebook) planPractitioner(p *Practitioner, e Event, c *evalCtx) (pl d
 			pl.reqs[0] = noRule(rb, "granting a "+string(v.Kind)+" licence")
 		}
 		pl.reqs[1] = rb.ScopeRequirements[v.Scope]
+		pl.reqs[2] = rb.LicenceIDNew
+		c.book, c.licenceID = &p.licenceBook, v.LicenceID
 		return pl, true
 	case TypeLicenceRenewed, TypeLicenceSuspended, TypeLicenceReinstated, TypeLicenceRevoked:
 		return rb.planLicenceChange(&p.licenceBook, e, c, true)
 	}
 	return pl, false
+}
+
+// licenceYear is the licence year that ends on validUntil: from the start
+// of the year since the grant (its anniversaries) in which the year up to
+// validUntil begins, to validUntil. For a licence valid to the day before an
+// anniversary that is exactly that licence year; for one valid to the
+// anniversary itself the year also takes in the grant's day.
+func licenceYear(granted, validUntil Date) (from, to Date) {
+	begin := validUntil.AddYears(-1).AddDays(1)
+	if begin.Before(granted) {
+		return granted, validUntil
+	}
+	return granted.AddYears(yearsBetween(granted, begin)), validUntil
 }
 
 // planLicenceChange plans a renewal, suspension, reinstatement or
@@ -258,7 +275,14 @@ func (rb *Rulebook) planLicenceChange(book *licenceBook, e Event, c *evalCtx, pr
 		pl.subject = fmt.Sprintf("%s %s (%s)", e.EventType(), id, l.Kind)
 		if practitioner && e.EventType() == TypeLicenceRenewed {
 			pl.reqs[1] = rb.LicenceRenewals[l.Kind]
-			c.from, c.to, c.phrase = c.on.AddYears(-1).AddDays(1), c.on, " in the year up to the renewal"
+			if rb.RenewalOnLicenceYear {
+				// v1.1: the licence year that ends on the current
+				// valid_until, whenever the renewal is dated.
+				c.from, c.to = licenceYear(l.GrantedOn, l.ValidUntil)
+				c.phrase = fmt.Sprintf(" in the licence year %s to %s", c.from, c.to)
+			} else {
+				c.from, c.to, c.phrase = c.on.AddYears(-1).AddDays(1), c.on, " in the year up to the renewal"
+			}
 		}
 	}
 	return pl, true

@@ -77,8 +77,8 @@ func certifiableLead(h *history, w *world) {
 	h.applyFor("2023-01-10", "APP-1", ApplyTraineeLeadProfessional, false)
 	h.accept("2023-02-01", "APP-1")
 	h.add("2023-03-01", &TraineeshipStarted{Role: RoleLeadProfessional})
-	h.add("2023-05-01", &StudyGroupRun{GroupID: "G1", Course: GroupFoundationA})
-	h.add("2023-10-01", &StudyGroupRun{GroupID: "G2", Course: GroupFoundationA})
+	h.add("2023-05-01", &StudyGroupRun{GroupID: "G1", Course: GroupFoundationA, Registered: true})
+	h.add("2023-10-01", &StudyGroupRun{GroupID: "G2", Course: GroupFoundationA, Registered: true})
 	h.add("2024-01-15", &ReflectiveUpdateSubmitted{Kind: ReflectiveLogBook})
 }
 
@@ -113,7 +113,11 @@ type decisionCase struct {
 
 func runDecisionCases(t *testing.T, cases []decisionCase) {
 	t.Helper()
-	rb := RulebookV1()
+	runDecisionCasesWith(t, RulebookV1(), cases)
+}
+
+func runDecisionCasesWith(t *testing.T, rb *Rulebook, cases []decisionCase) {
+	t.Helper()
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newWorld()

@@ -27,7 +27,7 @@ type LevelResult struct {
 // only a current licence or an active role meets those requirements. Every
 // practitioner is at least at the lowest level, Awareness.
 func (rb *Rulebook) Level(p *Practitioner, on Date) LevelResult {
-	c := evalCtx{p: p, on: on}
+	c := evalCtx{rb: rb, p: p, on: on}
 	for i := range rb.Levels {
 		l := &rb.Levels[i]
 		o := evaluate(&l.Requirement, &c)

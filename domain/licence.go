@@ -244,3 +244,15 @@ func containsKind(kinds []LicenceKind, k LicenceKind) bool {
 	}
 	return false
 }
+
+// grantOf returns the first unretracted grant of licence id, whatever its
+// date.
+func (b *licenceBook) grantOf(id string) (uuid.UUID, bool) {
+	for i := range b.events {
+		r := &b.events[i]
+		if r.licenceID == id && r.op == licenceGrant && !r.Retracted {
+			return r.ID, true
+		}
+	}
+	return uuid.Nil, false
+}

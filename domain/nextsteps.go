@@ -36,13 +36,13 @@ func (rb *Rulebook) NextSteps(p *Practitioner, orgs Organisations, on Date) []Ne
 	var out []NextStep
 	if step.Application != "" {
 		accepted := Requirement{Kind: RequireApplicationAccepted, AppRole: step.Application}
-		if c := (evalCtx{p: p, on: on}); !evaluate(&accepted, &c).met {
-			c := evalCtx{p: p, orgs: orgs, on: on, app: p.latestApplication(step.Application, on)}
+		if c := (evalCtx{rb: rb, p: p, on: on}); !evaluate(&accepted, &c).met {
+			c := evalCtx{rb: rb, p: p, orgs: orgs, on: on, app: p.latestApplication(step.Application, on)}
 			c.fastTrack = c.app != nil && c.app.fastTrack
 			out = append(out, rb.nextStep(step.Role, TypeApplicationDecided, "ApplicationDecided "+string(step.Application)+" accepted", rb.Applications[step.Application], &c))
 		}
 	}
-	c := evalCtx{p: p, orgs: orgs, on: on, role: step.Role}
+	c := evalCtx{rb: rb, p: p, orgs: orgs, on: on, role: step.Role}
 	out = append(out, rb.nextStep(step.Role, TypeCertificationAwarded, "CertificationAwarded "+string(step.Role), rb.Certifications[step.Role], &c))
 	return out
 }

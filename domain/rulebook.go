@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -81,6 +82,20 @@ const (
 	// RequireOrganisationCommitment: the organisation a decision is about
 	// has senior-leadership support recorded by a practitioner still in it.
 	RequireOrganisationCommitment
+	// RequireLicenceIDNew: the licence_id a grant names has never been
+	// granted in the stream (rulebook v1.1: a licence continues by renewal,
+	// and comes back by reinstatement, never by a second grant).
+	RequireLicenceIDNew
+	// RequireStanding: the practitioner's standing on the date is one of
+	// Standings.
+	RequireStanding
+	// RequireOrganisationLicence: a registered organisation the
+	// practitioner is in on the date holds a current licence of one of
+	// LicenceKinds.
+	RequireOrganisationLicence
+	// RequireLapsed: the role (or its traineeship) or the licence a
+	// decision is about is lapsed on the date.
+	RequireLapsed
 )
 
 // Window is the span of time a RequireCount counts in.
@@ -130,14 +145,33 @@ type Requirement struct {
 	RegisteredService bool
 	LicenceStatuses   []LicenceStatus
 	RoleStatuses      []RoleStatus
+	Standings         []StandingStatus
 	Of                []Requirement
+}
+
+// sticky reports whether a lapse on r, under a rulebook with StickyLapses,
+// clears only by a decision: r is a standing fact, or monthly training (a
+// month gone by cannot be made up).
+func (r *Requirement) sticky() bool {
+	if r.Kind == RequireMonthly {
+		return true
+	}
+	if r.continuous() {
+		return true
+	}
+	for i := range r.Of {
+		if r.Of[i].sticky() {
+			return true
+		}
+	}
+	return false
 }
 
 // continuous reports whether r is a standing fact (it must hold on the date,
 // whatever the period) rather than yearly evidence that accrues.
 func (r *Requirement) continuous() bool {
 	switch r.Kind {
-	case RequireLicenceCurrent, RequireDocument, RequireOrganisation, RequireLeadershipSupport, RequireCertified, RequireWhenIndependent:
+	case RequireLicenceCurrent, RequireDocument, RequireOrganisation, RequireLeadershipSupport, RequireCertified, RequireWhenIndependent, RequireOrganisationLicence:
 		return true
 	case RequireAllOf, RequireAnyOf:
 		for i := range r.Of {
@@ -153,6 +187,9 @@ func (r *Requirement) continuous() bool {
 // on a date, and for maintenance the certification year, for a decision
 // the thing decided.
 type evalCtx struct {
+	// rb is the rulebook evaluating, for requirements that ask for a
+	// standing (RequireStanding, RequireLapsed).
+	rb   *Rulebook
 	p    *Practitioner
 	orgs Organisations
 	on   Date
@@ -161,6 +198,9 @@ type evalCtx struct {
 	// closed is set when evaluating a year that has ended: every month of
 	// it has elapsed, and the evaluation says "in the year …".
 	closed bool
+	// quiet skips gathering the evidence of counts and monthly training,
+	// for a check whose evidence nobody reads (is a past year met?).
+	quiet bool
 	// phrase, when set, names the span from and to bound in messages.
 	phrase string
 
@@ -168,6 +208,10 @@ type evalCtx struct {
 	fastTrack bool
 	licence   *Licence
 	role      Role
+	// book and licenceID are the licences of the stream a grant is for and
+	// the id it names.
+	book      *licenceBook
+	licenceID string
 
 	org     *Organisation
 	members []*Practitioner
@@ -361,6 +405,9 @@ func evaluate(r *Requirement, c *evalCtx) outcome {
 		if st == "" {
 			return unmet(roleNames[c.role] + " was never certified")
 		}
+		if len(r.RoleStatuses) == 1 && r.RoleStatuses[0] == "" {
+			return outcome{evidence: []uuid.UUID{award, last}, missing: roleNames[c.role] + " already certified (" + string(st) + "): a suspended role comes back by reinstatement, never by a second award"}
+		}
 		return outcome{evidence: []uuid.UUID{award}, missing: roleNames[c.role] + " certification is " + string(st)}
 	case RequireNotRecorded:
 		return unmet(r.Description + ": the ledger records no fact for this")
@@ -395,8 +442,59 @@ func evaluate(r *Requirement, c *evalCtx) outcome {
 			}
 		}
 		return unmet("no senior-leadership commitment recorded by a member of the organisation")
+	case RequireLicenceIDNew:
+		if c.book != nil {
+			if id, ok := c.book.grantOf(c.licenceID); ok {
+				return outcome{evidence: []uuid.UUID{id}, missing: "licence " + c.licenceID + " was already granted: a licence continues by renewal and comes back by reinstatement"}
+			}
+		}
+		return outcome{met: true}
+	case RequireStanding:
+		if c.rb == nil {
+			return unmet("rulebook error: no rulebook to evaluate standing with")
+		}
+		st := c.rb.Standing(c.p, c.orgs, c.on)
+		for _, s := range r.Standings {
+			if st.Status == s {
+				return outcome{met: true}
+			}
+		}
+		return unmet("standing is " + string(st.Status) + " on " + c.on.String())
+	case RequireOrganisationLicence:
+		return evaluateOrganisationLicence(r, c)
+	case RequireLapsed:
+		if c.rb == nil {
+			return unmet("rulebook error: no rulebook to evaluate standing with")
+		}
+		items := []string{string(c.role), "trainee_" + string(c.role)}
+		if c.licence != nil {
+			items = []string{"licence." + c.licence.LicenceID}
+		}
+		st := c.rb.Standing(c.p, c.orgs, c.on)
+		for _, h := range st.Held {
+			if h.Status == StandingLapsed && slices.Contains(items, h.Item) {
+				return outcome{met: true}
+			}
+		}
+		return unmet(items[0] + " is not lapsed")
 	}
 	return unmet(fmt.Sprintf("rulebook error: requirement %q has no kind", r.Name))
+}
+
+// evaluateOrganisationLicence looks for a current licence of r's kinds held
+// by a registered organisation the practitioner is in on the date.
+func evaluateOrganisationLicence(r *Requirement, c *evalCtx) outcome {
+	var buf [4]Membership
+	for _, m := range c.p.membershipsOn(c.on, buf[:0]) {
+		o := lookupOrg(c.orgs, m.OrganisationID)
+		if o == nil || !o.Registered {
+			continue
+		}
+		if l, ok := o.currentOfKinds(r.LicenceKinds, c.on); ok {
+			return outcome{met: true, evidence: append([]uuid.UUID{m.EventID}, l.Evidence...)}
+		}
+	}
+	return unmet("no current " + kindList(r.LicenceKinds) + " licence held by a registered organisation the practitioner is in")
 }
 
 func met(ids ...uuid.UUID) outcome { return outcome{met: true, evidence: ids} }
@@ -442,7 +540,9 @@ func evaluateCount(r *Requirement, c *evalCtx) outcome {
 			continue
 		}
 		n++
-		o.evidence = append(o.evidence, m.ID)
+		if !c.quiet {
+			o.evidence = append(o.evidence, m.ID)
+		}
 	}
 	if n >= r.Min {
 		o.met = true
@@ -483,7 +583,9 @@ func evaluateMonthly(r *Requirement, c *evalCtx) outcome {
 		if m.Retracted || m.On.Before(c.from) || m.On.After(c.to) || m.On.After(c.on) {
 			continue
 		}
-		o.evidence = append(o.evidence, m.ID)
+		if !c.quiet {
+			o.evidence = append(o.evidence, m.ID)
+		}
 		for i := 0; i < 12; i++ {
 			if m.On.Before(starts[i+1]) {
 				seen |= 1 << i
@@ -756,6 +858,26 @@ type Rulebook struct {
 	// AtRiskDays is how near a period's end an unmet requirement makes the
 	// standing at_risk (inclusive).
 	AtRiskDays int
+	// LicenceIDNew is added to every licence grant, a practitioner's or an
+	// organisation's (v1.1: no re-grant of a licence_id).
+	LicenceIDNew []Requirement
+	// StickyLapses: a year that ended with a standing fact not holding, or
+	// a month without its monthly training, lapses until a reinstatement
+	// (CertificationReinstated for the role or its traineeship,
+	// LicenceReinstated), whatever later years hold; a count short lapses
+	// until the current year meets it (v1.1). Without it every lapse is of
+	// the previous year only and clears once the current year meets it.
+	StickyLapses bool
+	// AnyHeldSuspends: a suspended or withdrawn certified role, and a
+	// suspended or revoked practitioner-held licence, make standing
+	// suspended or withdrawn whether or not it has maintenance duties
+	// (v1.1). Without it only roles and licences with maintenance rules
+	// count.
+	AnyHeldSuspends bool
+	// RenewalOnLicenceYear: a renewal's yearly requirements are judged on
+	// the licence year that ends on the licence's current valid_until (v1.1),
+	// rather than the year up to the renewal's date.
+	RenewalOnLicenceYear bool
 	// Pathway is the certified roles in order, each with the application
 	// that leads to it when there is one.
 	Pathway []PathwayStep

@@ -45,7 +45,7 @@ func benchHistory(tb testing.TB, w *world, n int) *history {
 }
 
 func BenchmarkStanding500(b *testing.B) {
-	rb := RulebookV1()
+	rb := NewRulebooks().Current()
 	w := newWorld()
 	h := benchHistory(b, w, 500)
 	orgs := w.orgs()
@@ -107,7 +107,7 @@ func BenchmarkFold1M(b *testing.B) {
 }
 
 func BenchmarkDecide(b *testing.B) {
-	rb := RulebookV1()
+	rb := NewRulebooks().Current()
 	w := newWorld()
 	h := benchHistory(b, w, 500)
 	p := h.fold()

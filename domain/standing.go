@@ -1,6 +1,10 @@
 package domain
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/google/uuid"
+)
 
 // Standing (DOMAIN.md "Standing", rulebook v1) is derived, never stored: a
 // function of the history and a date. Each held role, traineeship and
@@ -139,7 +143,7 @@ func (rb *Rulebook) Standing(p *Practitioner, orgs Organisations, on Date) Stand
 				continue
 			}
 			role := mr.Role
-			s.item(string(mr.Role), since, mr.Requirements, st == RoleSuspended, func(after Date) bool {
+			s.item(string(mr.Role), since, mr.Requirements, st == RoleSuspended, func(after Date, _ bool) bool {
 				return p.certDecisionBetween(role, certReinstated, after, on)
 			})
 		case mr.Trainee != "":
@@ -147,7 +151,15 @@ func (rb *Rulebook) Standing(p *Practitioner, orgs Organisations, on Date) Stand
 			if !ok {
 				continue
 			}
-			s.item("trainee_"+string(mr.Trainee), start, mr.Requirements, false, nil)
+			var cleared func(Date, bool) bool
+			if rb.StickyLapses {
+				// v1.1: a trainee's lapse on a missed month or a standing
+				// fact clears by a CertificationReinstated for the role
+				// trained for.
+				role := mr.Trainee
+				cleared = func(after Date, _ bool) bool { return p.certDecisionBetween(role, certReinstated, after, on) }
+			}
+			s.item("trainee_"+string(mr.Trainee), start, mr.Requirements, false, cleared)
 		default:
 			for j := range lics {
 				l := &lics[j]
@@ -155,11 +167,14 @@ func (rb *Rulebook) Standing(p *Practitioner, orgs Organisations, on Date) Stand
 					continue
 				}
 				id := l.LicenceID
-				s.item("licence."+id, l.GrantedOn, mr.Requirements, l.Status == LicenceStatusSuspended, func(after Date) bool {
-					return p.licenceDecisionBetween(id, after, on)
+				s.item("licence."+id, l.GrantedOn, mr.Requirements, l.Status == LicenceStatusSuspended, func(after Date, sticky bool) bool {
+					return p.licenceDecisionBetween(id, after, on, sticky)
 				})
 			}
 		}
+	}
+	if rb.AnyHeldSuspends {
+		s.heldDecisions(lics)
 	}
 	if p.maxOn.After(on) {
 		s.consider(p.nextFactAfter(on))
@@ -169,13 +184,14 @@ func (rb *Rulebook) Standing(p *Practitioner, orgs Organisations, on Date) Stand
 
 // item evaluates one held item whose certification years start on start.
 // cleared reports whether a decision after a given date says a lapse no
-// longer stands.
-func (s *standingRun) item(name string, start Date, reqs []Requirement, suspended bool, cleared func(after Date) bool) {
+// longer stands; sticky says the lapse is on a missed month or a standing
+// fact (under StickyLapses such a lapse clears only by reinstatement).
+func (s *standingRun) item(name string, start Date, reqs []Requirement, suspended bool, cleared func(after Date, sticky bool) bool) {
 	on := s.on
 	k := yearsBetween(start, on)
 	from, to := start.AddYears(k), start.AddYears(k+1).AddDays(-1)
 	prefix := name + "."
-	c := evalCtx{p: s.p, orgs: s.orgs, on: on, from: from, to: to}
+	c := evalCtx{rb: s.rb, p: s.p, orgs: s.orgs, on: on, from: from, to: to}
 	first := len(s.out.Requirements)
 	s.out.Requirements = slices.Grow(s.out.Requirements, len(reqs))
 	daysLeft := on.DaysUntil(to)
@@ -193,20 +209,36 @@ func (s *standingRun) item(name string, start Date, reqs []Requirement, suspende
 			}
 		}
 	}
-	if k > 0 {
-		prevEnd := from.AddDays(-1)
-		pc := evalCtx{p: s.p, orgs: s.orgs, on: prevEnd, from: start.AddYears(k - 1), to: prevEnd, closed: true}
-		for i := range reqs {
-			if s.out.Requirements[first+i].Met {
-				continue // met again this year: "until it is met"
+	isCleared := func(after Date, sticky bool) bool { return cleared != nil && cleared(after, sticky) }
+	for i := 0; k > 0 && i < len(reqs); i++ {
+		r := &reqs[i]
+		sticky := s.rb.StickyLapses && r.sticky()
+		if !sticky && s.out.Requirements[first+i].Met {
+			continue // met again this year: "until it is met"
+		}
+		// The latest ended year in which r was unmet and no decision has
+		// cleared since: the previous year, or under StickyLapses, for a
+		// missed month or a standing fact, any year before.
+		for j := k - 1; j >= 0; j-- {
+			end := start.AddYears(j + 1).AddDays(-1)
+			if isCleared(end, sticky) {
+				break // a decision after this year's end clears it and every year before
 			}
-			r := &reqs[i]
-			o := evaluate(r, &pc)
-			if o.met || (cleared != nil && cleared(prevEnd)) {
-				continue
+			pc := evalCtx{rb: s.rb, p: s.p, orgs: s.orgs, on: end, from: start.AddYears(j), to: end, closed: true, quiet: true}
+			if o := evaluate(r, &pc); !o.met {
+				pc.quiet = false
+				o = evaluate(r, &pc)
+				status = StandingLapsed
+				which := "previous_year."
+				if j < k-1 {
+					which = "earlier_year."
+				}
+				s.out.Requirements = append(s.out.Requirements, result(r, prefix+which, o))
+				break
 			}
-			status = StandingLapsed
-			s.out.Requirements = append(s.out.Requirements, result(r, prefix+"previous_year.", o))
+			if !sticky {
+				break
+			}
 		}
 	}
 	if suspended {
@@ -225,6 +257,46 @@ func (s *standingRun) item(name string, start Date, reqs []Requirement, suspende
 				s.consider(b)
 				break
 			}
+		}
+	}
+}
+
+// heldDecisions (rulebook v1.1, "Suspension and withdrawal are of anything
+// held") adds every suspended or withdrawn certified role and every
+// suspended or revoked licence that no maintenance rule already covered.
+func (s *standingRun) heldDecisions(lics []licenceState) {
+	held := func(item string) bool {
+		return slices.ContainsFunc(s.out.Held, func(h HeldStanding) bool { return h.Item == item })
+	}
+	add := func(item string, st StandingStatus, desc, missing string, ev ...uuid.UUID) {
+		s.out.Held = append(s.out.Held, HeldStanding{Item: item, Status: st})
+		s.out.Requirements = append(s.out.Requirements, RequirementResult{Name: item + ".not_suspended_or_withdrawn", Description: desc,
+			Evidence: ev, Missing: missing, Source: srcAnyHeld})
+		s.worst(st)
+	}
+	for _, role := range roles {
+		if held(string(role)) {
+			continue
+		}
+		st, _, award, last := s.p.roleState(role, s.on)
+		switch st {
+		case RoleSuspended:
+			add(string(role), StandingSuspended, roleNames[role]+" certification neither suspended nor withdrawn", roleNames[role]+" certification suspended", award, last)
+		case RoleWithdrawn:
+			add(string(role), StandingWithdrawn, roleNames[role]+" certification neither suspended nor withdrawn", roleNames[role]+" certification withdrawn", award, last)
+		}
+	}
+	for i := range lics {
+		l := &lics[i]
+		item := "licence." + l.LicenceID
+		if held(item) {
+			continue
+		}
+		switch l.Status {
+		case LicenceStatusSuspended:
+			add(item, StandingSuspended, "licence "+l.LicenceID+" neither suspended nor revoked", "licence "+l.LicenceID+" suspended", l.Evidence...)
+		case LicenceStatusRevoked:
+			add(item, StandingWithdrawn, "licence "+l.LicenceID+" neither suspended nor revoked", "licence "+l.LicenceID+" revoked", l.Evidence...)
 		}
 	}
 }
@@ -254,11 +326,12 @@ func (p *Practitioner) certDecisionBetween(role Role, op certOp, after, on Date)
 }
 
 // licenceDecisionBetween reports whether licence id was renewed or
-// reinstated after after and on or before on.
-func (p *Practitioner) licenceDecisionBetween(id string, after, on Date) bool {
+// reinstated (only reinstated, when reinstatedOnly) after after and on or
+// before on.
+func (p *Practitioner) licenceDecisionBetween(id string, after, on Date, reinstatedOnly bool) bool {
 	for i := range p.events {
 		r := &p.events[i]
-		if r.licenceID == id && (r.op == licenceRenew || r.op == licenceReinstate) && r.counts(on) && r.On.After(after) {
+		if r.licenceID == id && (r.op == licenceReinstate || r.op == licenceRenew && !reinstatedOnly) && r.counts(on) && r.On.After(after) {
 			return true
 		}
 	}

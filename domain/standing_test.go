@@ -39,7 +39,7 @@ func keepUp(h *history, from, to string, skip ...string) {
 		groups = 1
 	}
 	for i := 0; i < groups; i++ {
-		h.add(from, &StudyGroupRun{GroupID: "FA", Course: GroupFoundationA})
+		h.add(from, &StudyGroupRun{GroupID: "FA", Course: GroupFoundationA, Registered: true})
 	}
 	if !skipped["linked_cpd"] {
 		h.cpd(from, CPDLinkedCPD)

@@ -78,8 +78,9 @@ func eventValue[T any](e Event) (T, bool) {
 // plans, groups run, tracker assessments, practice support).
 type EvidenceKind uint8
 
-// Evidence kinds. One fact may be evidence of two kinds: an action plan with
-// a budget is also an action plan; a Foundation A group is also a group run.
+// Evidence kinds. One fact may be evidence of several kinds: an action plan
+// with a budget is also an action plan; a Foundation A group is also a group
+// run, and a registered one is also a registered Foundation A group.
 const (
 	EvidencePractitionerDevelopment EvidenceKind = iota
 	EvidenceNetworkEngagement
@@ -95,25 +96,29 @@ const (
 	EvidenceFoundationAGroup
 	EvidenceTrackerAssessment
 	EvidencePracticeSupport
+	// EvidenceRegisteredFoundationAGroup is a StudyGroupRun with course
+	// foundation_a and registered true (rulebook v1.1 counts only these).
+	EvidenceRegisteredFoundationAGroup
 	numEvidenceKinds
 )
 
 // evidenceNouns names each kind in "1 of 2 …" messages: singular, plural.
 var evidenceNouns = [numEvidenceKinds][2]string{
-	EvidencePractitionerDevelopment: {"practitioner development training session", "practitioner development training sessions"},
-	EvidenceNetworkEngagement:       {"network engagement", "network engagements"},
-	EvidencePeerSupervision:         {"peer or supervision session", "peer or supervision sessions"},
-	EvidenceLinkedCPD:               {"linked CPD engagement", "linked CPD engagements"},
-	EvidenceLogBook:                 {"log book update", "log book updates"},
-	EvidenceReflectiveJournal:       {"reflective practice journal", "reflective practice journals"},
-	EvidencePeriodicUpdate:          {"periodic reflective update", "periodic reflective updates"},
-	EvidenceParticipantFeedback:     {"participant feedback gathering", "participant feedback gatherings"},
-	EvidenceActionPlan:              {"action plan", "action plans"},
-	EvidenceActionPlanWithBudget:    {"annual action plan with a budget plan", "annual action plans with a budget plan"},
-	EvidenceGroupRun:                {"group run", "groups run"},
-	EvidenceFoundationAGroup:        {"Foundation A course supported", "Foundation A courses supported"},
-	EvidenceTrackerAssessment:       {"I Matter Tracker assessment", "I Matter Tracker assessments"},
-	EvidencePracticeSupport:         {"piece of practice support evidenced", "pieces of practice support evidenced"},
+	EvidencePractitionerDevelopment:    {"practitioner development training session", "practitioner development training sessions"},
+	EvidenceNetworkEngagement:          {"network engagement", "network engagements"},
+	EvidencePeerSupervision:            {"peer or supervision session", "peer or supervision sessions"},
+	EvidenceLinkedCPD:                  {"linked CPD engagement", "linked CPD engagements"},
+	EvidenceLogBook:                    {"log book update", "log book updates"},
+	EvidenceReflectiveJournal:          {"reflective practice journal", "reflective practice journals"},
+	EvidencePeriodicUpdate:             {"periodic reflective update", "periodic reflective updates"},
+	EvidenceParticipantFeedback:        {"participant feedback gathering", "participant feedback gatherings"},
+	EvidenceActionPlan:                 {"action plan", "action plans"},
+	EvidenceActionPlanWithBudget:       {"annual action plan with a budget plan", "annual action plans with a budget plan"},
+	EvidenceGroupRun:                   {"group run", "groups run"},
+	EvidenceFoundationAGroup:           {"Foundation A course supported", "Foundation A courses supported"},
+	EvidenceTrackerAssessment:          {"I Matter Tracker assessment", "I Matter Tracker assessments"},
+	EvidencePracticeSupport:            {"piece of practice support evidenced", "pieces of practice support evidenced"},
+	EvidenceRegisteredFoundationAGroup: {"registered Foundation A group", "registered Foundation A groups"},
 }
 
 // The records the fold keeps, one type per kind of fact.
@@ -315,9 +320,10 @@ func Fold(id uuid.UUID, facts []Fact) (*Practitioner, error) {
 	var details, members, courses, directory, certs int
 	for i := range facts {
 		if facts[i].Event != nil {
-			k1, k2 := evidenceKinds(facts[i].Event)
+			k1, k2, k3 := evidenceKinds(facts[i].Event)
 			n[k1]++
 			n[k2]++
+			n[k3]++
 			switch facts[i].Event.(type) {
 			case *PractitionerRegistered, PractitionerRegistered, *PractitionerDetailsChanged, PractitionerDetailsChanged:
 				details++
@@ -463,6 +469,9 @@ func (p *Practitioner) apply(f Fact) bool {
 			p.addEvidence(EvidenceGroupRun, m)
 			if e.Course == GroupFoundationA {
 				p.addEvidence(EvidenceFoundationAGroup, m)
+				if e.Registered {
+					p.addEvidence(EvidenceRegisteredFoundationAGroup, m)
+				}
 			}
 		}
 		return ok
@@ -597,34 +606,37 @@ func (p *Practitioner) apply(f Fact) bool {
 	return false
 }
 
-// evidenceKinds returns the (at most two) evidence kinds an event is
+// evidenceKinds returns the (at most three) evidence kinds an event is
 // evidence of, numEvidenceKinds standing for none. It reads only what Apply
 // reads, to size the fold's slices.
-func evidenceKinds(e Event) (EvidenceKind, EvidenceKind) {
+func evidenceKinds(e Event) (EvidenceKind, EvidenceKind, EvidenceKind) {
 	none := numEvidenceKinds
 	switch v := e.(type) {
 	case *CPDEngagementRecorded:
-		return cpdEvidence(v.Kind), none
+		return cpdEvidence(v.Kind), none, none
 	case *ReflectiveUpdateSubmitted:
-		return reflectiveEvidence(v.Kind), none
+		return reflectiveEvidence(v.Kind), none, none
 	case *ParticipantFeedbackGathered:
-		return EvidenceParticipantFeedback, none
+		return EvidenceParticipantFeedback, none, none
 	case *ActionPlanSubmitted:
 		if v.BudgetIncluded {
-			return EvidenceActionPlan, EvidenceActionPlanWithBudget
+			return EvidenceActionPlan, EvidenceActionPlanWithBudget, none
 		}
-		return EvidenceActionPlan, none
+		return EvidenceActionPlan, none, none
 	case *StudyGroupRun:
-		if v.Course == GroupFoundationA {
-			return EvidenceGroupRun, EvidenceFoundationAGroup
+		switch {
+		case v.Course == GroupFoundationA && v.Registered:
+			return EvidenceGroupRun, EvidenceFoundationAGroup, EvidenceRegisteredFoundationAGroup
+		case v.Course == GroupFoundationA:
+			return EvidenceGroupRun, EvidenceFoundationAGroup, none
 		}
-		return EvidenceGroupRun, none
+		return EvidenceGroupRun, none, none
 	case *TrackerAssessmentRecorded:
-		return EvidenceTrackerAssessment, none
+		return EvidenceTrackerAssessment, none, none
 	case *PracticeSupportEvidenced:
-		return EvidencePracticeSupport, none
+		return EvidencePracticeSupport, none, none
 	}
-	return none, none
+	return none, none, none
 }
 
 func cpdEvidence(k CPDKind) EvidenceKind {
