@@ -12,19 +12,17 @@ import (
 	"github.com/imattertraining/ledger/projections"
 )
 
-// rulebook is the rulebook every new decision is evaluated under.
-var rulebook = domain.RulebookV1()
-
 // MembersFunc returns the practitioners who work in or with an
 // organisation, whose streams may hold what an organisation's decision
 // needs (a senior-leadership commitment, say).
 type MembersFunc func(ctx context.Context, org uuid.UUID) ([]uuid.UUID, error)
 
 // evaluate evaluates decision ev, effective on, against stream's history as
-// known now, under the current rulebook. It returns the rulebook version
+// known now, under the current rulebook (the views'). It returns the rulebook version
 // and the evaluation to store, or the domain's refusal (which carries the
 // evaluation) when a requirement is unmet and ev is no exception.
 func (r *Recorder) evaluate(ctx context.Context, stream string, ev domain.Event, on domain.Date) (string, *domain.Evaluation, error) {
+	rulebook := r.views.Rulebooks().Current()
 	kind, id, _ := streamKindOf(stream)
 	facts, err := r.facts(ctx, stream)
 	if err != nil {

@@ -319,7 +319,7 @@ func TestDecisions(t *testing.T) {
 	assert.Equal(t, "admin-1", last.RecordedBy, "the token's name is the recorder")
 	var data map[string]any
 	require.NoError(t, json.Unmarshal(last.Data, &data))
-	assert.Equal(t, "v1", data["rulebook_version"])
+	assert.Equal(t, "v1.1", data["rulebook_version"], "new decisions are taken under the current rulebook")
 	assert.NotNil(t, data["evaluation"])
 
 	q := ts.do("GET", "/v1/decisions?status=exception", api.RoleAuditor, "")
@@ -335,7 +335,9 @@ func TestDecisions(t *testing.T) {
 	assert.Equal(t, decID, m["decision_event_id"])
 	assert.Equal(t, "Demo Panel", m["decided_by"])
 	assert.Equal(t, true, m["exception"])
-	assert.Equal(t, "v1", m["rulebook_version"])
+	assert.Equal(t, "v1.1", m["rulebook_version"])
+	assert.Equal(t, "v1.1", m["evaluation_then_rulebook_version"])
+	assert.Equal(t, "v1.1", m["reevaluation_rulebook_version"])
 	assert.NotNil(t, m["evaluation"])
 	assert.Contains(t, string(d.body), "needs_information")
 }

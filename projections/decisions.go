@@ -131,6 +131,11 @@ type DecisionView struct {
 	// Reevaluation is the decision evaluated on everything known now about
 	// the history up to its effective date, without the decision itself.
 	Reevaluation *domain.Evaluation `json:"reevaluation"`
+	// EvaluationThenRulebook is the rulebook version EvaluationThen used:
+	// the one the decision was taken under (the current one when the
+	// ledger does not know it). ReevaluationRulebook is the current one.
+	EvaluationThenRulebook string `json:"evaluation_then_rulebook_version"`
+	ReevaluationRulebook   string `json:"reevaluation_rulebook_version"`
 }
 
 // Decision returns one decision of the queue with its evaluations and
@@ -170,21 +175,25 @@ func (p *Projector) Decision(ctx context.Context, eventID uuid.UUID) (DecisionVi
 	// Then: what the stream held when the decision was appended (its
 	// earlier revisions, all recorded at or before it), the decision left
 	// out; organisations as known at its recorded time.
+	// Then is evaluated under the rulebook the decision was taken with; now
+	// under the current one.
 	then := settle(sf.facts[:i], sf.positions[:i], 0)
-	if view.EvaluationThen, err = p.evaluateDecision(ctx, item.Stream, then, decision, decision.RecordedAt); err != nil {
+	thenRB, _ := p.rules.rbs.Version(item.RulebookVersion)
+	if view.EvaluationThen, err = p.evaluateDecision(ctx, thenRB, item.Stream, then, decision, decision.RecordedAt); err != nil {
 		return DecisionView{}, err
 	}
-	if view.Reevaluation, err = p.evaluateDecision(ctx, item.Stream, sf, decision, time.Time{}); err != nil {
+	if view.Reevaluation, err = p.evaluateDecision(ctx, p.rules.rb, item.Stream, sf, decision, time.Time{}); err != nil {
 		return DecisionView{}, err
 	}
+	view.EvaluationThenRulebook, view.ReevaluationRulebook = thenRB.Version, p.rules.rb.Version
 	return view, nil
 }
 
-// evaluateDecision evaluates decision again on sf's facts as of the
+// evaluateDecision evaluates decision again under rb on sf's facts as of the
 // decision's effective date, the decision itself left out, with the
 // organisations (and, for an organisation's decision, its members) folded as
 // known at knownAt (zero: now).
-func (p *Projector) evaluateDecision(ctx context.Context, stream string, sf *streamFacts, decision domain.Fact, knownAt time.Time) (*domain.Evaluation, error) {
+func (p *Projector) evaluateDecision(ctx context.Context, rb *domain.Rulebook, stream string, sf *streamFacts, decision domain.Fact, knownAt time.Time) (*domain.Evaluation, error) {
 	on := decision.OccurredOn
 	facts, _ := sf.qualifying(on, decision.ID)
 	kind, id, _ := streamKind(stream)
@@ -198,7 +207,7 @@ func (p *Projector) evaluateDecision(ctx context.Context, stream string, sf *str
 		if err != nil {
 			return nil, err
 		}
-		ev = p.rules.rb.EvaluateOrganisationDecision(o, members, decision.Event, on)
+		ev = rb.EvaluateOrganisationDecision(o, members, decision.Event, on)
 	} else {
 		pr, err := domain.Fold(id, facts)
 		if err != nil {
@@ -208,7 +217,7 @@ func (p *Projector) evaluateDecision(ctx context.Context, stream string, sf *str
 		if err != nil {
 			return nil, err
 		}
-		ev = p.rules.rb.EvaluateDecision(pr, orgs, decision.Event, on)
+		ev = rb.EvaluateDecision(pr, orgs, decision.Event, on)
 	}
 	return &ev, nil
 }

@@ -33,7 +33,7 @@ func TestCachedFactsChangeNothing(t *testing.T) {
 			defer cancel()
 			done := make(chan error, 1)
 			go func() { done <- p.Run(ctx) }()
-			plain := newViews(store, -1, nil)
+			plain := newViews(store, -1, nil, nil)
 			var knownAt []time.Time
 			for round := range 6 {
 				for range 25 {
@@ -81,7 +81,7 @@ func TestFactCacheTakesOnlyMatchingFacts(t *testing.T) {
 	id := f.practitioner("Sam Example", "2029-01-10")
 	ps := PractitionerStream(id)
 	f.add(ps, "2029-02-01", &domain.CourseCompleted{Course: domain.CourseFoundationAPart1})
-	v := newViews(store, 40, nil)
+	v := newViews(store, 40, nil, nil)
 	events, err := store.ReadStream(f.ctx, ps, eventstore.ReadOptions{})
 	require.NoError(t, err)
 	_, err = v.decode(ps, events, domain.Date{})

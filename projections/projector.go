@@ -43,6 +43,10 @@ type Options struct {
 	// names read as unavailable). An erasure seen in the store rewrites
 	// the snapshot at once, so the erased name leaves the file.
 	Keys *keystore.Keys
+	// Rulebooks are the rulebooks the models are folded with, and the
+	// current one (default domain.NewRulebooks()). A snapshot folded under
+	// another current version is not used: the models are rebuilt.
+	Rulebooks *domain.Rulebooks
 	// Logf, when set, receives notes a operator may want (a snapshot that
 	// could not be used, say). Nothing personal is ever logged.
 	Logf func(format string, args ...any)
@@ -88,7 +92,7 @@ func New(store eventstore.Store, opts Options) (*Projector, error) {
 	if opts.CachedFacts == 0 {
 		opts.CachedFacts = DefaultCachedFacts
 	}
-	p := &Projector{Views: newViews(store, opts.CachedFacts, opts.Keys), store: store, opts: opts, notify: make(chan struct{})}
+	p := &Projector{Views: newViews(store, opts.CachedFacts, opts.Keys, opts.Rulebooks), store: store, opts: opts, notify: make(chan struct{})}
 	if opts.SnapshotPath != "" {
 		m, err := loadSnapshot(context.Background(), store, p.rules, opts.SnapshotPath)
 		switch {

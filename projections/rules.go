@@ -8,16 +8,25 @@ import (
 	"github.com/imattertraining/ledger/domain"
 )
 
-// rules holds the rulebook the projections evaluate with. It is the one
-// place where projections call the domain's fold and rules.
+// rules holds the rulebooks the projections evaluate with: the current one
+// for standing, level and next steps (and the version the models and their
+// snapshot are folded under), every version for re-evaluating a decision
+// under the one it was taken with. It is the one place where projections
+// call the domain's fold and rules.
 type rules struct {
+	rbs     *domain.Rulebooks
 	rb      *domain.Rulebook
 	version string
 }
 
-func newRules() *rules {
-	rb := domain.RulebookV1()
-	return &rules{rb: rb, version: rb.Version}
+// newRules uses rbs, or when nil every rulebook with the domain's current
+// one.
+func newRules(rbs *domain.Rulebooks) *rules {
+	if rbs == nil {
+		rbs = domain.NewRulebooks()
+	}
+	rb := rbs.Current()
+	return &rules{rbs: rbs, rb: rb, version: rb.Version}
 }
 
 // assessment is what one fold of a practitioner's qualifying facts gives on

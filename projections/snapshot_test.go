@@ -65,7 +65,7 @@ func TestSnapshotVersionsAndDamage(t *testing.T) {
 		require.NoError(t, p.Snapshot())
 		_, err := loadSnapshot(context.Background(), store, &rules{rb: domain.RulebookV1(), version: "v0"}, path)
 		assert.ErrorContains(t, err, "rulebook")
-		_, err = loadSnapshot(context.Background(), store, newRules(), path)
+		_, err = loadSnapshot(context.Background(), store, newRules(nil), path)
 		assert.NoError(t, err)
 	})
 }

@@ -99,18 +99,23 @@ type Views struct {
 // DefaultCachedFacts decoded facts.
 // Sealed personal data reads as unavailable: see NewViewsWithKeys.
 func NewViews(store eventstore.Store) *Views {
-	return newViews(store, DefaultCachedFacts, nil)
+	return newViews(store, DefaultCachedFacts, nil, nil)
 }
 
 // NewViewsWithKeys is NewViews opening practitioners' sealed personal data
 // with keys: an erased practitioner's name reads as domain.ErasedName.
 func NewViewsWithKeys(store eventstore.Store, keys *keystore.Keys) *Views {
-	return newViews(store, DefaultCachedFacts, keys)
+	return newViews(store, DefaultCachedFacts, keys, nil)
 }
 
-func newViews(store eventstore.Store, cachedFacts int, keys *keystore.Keys) *Views {
-	return &Views{store: store, rules: newRules(), cache: newFactCache(cachedFacts), keys: keys}
+// newViews evaluates with rbs (nil: the domain's rulebooks and current one).
+func newViews(store eventstore.Store, cachedFacts int, keys *keystore.Keys, rbs *domain.Rulebooks) *Views {
+	return &Views{store: store, rules: newRules(rbs), cache: newFactCache(cachedFacts), keys: keys}
 }
+
+// Rulebooks returns the rulebooks the views evaluate with; its Current is
+// the one new decisions are evaluated under.
+func (v *Views) Rulebooks() *domain.Rulebooks { return v.rules.rbs }
 
 // Practitioner returns practitioner id as of asOf (facts that occurred on or
 // before it) as known at knownAt (events recorded at or before it; zero

@@ -138,7 +138,12 @@ func TestDecisionReevaluation(t *testing.T) {
 			missing = append(missing, r.Name)
 		}
 	}
-	assert.Equal(t, []string{"study_supporter_preparation"}, missing)
+	// The decision was taken under v1 (the fixture records it so): then is
+	// worked out under v1, now under the current rulebook, v1.1, which
+	// also asks a Level 3 A licensee to have started out as a trainee.
+	assert.Equal(t, "v1", d.EvaluationThenRulebook)
+	assert.Equal(t, domain.CurrentRulebookVersion, d.ReevaluationRulebook)
+	assert.Equal(t, []string{"study_supporter_preparation", "trainee_or_lead_professional"}, missing)
 
 	t.Run("the view still shows the licence granted", func(t *testing.T) {
 		view, err := p.Practitioner(ctx, id, date("2029-10-01"), time.Time{})

@@ -52,7 +52,7 @@ func TestImportCSV(t *testing.T) {
 	events := storeEvents(t, dir)
 	require.Len(t, events, 5)
 	assert.Equal(t, "import", events[1].RecordedBy)
-	assert.Contains(t, string(events[4].Data), `"rulebook_version":"v1"`, "decisions are evaluated on import too")
+	assert.Contains(t, string(events[4].Data), `"rulebook_version":"v1.1"`, "decisions are evaluated on import too, under the current rulebook")
 
 	t.Run("importing again stores nothing twice", func(t *testing.T) {
 		code, _, errb := run(t, "import", "--data", dir, file)
