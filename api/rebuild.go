@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -106,12 +105,8 @@ func (s *Server) handleStartRebuild(w http.ResponseWriter, r *http.Request, _ Pr
 	if _, err := parseQuery(r); err != nil {
 		return err
 	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		return invalidf("", "the body could not be read")
-	}
-	if len(body) > 0 {
-		return invalidf("", "this route takes no body")
+	if err := noBody(r); err != nil {
+		return err
 	}
 	st, started := s.rebuild.start(s.cfg.Now(), s.cfg.Projector.Rebuild, func(err error) {
 		s.cfg.Logger.Error("online rebuild failed", "err", err)

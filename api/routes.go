@@ -60,6 +60,8 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/decisions/{event_id}/reviews", reviewOnly, s.handleReview},
 		{"GET", "/v1/events", auditors, s.handleEvents},
 		{"GET", "/v1/verify", auditors, s.handleVerify},
+		{"POST", "/v1/checkpoints", auditors, s.handleCheckpoint},
+		{"GET", "/v1/admin/backup", adminOnly, s.handleBackup},
 		{"POST", "/v1/admin/rebuild", adminOnly, s.handleStartRebuild},
 		{"GET", "/v1/admin/rebuild", adminOnly, s.handleRebuildStatus},
 		{"GET", "/v1/directory", public, s.handleDirectory},

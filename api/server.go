@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
+	"github.com/imattertraining/ledger/eventstore/checkpoint"
 	"github.com/imattertraining/ledger/projections"
 )
 
@@ -53,6 +55,12 @@ type Config struct {
 	// models to be built (just after a start) and to include this server's
 	// latest append (default 2s).
 	ReadYourWritesWait time.Duration
+	// SigningKey signs the checkpoints of POST /v1/checkpoints; without
+	// one the route answers 404.
+	SigningKey ed25519.PrivateKey
+	// KeepCheckpoint, when set, is given every checkpoint the API takes
+	// before it is returned (the server keeps copies in its data directory).
+	KeepCheckpoint func(*checkpoint.Checkpoint) error
 }
 
 // Server is the ledger's HTTP API. Create it with NewServer, then Open,

@@ -37,6 +37,8 @@ var contract = []struct {
 	{"POST", "/v1/decisions/{event_id}/reviews", []api.Role{api.RoleReviewer}},
 	{"GET", "/v1/events", []api.Role{api.RoleAdmin, api.RoleAuditor}},
 	{"GET", "/v1/verify", []api.Role{api.RoleAdmin, api.RoleAuditor}},
+	{"POST", "/v1/checkpoints", []api.Role{api.RoleAdmin, api.RoleAuditor}},
+	{"GET", "/v1/admin/backup", []api.Role{api.RoleAdmin}},
 	{"POST", "/v1/admin/rebuild", []api.Role{api.RoleAdmin}},
 	{"GET", "/v1/admin/rebuild", []api.Role{api.RoleAdmin}},
 	{"GET", "/v1/directory", nil},

@@ -4,12 +4,14 @@
 //
 //	ledger serve   [--data DIR] [--addr ADDR] [--store bolt|kurrentdb] [--kurrentdb URL] [--demo]
 //	ledger token   add --data DIR --role ROLE --name NAME | list --data DIR | revoke --data DIR --name NAME
-//	ledger verify  [STORE]
+//	ledger verify  [STORE] [--against FILE [--key PUBFILE]]
 //	ledger replay  [STORE] --practitioner ID [--as-of DATE] [--known-at TIME]
 //	ledger import  [STORE] [--format csv|jsonl] [--recorded-by NAME] FILE
 //	ledger export  [STORE] [--out FILE]
 //	ledger migrate --from bolt|kurrentdb --to bolt|kurrentdb [--data DIR] --kurrentdb URL
 //	ledger rebuild --data DIR
+//	ledger key     show --data DIR
+//	ledger checkpoint --data DIR [--out FILE]
 //
 // STORE is --data DIR (the embedded store, the default) or --store kurrentdb
 // --kurrentdb URL. migrate copies a ledger between the two, keeping every

@@ -16,12 +16,14 @@ Usage:
   ledger token   add --data DIR --role admin|reviewer|auditor --name NAME
   ledger token   list --data DIR
   ledger token   revoke --data DIR --name NAME
-  ledger verify  [STORE]
+  ledger verify  [STORE] [--against FILE [--key PUBFILE]]
   ledger replay  [STORE] --practitioner ID [--as-of DATE] [--known-at TIME]
   ledger import  [STORE] [--format csv|jsonl] [--recorded-by NAME] FILE
   ledger export  [STORE] [--out FILE]
   ledger migrate --from bolt|kurrentdb --to bolt|kurrentdb [--data DIR] --kurrentdb URL
   ledger rebuild --data DIR
+  ledger key     show --data DIR
+  ledger checkpoint --data DIR [--out FILE]
 
 STORE is --data DIR (the embedded store, the default) or
 --store kurrentdb --kurrentdb URL.
@@ -36,6 +38,11 @@ migrate copies every event, keeping ids, recorded times, recorders and
 hashes, then verifies the target and compares every stream's last hash
 with the source's. The embedded store must not be in use by a server.
 Run it again to resume an interrupted migration.
+
+checkpoint signs every stream's head and the global position with the
+ledger's key (key show prints its public half); keep checkpoints outside
+the system. verify --against FILE then proves the store still extends
+one: no event rewritten, nothing cut short or rolled back.
 `
 
 // exitError carries an exit code other than 1 (or a failure already
@@ -73,6 +80,10 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runMigrate(ctx, env, rest)
 	case "rebuild":
 		err = runRebuild(ctx, env, rest)
+	case "key":
+		err = runKey(ctx, env, rest)
+	case "checkpoint":
+		err = runCheckpoint(ctx, env, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"github.com/imattertraining/ledger/api"
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
+	"github.com/imattertraining/ledger/eventstore/checkpoint"
 	"github.com/imattertraining/ledger/eventstore/kurrentdb"
 	"github.com/imattertraining/ledger/projections"
 )
@@ -43,6 +45,11 @@ type Main struct {
 	// TrustedProxies are the reverse proxies (CIDR prefixes or addresses)
 	// whose X-Forwarded-For names the client.
 	TrustedProxies []string
+	// CheckpointEvery is how often the server takes a signed checkpoint
+	// into DIR/checkpoints (0: never), keeping the newest CheckpointKeep
+	// (0: all).
+	CheckpointEvery time.Duration
+	CheckpointKeep  int
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	// Stdout receives the first admin token, alone; Stderr everything else.
@@ -56,6 +63,11 @@ type Main struct {
 
 	store  eventstore.Store
 	server *api.Server
+	key    ed25519.PrivateKey
+	// stopCheckpoints ends the periodic checkpoints; checkpointsDone is
+	// closed when they have.
+	stopCheckpoints context.CancelFunc
+	checkpointsDone chan struct{}
 }
 
 // URL returns the running server's base URL.
@@ -120,6 +132,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 
+	// The signing key of checkpoints: created by the first start, kept in
+	// the data directory (mode 0600), never in the event log.
+	if m.key, err = checkpoint.LoadOrCreateKey(m.Data); err != nil {
+		return err
+	}
+
 	proj, err := projections.New(m.store, projections.Options{
 		SnapshotPath: filepath.Join(m.Data, snapshotFile),
 		Today:        func() domain.Date { return domain.DateOf(m.Now().UTC()) },
@@ -142,6 +160,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.server, err = api.NewServer(api.Config{
 		Store: m.store, Projector: proj, Tokens: tokens, Logger: m.Logger, Now: m.Now,
 		RateLimit: m.RateLimit, RateBurst: m.RateBurst, TrustedProxies: trusted,
+		SigningKey: m.key,
+		KeepCheckpoint: func(c *checkpoint.Checkpoint) error {
+			return keepCheckpoint(m.Data, c, m.CheckpointKeep)
+		},
 	})
 	if err != nil {
 		return err
@@ -154,6 +176,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		_ = m.server.Close(context.Background())
 		return err
 	}
+	m.startCheckpoints()
 	return nil
 }
 
@@ -204,10 +227,46 @@ func storeEmpty(ctx context.Context, s eventstore.Store) (bool, error) {
 	return true, nil
 }
 
+// startCheckpoints takes a checkpoint every CheckpointEvery into the data
+// directory's checkpoints folder until Close. A failure is logged and the
+// next tick tries again.
+func (m *Main) startCheckpoints() {
+	m.checkpointsDone = make(chan struct{})
+	if m.CheckpointEvery <= 0 {
+		close(m.checkpointsDone)
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m.stopCheckpoints = cancel
+	go func() {
+		defer close(m.checkpointsDone)
+		t := time.NewTicker(m.CheckpointEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			c, err := checkpoint.Take(ctx, m.store, m.key, m.Now())
+			if err == nil {
+				err = keepCheckpoint(m.Data, c, m.CheckpointKeep)
+			}
+			if err != nil && ctx.Err() == nil {
+				m.Logger.Error("periodic checkpoint failed", slog.String("error", err.Error()))
+			}
+		}
+	}()
+}
+
 // Close stops the server gracefully (requests in flight, appends included,
 // finish within 30 seconds), then closes the store.
 func (m *Main) Close() error {
 	var err error
+	if m.stopCheckpoints != nil {
+		m.stopCheckpoints()
+		<-m.checkpointsDone
+	}
 	if m.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		err = m.server.Close(ctx)
@@ -237,6 +296,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		m.TrustedProxies = append(m.TrustedProxies, v)
 		return nil
 	})
+	fs.DurationVar(&m.CheckpointEvery, "checkpoint-every", time.Hour, "take a signed checkpoint into DIR/checkpoints this often (0: never)")
+	fs.IntVar(&m.CheckpointKeep, "checkpoint-keep", 168, "keep the newest `N` checkpoints in DIR/checkpoints (0: all)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}

@@ -8,6 +8,8 @@ import (
 func runVerify(ctx context.Context, e *env, args []string) (err error) {
 	fs := e.newFlags("verify")
 	sf := addStoreFlags(fs)
+	against := fs.String("against", "", "prove the store still extends the checkpoint in `FILE`")
+	keyFile := fs.String("key", "", "with --against: the ledger's public key, as `ledger key show` printed it (default: the data directory's key)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -16,6 +18,9 @@ func runVerify(ctx context.Context, e *env, args []string) (err error) {
 	}
 	if err := sf.check(); err != nil {
 		return err
+	}
+	if *keyFile != "" && *against == "" {
+		return usageError("--key is only used with --against")
 	}
 	src, err := sf.openSource(ctx, "verify")
 	if err != nil {
@@ -26,6 +31,9 @@ func runVerify(ctx context.Context, e *env, args []string) (err error) {
 			err = cerr
 		}
 	}()
+	if *against != "" {
+		return verifyAgainst(ctx, e, src, sf.data, *against, *keyFile)
+	}
 	rep, err := src.verify(ctx)
 	if err != nil {
 		return fmt.Errorf("verify stopped after %d events: %w", rep.EventsChecked, err)

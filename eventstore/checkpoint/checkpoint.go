@@ -162,6 +162,13 @@ func (c *Checkpoint) Marshal() []byte {
 	return b.Bytes()
 }
 
+// WriteFile writes c's file (Marshal) to path, mode 0600, through a synced
+// temporary file renamed into place: a crash leaves the old file or the
+// new one, never half of one.
+func WriteFile(path string, c *Checkpoint) error {
+	return writeFileAtomic(path, c.Marshal(), true)
+}
+
 // Parse reads a checkpoint file and checks its form: the format, no
 // unknown members, heads sorted by stream and unique, their count and
 // Merkle root as the statement says. It does not check the signature: see
