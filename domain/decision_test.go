@@ -173,7 +173,7 @@ func TestLicenceGrantRequirements(t *testing.T) {
 				h.join("2022-01-02", w.school)
 				h.courses("2023-01-01", CourseFoundationAPart1, CourseFoundationAPart2, CourseFoundationB, CourseIntermediateA, CourseStudySupporterPreparation)
 			}, grant("L1", LicenceLevel3A, ""), "2024-02-01", []string{"senior_leadership_support"}},
-		{"Level 3 A: support from a school since left no longer counts", `DOMAIN.md: "senior-leadership support while the practitioner is still in that organisation"`,
+		{"Level 3 A: support from a school since left no longer counts", `DOMAIN.md: "leadership support while the practitioner is still in that organisation"`,
 			func(h *history, w *world) {
 				qualified3A(h, w)
 				h.add("2023-09-01", &PractitionerLeftOrganisation{OrganisationID: w.school.ID})
@@ -228,9 +228,9 @@ func TestLicenceGrantRequirements(t *testing.T) {
 				inSchool(h, w)
 				h.award("2023-03-01", RoleLeadProfessional)
 			}, grant("S1", LicenceSpecialist, ""), "2024-02-01", nil},
-		{"informal use: after any Level 1 course", `older seed: "A professional or parent who accesses our Level 1 Foundation or Level 2 Intermediate training ... has a licence to use the resources"`,
+		{"informal use: after any Level 1 course", `older seed: "A professional or parent who accesses our Level 1 Foundation or Level 2 Intermediate training" and "has a licence to use the resources"`,
 			func(h *history, w *world) { h.courses("2023-01-01", CourseFoundationB) }, grant("I1", LicenceInformalUse, ""), "2024-02-01", nil},
-		{"informal use: with no training recorded", `older seed: "A professional or parent who accesses our Level 1 Foundation or Level 2 Intermediate training ... has a licence to use the resources"`,
+		{"informal use: with no training recorded", `older seed: "A professional or parent who accesses our Level 1 Foundation or Level 2 Intermediate training" and "has a licence to use the resources"`,
 			func(h *history, w *world) { h.register("2023-01-01") }, grant("I1", LicenceInformalUse, ""), "2024-02-01", []string{"level_1_or_2_training"}},
 		{"organisational licence on a practitioner's stream", `older seed: "an organisational licence to a school or service requires a commitment to the thinking involved from senior leadership teams"`,
 			inSchool, grant("O1", LicenceOrganisational, ""), "2024-02-01", []string{"held_by_organisation"}},
@@ -430,7 +430,7 @@ func TestCertificationRequirements(t *testing.T) {
 }
 
 func TestCertificationChangeRequirements(t *testing.T) {
-	const seed = `DOMAIN.md: "suspended / withdrawn: an explicit decision says so"`
+	const seed = `DOMAIN.md: "an explicit decision says so"`
 	dec := Decision{DecidedBy: "QC Lead", Rationale: "r"}
 	lead := func(h *history, w *world) { h.award("2024-01-01", RoleLeadProfessional) }
 	suspended := func(h *history, w *world) {
@@ -455,7 +455,7 @@ func TestDecide(t *testing.T) {
 	h.applyFor("2023-02-01", "APP-1", ApplyTraineeLeadProfessional, true)
 	p := h.fold()
 	on := MustDate("2023-03-01")
-	const seed = `older seed: "we sometimes offer a fast track on completion of Foundation A and B"; DOMAIN.md: "exception: true is accepted whatever the evaluation says"`
+	const seed = `older seed: "we sometimes offer a fast track on completion of Foundation A and B"; DOMAIN.md: "is accepted whatever the evaluation says (a decision taken ahead of the evidence), and always lands in the queue."`
 
 	t.Run("a fast track ahead of Foundation B is refused, with the evaluation", func(t *testing.T) {
 		ev, err := rb.Decide(p, w.orgs(), decided("APP-1", true), on)

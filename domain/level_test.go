@@ -25,7 +25,7 @@ func TestLevel(t *testing.T) {
 			func(h *history) { h.courses("2024-02-01", level1...) }, "2024-01-31", 0},
 		{"Foundation A part 1 alone is not level 1", `older seed: "Level 1 Foundation Level - fleshes out the I Matter Framework"`,
 			func(h *history) { h.courses("2024-02-01", CourseFoundationAPart1, CourseFoundationB) }, "2024-03-01", 0},
-		{"a retracted course drops the level", `DOMAIN.md: "Retractions (EventRetracted) remove the retracted fact from every evaluation"`,
+		{"a retracted course drops the level", `DOMAIN.md: "A mistake is never edited: it is corrected by a later event"`,
 			func(h *history) {
 				ids := h.courses("2024-02-01", level1...)
 				h.retract("2024-02-05", ids[2])

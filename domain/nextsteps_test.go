@@ -59,7 +59,7 @@ func TestNextSteps(t *testing.T) {
 				"CertificationAwarded lead_professional": {"foundation_and_intermediate", "facilitator_mechanics", "lead_professional_course", "trainee_application_accepted",
 					"trainee_year_completed", "two_groups_run", "learning_log_book"},
 			}},
-		{"a suspended role is not a step taken", `DOMAIN.md: "suspended / withdrawn: an explicit decision says so"`,
+		{"a suspended role is not a step taken", `DOMAIN.md: "an explicit decision says so"`,
 			func(h *history, w *world) {
 				h.courses("2022-06-01", level1Courses...)
 				h.award("2022-07-01", RoleInformedPractitioner)

@@ -69,8 +69,8 @@ func TestStanding(t *testing.T) {
 	const (
 		seedFA      = `older seed: "+ must support a minimum of 2 Foundation A courses each year for professionals or parents"`
 		seedMonthly = `older seed: "+ take part in a monthly ongoing practitioner development training"`
-		seedWindow  = `DOMAIN.md: "at_risk: a requirement is unmet and the period ends within 60 days."`
-		seedLapsed  = `DOMAIN.md: "lapsed: a period ended with a requirement unmet (until it is met or a decision says otherwise)."`
+		seedWindow  = `DOMAIN.md: "a requirement is unmet and the period ends within 60 days."`
+		seedLapsed  = `DOMAIN.md: "a period ended with a requirement unmet (until it is met or a decision says otherwise)."`
 	)
 	dec := Decision{DecidedBy: "QC Lead", Rationale: "r"}
 	tests := []struct {
@@ -128,7 +128,7 @@ func TestStanding(t *testing.T) {
 			},
 			"2025-03-10", StandingGood, []string{"lead_professional.participant_feedback", "lead_professional.log_book",
 				"lead_professional.annual_action_plan", "lead_professional.foundation_a_supported"}},
-		{"a retracted Foundation A course in the window: at risk", `DOMAIN.md: "Retractions remove the retracted fact from every evaluation"`,
+		{"a retracted Foundation A course in the window: at risk", `DOMAIN.md: "A mistake is never edited: it is corrected by a later event"`,
 			func(h *history, w *world) {
 				leadProfessional(h, w)
 				keepUp(h, "2024-03-01", "2025-02-28")
@@ -169,21 +169,21 @@ func TestStanding(t *testing.T) {
 				h.add("2024-07-01", &PractitionerLeftOrganisation{OrganisationID: w.school.ID})
 			},
 			"2024-07-01", StandingAtRisk, []string{"lead_professional.senior_leadership_support"}},
-		{"a suspended Lead Professional", `DOMAIN.md: "suspended / withdrawn: an explicit decision says so."`,
+		{"a suspended Lead Professional", `DOMAIN.md: "an explicit decision says so."`,
 			func(h *history, w *world) {
 				leadProfessional(h, w)
 				keepUp(h, "2024-03-01", "2025-02-28")
 				h.add("2024-05-01", &CertificationSuspended{Role: RoleLeadProfessional, Reason: "r", Decision: dec})
 			},
 			"2024-06-01", StandingSuspended, nil},
-		{"a suspended licence", `DOMAIN.md: "suspended / withdrawn: an explicit decision says so."`,
+		{"a suspended licence", `DOMAIN.md: "an explicit decision says so."`,
 			func(h *history, w *world) {
 				leadProfessional(h, w)
 				keepUp(h, "2024-03-01", "2025-02-28")
 				h.add("2024-05-01", &LicenceSuspended{LicenceID: "L1", Reason: "r", Decision: dec})
 			},
 			"2024-06-01", StandingSuspended, []string{"lead_professional.current_licence"}},
-		{"a withdrawn Lead Professional", `DOMAIN.md: "suspended / withdrawn: an explicit decision says so."`,
+		{"a withdrawn Lead Professional", `DOMAIN.md: "an explicit decision says so."`,
 			func(h *history, w *world) {
 				leadProfessional(h, w)
 				h.add("2024-05-01", &CertificationWithdrawn{Role: RoleLeadProfessional, Reason: "r", Decision: dec})

@@ -173,7 +173,7 @@ func (lookalike) EventType() string { return TypeCourseCompleted }
 func (lookalike) Validate() error   { return nil }
 
 func TestRetraction(t *testing.T) {
-	const seed = `DOMAIN.md: "A mistake is never edited: it is corrected by a later event (EventRetracted, naming the retracted event and why)."`
+	const seed = `DOMAIN.md: "A mistake is never edited: it is corrected by a later event"`
 	tests := []struct {
 		name  string
 		build func(h *history) (checkOn string)
@@ -334,7 +334,7 @@ func TestLicenceStatus(t *testing.T) {
 }
 
 func TestRoles(t *testing.T) {
-	const seed = `DOMAIN.md: "suspended / withdrawn: an explicit decision says so"`
+	const seed = `DOMAIN.md: "an explicit decision says so"`
 	dec := Decision{DecidedBy: "QC Lead", Rationale: "r"}
 	tests := []struct {
 		name   string
@@ -414,7 +414,7 @@ func TestMembershipsAndDetails(t *testing.T) {
 }
 
 func TestDirectoryConsentsAndReviews(t *testing.T) {
-	const seed = `DOMAIN.md: "A practitioner appears in a directory only with consent (DirectoryListingConsented, until DirectoryListingWithdrawn)"`
+	const seed = `DOMAIN.md: "A practitioner appears in a directory only with consent"`
 	h := newHistory(t)
 	h.add("2024-01-01", &DirectoryListingConsented{Directory: DirectoryInformed})
 	h.add("2024-01-01", &DirectoryListingConsented{Directory: DirectoryLocalityHub})
