@@ -148,7 +148,7 @@ func (s *Server) handleReview(w http.ResponseWriter, r *http.Request, p Principa
 	if err != nil {
 		return err
 	}
-	rec, err := s.recorder.Record(r.Context(), p, d.Stream, Proposal{
+	rec, err := s.recorder.Review(r.Context(), p, d.Stream, Proposal{
 		ID: id, Type: domain.TypeDecisionReviewed, OccurredOn: req.OccurredOn, Data: data,
 	})
 	if err != nil {

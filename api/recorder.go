@@ -174,10 +174,34 @@ func (r *Recorder) Open(ctx context.Context, by Principal, stream string, p Prop
 // an unknown stream not_found; a stale expected revision or a reused id
 // with a different body a conflict; a decision whose requirements are
 // unmet, without exception, refused. Nothing is stored on any error.
+//
+// DecisionReviewed is refused here, whoever proposes it: a review is
+// recorded only through Review, by a reviewer. `ledger import` records
+// through Record too, so it cannot record reviews either.
 func (r *Recorder) Record(ctx context.Context, by Principal, stream string, p Proposal) (Recorded, error) {
-	if p.Type == domain.TypePersonalDataErased {
+	switch p.Type {
+	case domain.TypePersonalDataErased:
 		// It must come with the key's deletion, which only Erase does.
 		return Recorded{}, invalidf("type", "%s is recorded by an erasure: POST /v1/practitioners/{id}/erasure with a reason", p.Type)
+	case domain.TypeDecisionReviewed:
+		return Recorded{}, domain.Errorf(domain.EFORBIDDEN, "type", "DecisionReviewed is recorded only by a reviewer, through POST /v1/decisions/{event_id}/reviews")
+	}
+	return r.record(ctx, by, stream, p, false)
+}
+
+// Review records a DecisionReviewed (p.Type may be left empty) on the
+// stream of the decision it names. Only a reviewer reviews, and nobody
+// reviews a decision recorded under their own name: quality control is a
+// second pair of eyes. Otherwise it is Record.
+func (r *Recorder) Review(ctx context.Context, by Principal, stream string, p Proposal) (Recorded, error) {
+	if by.Role != RoleReviewer {
+		return Recorded{}, domain.Errorf(domain.EFORBIDDEN, "", "Only the reviewer role records reviews, not the %s role.", by.Role)
+	}
+	if p.Type == "" {
+		p.Type = domain.TypeDecisionReviewed
+	}
+	if p.Type != domain.TypeDecisionReviewed {
+		return Recorded{}, invalidf("type", "a review is a DecisionReviewed, not %s", p.Type)
 	}
 	return r.record(ctx, by, stream, p, false)
 }
@@ -190,8 +214,8 @@ func (r *Recorder) record(ctx context.Context, by Principal, stream string, p Pr
 	if by.Name == "" {
 		return Recorded{}, domain.Errorf(domain.EUNAUTHORIZED, "", "No principal to record the event as.")
 	}
-	if by.Role == RoleReviewer && p.Type != domain.TypeDecisionReviewed {
-		return Recorded{}, domain.Errorf(domain.EFORBIDDEN, "type", "the reviewer role records DecisionReviewed only, not %q", p.Type)
+	if by.Role == RoleReviewer && p.Type != domain.TypeDecisionReviewed && p.Type != domain.TypeEventRetracted {
+		return Recorded{}, domain.Errorf(domain.EFORBIDDEN, "type", "the reviewer role records reviews and retractions of reviews only, not %q", p.Type)
 	}
 	if by.Role == RoleAuditor {
 		return Recorded{}, domain.Errorf(domain.EFORBIDDEN, "", "The auditor role records nothing.")
@@ -250,7 +274,7 @@ func (r *Recorder) record(ctx context.Context, by Principal, stream string, p Pr
 			return Recorded{}, conflict(stream, "expected_revision", expected, stored, fmt.Sprintf("the stream is at revision %d, not %d", cur, *p.ExpectedRevision))
 		}
 	}
-	if err := r.checkReferences(ctx, stream, stored, ev); err != nil {
+	if err := r.checkReferences(ctx, by, stream, stored, ev); err != nil {
 		return Recorded{}, err
 	}
 	if dec, isDecision := domain.DecisionOf(ev); isDecision {
@@ -328,8 +352,11 @@ func (r *Recorder) check(kind domain.StreamKind, p Proposal) (domain.Event, doma
 
 // checkReferences refuses events that name what the ledger does not hold:
 // a retraction or review must name an event of its own stream (a review,
-// a decision), and an organisation named must be registered.
-func (r *Recorder) checkReferences(ctx context.Context, stream string, stored []eventstore.RecordedEvent, ev domain.Event) error {
+// a decision), and an organisation named must be registered. It also
+// keeps quality control apart from what it controls: nobody reviews a
+// decision they recorded, and only a reviewer retracts a review (or a
+// retraction of one), while a reviewer retracts nothing else.
+func (r *Recorder) checkReferences(ctx context.Context, by Principal, stream string, stored []eventstore.RecordedEvent, ev domain.Event) error {
 	switch e := ev.(type) {
 	case *domain.EventRetracted:
 		prev, ok := findEvent(stored, e.RetractedEventID)
@@ -339,6 +366,16 @@ func (r *Recorder) checkReferences(ctx context.Context, stream string, stored []
 		if prev.Type == domain.TypePersonalDataErased {
 			return invalidf("data.retracted_event_id", "%s is an erasure: the key is deleted, and no retraction brings the data back", e.RetractedEventID)
 		}
+		review, err := retractsReview(stored, e.RetractedEventID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case review && by.Role != RoleReviewer:
+			return domain.Errorf(domain.EFORBIDDEN, "data.retracted_event_id", "%s is a review, or the retraction of one: only a reviewer retracts it", e.RetractedEventID)
+		case !review && by.Role == RoleReviewer:
+			return domain.Errorf(domain.EFORBIDDEN, "data.retracted_event_id", "the reviewer role retracts reviews only, and %s is not one", e.RetractedEventID)
+		}
 	case *domain.DecisionReviewed:
 		prev, ok := findEvent(stored, e.DecisionEventID)
 		if !ok {
@@ -346,6 +383,9 @@ func (r *Recorder) checkReferences(ctx context.Context, stream string, stored []
 		}
 		if info, _ := domain.Lookup(prev.Type); !info.Decision {
 			return invalidf("data.decision_event_id", "%s is a %s, not a decision", e.DecisionEventID, prev.Type)
+		}
+		if prev.RecordedBy == by.Name {
+			return domain.Errorf(domain.EFORBIDDEN, "data.decision_event_id", "%s was recorded by %s: nobody reviews a decision they recorded", e.DecisionEventID, by.Name)
 		}
 	}
 	if id, field, ok := organisationNamed(ev); ok {
@@ -363,6 +403,37 @@ func (r *Recorder) checkReferences(ctx context.Context, stream string, stored []
 		r.exists.add(org)
 	}
 	return nil
+}
+
+// retractsReview reports whether retracting the event id of stored touches
+// a review: id is a DecisionReviewed, or a retraction whose target (or its
+// target's target…) is one, so that retracting it would restore a review.
+func retractsReview(stored []eventstore.RecordedEvent, id uuid.UUID) (bool, error) {
+	// A retraction names an earlier event, so the chain ends within the
+	// stream's length.
+	for range len(stored) {
+		e, ok := findEvent(stored, id)
+		if !ok {
+			return false, nil
+		}
+		switch e.Type {
+		case domain.TypeDecisionReviewed:
+			return true, nil
+		case domain.TypeEventRetracted:
+			ev, err := domain.DecodeStored(e.Type, e.SchemaVersion, e.Data)
+			if err != nil {
+				return false, fmt.Errorf("api: decode stored %s: %w", e.ID, err)
+			}
+			rt, ok := ev.(*domain.EventRetracted)
+			if !ok {
+				return false, fmt.Errorf("api: stored %s decodes as %T", e.ID, ev)
+			}
+			id = rt.RetractedEventID
+		default:
+			return false, nil
+		}
+	}
+	return false, nil
 }
 
 // refersWithin reports whether ev names another event of its stream.

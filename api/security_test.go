@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
@@ -187,4 +188,217 @@ func TestRateLimitWeighsCost(t *testing.T) {
 	assert.Equal(t, http.StatusTooManyRequests, ts.do("GET", "/v1/decisions", api.RoleAuditor, "").status, "the debt holds back small requests too")
 	assert.Equal(t, http.StatusOK, ts.do("GET", "/v1/decisions", api.RoleReviewer, "").status, "another principal is unaffected")
 	assert.Equal(t, http.StatusOK, ts.do("GET", "/healthz", api.RoleAuditor, "").status, "health costs nothing")
+}
+
+// TestRoleRouteMatrix calls every route as nobody, with a bad token and as
+// each role: a route's roles get past authorisation, everyone else gets 401
+// (no or bad token) or 403 (wrong role), and public routes admit anyone.
+// On the events routes each role sends what it may record: an admin a
+// fact, a reviewer the retraction of a review.
+func TestRoleRouteMatrix(t *testing.T) {
+	ts := newTestServer(t)
+	pid := ts.registerPractitioner("Alex Example")
+	oid := ts.registerOrganisation("Hillside Demo School")
+	dec := ts.event(pid, "LicenceGranted", "2024-02-01",
+		`{"licence_id":"L-1","kind":"informal_use","valid_until":"2026-02-01","decided_by":"Demo Panel","rationale":"Taken ahead of the evidence for the matrix test.","exception":true}`)["event_id"].(string)
+	r := ts.do("POST", "/v1/organisations/"+oid+"/events", api.RoleAdmin,
+		`{"type":"LicenceGranted","occurred_on":"2024-02-01","data":{"licence_id":"L-O","kind":"organisational","valid_until":"2026-02-01","decided_by":"Demo Panel","rationale":"Ahead of the evidence.","exception":true}}`)
+	require.Equal(t, http.StatusCreated, r.status, "%s", r.body)
+	orgDec := r.json(t)["event_id"].(string)
+	review := ts.review(dec, "upheld")
+	orgReview := ts.review(orgDec, "upheld")
+	retract := func(id string) string {
+		return `{"type":"EventRetracted","occurred_on":"2024-03-02","data":{"retracted_event_id":"` + id + `","reason":"Reviewed in error."}}`
+	}
+	bodies := map[string]string{
+		"POST /v1/practitioners":                      `{"occurred_on":"2024-01-10","data":{"name":"Sam Sample","profession":"health"}}`,
+		"POST /v1/organisations":                      `{"occurred_on":"2024-01-10","data":{"name":"Demo Hub","kind":"community_hub","registered_service":false}}`,
+		"POST /v1/practitioners/{id}/events":          `{"type":"CPDEngagementRecorded","occurred_on":"2024-03-01","data":{"kind":"linked_cpd","hours":1}}`,
+		"POST /v1/organisations/{id}/events":          `{"type":"LicenceGranted","occurred_on":"2024-02-01","data":{"licence_id":"L-O2","kind":"organisational","valid_until":"2026-02-01","decided_by":"Demo Panel","rationale":"Ahead of the evidence.","exception":true}}`,
+		"POST /v1/decisions/{event_id}/reviews":       `{"outcome":"upheld","notes":"Consistent with the rules."}`,
+		"reviewer POST /v1/practitioners/{id}/events": retract(review),
+		"reviewer POST /v1/organisations/{id}/events": retract(orgReview),
+	}
+	fill := func(p string) string {
+		if strings.HasPrefix(p, "/v1/organisations/") {
+			p = strings.Replace(p, "{id}", oid, 1)
+		}
+		return strings.NewReplacer("{id}", pid, "{event_id}", dec).Replace(p)
+	}
+	callers := []struct {
+		name string
+		role api.Role
+		auth string
+	}{
+		{"no token", "", ""},
+		{"bad token", "", "Bearer ldg_not-a-real-token"},
+		{"admin", api.RoleAdmin, ""},
+		{"reviewer", api.RoleReviewer, ""},
+		{"auditor", api.RoleAuditor, ""},
+	}
+	for _, rt := range contract {
+		for _, c := range callers {
+			t.Run(rt.method+" "+rt.path+" as "+c.name, func(t *testing.T) {
+				var headers []string
+				if c.auth != "" {
+					headers = []string{"Authorization", c.auth}
+				}
+				body, ok := bodies[string(c.role)+" "+rt.method+" "+rt.path]
+				if !ok {
+					body = bodies[rt.method+" "+rt.path]
+				}
+				r := ts.do(rt.method, fill(rt.path), c.role, body, headers...)
+				switch {
+				case rt.roles == nil:
+					assert.Less(t, r.status, 400, "public: %s", r.body)
+				case c.role == "":
+					assert.Equal(t, http.StatusUnauthorized, r.status, "%s", r.body)
+					assert.Equal(t, "unauthorized", r.errCode(t))
+				case contains(rt.roles, c.role):
+					assert.NotContains(t, []int{401, 403}, r.status, "%s", r.body)
+					assert.Less(t, r.status, 500, "%s", r.body)
+				default:
+					assert.Equal(t, http.StatusForbidden, r.status, "%s", r.body)
+					assert.Equal(t, "forbidden", r.errCode(t))
+				}
+			})
+		}
+	}
+	t.Run("reviewer may append retractions of reviews only", func(t *testing.T) {
+		before := ts.count()
+		r := ts.do("POST", "/v1/practitioners/"+pid+"/events", api.RoleReviewer,
+			`{"type":"CourseCompleted","occurred_on":"2024-03-01","data":{"course":"foundation_b"}}`)
+		assert.Equal(t, http.StatusForbidden, r.status, "%s", r.body)
+		assert.Equal(t, before, ts.count())
+	})
+}
+
+// review records a review of decision as the reviewer and returns its id.
+func (ts *testServer) review(decision, outcome string) string {
+	ts.t.Helper()
+	r := ts.do("POST", "/v1/decisions/"+decision+"/reviews", api.RoleReviewer, `{"outcome":"`+outcome+`","notes":"Checked against the rulebook."}`)
+	require.Equal(ts.t, http.StatusCreated, r.status, "%s", r.body)
+	return r.json(ts.t)["event_id"].(string)
+}
+
+// queue returns the ids of the decisions listed with status.
+func (ts *testServer) queue(status string) []string {
+	ts.t.Helper()
+	r := ts.do("GET", "/v1/decisions?status="+status, api.RoleAuditor, "")
+	require.Equal(ts.t, http.StatusOK, r.status, "%s", r.body)
+	var ids []string
+	for _, it := range r.json(ts.t)["items"].([]any) {
+		ids = append(ids, it.(map[string]any)["decision_event_id"].(string))
+	}
+	return ids
+}
+
+// TestReviewsOnlyThroughTheReviewRoute: quality control cannot be
+// bypassed. A review is recorded only through the reviews route, by a
+// reviewer, never of a decision recorded under the reviewer's own name; a
+// review is retracted only by a reviewer, and the retraction puts the
+// decision back in the queue, visibly.
+func TestReviewsOnlyThroughTheReviewRoute(t *testing.T) {
+	ts := newTestServer(t)
+	pid := ts.registerPractitioner("Alex Example")
+	oid := ts.registerOrganisation("Hillside Demo School")
+	dec := ts.event(pid, "LicenceGranted", "2024-02-01",
+		`{"licence_id":"L-1","kind":"informal_use","valid_until":"2026-02-01","decided_by":"Demo Panel","rationale":"Ahead of the evidence.","exception":true}`)["event_id"].(string)
+	r := ts.do("POST", "/v1/organisations/"+oid+"/events", api.RoleAdmin,
+		`{"type":"LicenceGranted","occurred_on":"2024-02-01","data":{"licence_id":"L-O","kind":"organisational","valid_until":"2026-02-01","decided_by":"Demo Panel","rationale":"Ahead of the evidence.","exception":true}}`)
+	require.Equal(t, http.StatusCreated, r.status, "%s", r.body)
+	orgDec := r.json(t)["event_id"].(string)
+	reviewed := func(decision string) string {
+		return `{"type":"DecisionReviewed","occurred_on":"2024-03-01","data":{"decision_event_id":"` + decision + `","outcome":"upheld"}}`
+	}
+	retract := func(id string) string {
+		return `{"type":"EventRetracted","occurred_on":"2024-03-02","data":{"retracted_event_id":"` + id + `","reason":"Recorded in error."}}`
+	}
+	refused := func(t *testing.T, method, path string, role api.Role, body string) {
+		t.Helper()
+		before := ts.count()
+		r := ts.do(method, path, role, body)
+		assert.Equal(t, http.StatusForbidden, r.status, "%s", r.body)
+		assert.Equal(t, "forbidden", r.errCode(t))
+		assert.Equal(t, before, ts.count(), "nothing stored")
+	}
+
+	t.Run("no DecisionReviewed through the events routes, for anyone", func(t *testing.T) {
+		for _, role := range []api.Role{api.RoleAdmin, api.RoleReviewer} {
+			refused(t, "POST", "/v1/practitioners/"+pid+"/events", role, reviewed(dec))
+			refused(t, "POST", "/v1/organisations/"+oid+"/events", role, reviewed(orgDec))
+		}
+		assert.Equal(t, []string{dec, orgDec}, ts.queue("unreviewed"), "the queue is not emptied")
+	})
+
+	review := ts.review(dec, "overturned")
+	assert.Equal(t, []string{orgDec}, ts.queue("unreviewed"))
+
+	t.Run("an admin cannot retract a review", func(t *testing.T) {
+		refused(t, "POST", "/v1/practitioners/"+pid+"/events", api.RoleAdmin, retract(review))
+		assert.Equal(t, []string{orgDec}, ts.queue("unreviewed"))
+	})
+	t.Run("a reviewer retracts reviews only", func(t *testing.T) {
+		course := ts.event(pid, "CourseCompleted", "2024-03-01", `{"course":"foundation_b"}`)["event_id"].(string)
+		refused(t, "POST", "/v1/practitioners/"+pid+"/events", api.RoleReviewer, retract(course))
+		refused(t, "POST", "/v1/practitioners/"+pid+"/events", api.RoleReviewer, retract(dec))
+	})
+
+	var retraction string
+	t.Run("a reviewer's retraction puts the decision back in the queue, visibly", func(t *testing.T) {
+		r := ts.do("POST", "/v1/practitioners/"+pid+"/events", api.RoleReviewer, retract(review))
+		require.Equal(t, http.StatusCreated, r.status, "%s", r.body)
+		retraction = r.json(t)["event_id"].(string)
+		assert.Equal(t, []string{dec, orgDec}, ts.queue("unreviewed"))
+		d := ts.do("GET", "/v1/decisions/"+dec, api.RoleAuditor, "").json(t)
+		assert.Empty(t, d["reviews"])
+		rr := d["retracted_reviews"].([]any)
+		require.Len(t, rr, 1)
+		got := rr[0].(map[string]any)
+		assert.Equal(t, review, got["event_id"])
+		assert.Equal(t, "overturned", got["outcome"])
+		rt := got["retraction"].(map[string]any)
+		assert.Equal(t, retraction, rt["event_id"])
+		assert.Equal(t, "reviewer-1", rt["retracted_by"])
+		assert.Equal(t, "Recorded in error.", rt["reason"])
+	})
+	t.Run("retracting that retraction is a reviewer's too", func(t *testing.T) {
+		refused(t, "POST", "/v1/practitioners/"+pid+"/events", api.RoleAdmin, retract(retraction))
+		r := ts.do("POST", "/v1/practitioners/"+pid+"/events", api.RoleReviewer, retract(retraction))
+		require.Equal(t, http.StatusCreated, r.status, "%s", r.body)
+		assert.Equal(t, []string{orgDec}, ts.queue("unreviewed"), "the review stands again")
+	})
+
+	t.Run("nobody reviews a decision they recorded", func(t *testing.T) {
+		// A decision imported under a name a reviewer's token now holds
+		// (`ledger import --recorded-by` takes any name).
+		id := uuid.New()
+		_, err := ts.store.Append(context.Background(), "practitioner-"+pid, eventstore.Any(), eventstore.EventData{
+			ID: id, Type: "LicenceGranted", SchemaVersion: 1, OccurredOn: "2024-02-02", RecordedBy: "reviewer-1",
+			Data: []byte(`{"licence_id":"L-2","kind":"informal_use","valid_until":"2026-02-02","decided_by":"Demo Panel","rationale":"Imported.","exception":true}`),
+		})
+		require.NoError(t, err)
+		require.Eventually(t, func() bool {
+			return ts.do("GET", "/v1/decisions/"+id.String(), api.RoleAuditor, "").status == http.StatusOK
+		}, 10*time.Second, 10*time.Millisecond)
+		refused(t, "POST", "/v1/decisions/"+id.String()+"/reviews", api.RoleReviewer, `{"outcome":"upheld"}`)
+	})
+
+	t.Run("the write path refuses reviews from anyone but a reviewer, so import cannot record them", func(t *testing.T) {
+		ctx := context.Background()
+		stream := "practitioner-" + pid
+		p := api.Proposal{Type: "DecisionReviewed", OccurredOn: "2024-03-01",
+			Data: []byte(`{"decision_event_id":"` + orgDec + `","outcome":"upheld"}`)}
+		importer := api.Principal{Name: "importer", Role: api.RoleAdmin}
+		// `ledger import` stages every row through a Batch's Recorder.
+		batch := api.NewBatch(ts.store, nil)
+		_, err := batch.Recorder().Record(ctx, importer, stream, p)
+		assert.Equal(t, "forbidden", api.Code(err))
+		_, err = batch.Recorder().Review(ctx, importer, stream, p)
+		assert.Equal(t, "forbidden", api.Code(err))
+		_, err = batch.Recorder().Review(ctx, api.Principal{Name: "admin-1", Role: api.RoleReviewer}, stream,
+			api.Proposal{OccurredOn: "2024-03-01", Data: []byte(`{"decision_event_id":"` + dec + `","outcome":"upheld"}`)})
+		assert.Equal(t, "forbidden", api.Code(err), "admin-1 recorded that decision")
+		assert.Zero(t, batch.Len(), "nothing staged")
+	})
 }

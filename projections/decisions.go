@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -36,8 +37,13 @@ type DecisionItem struct {
 	// requirement met; nil when none was stored.
 	Met *bool `json:"met"`
 	// RetractedBy is the retraction that removed the decision, if any.
-	RetractedBy *uuid.UUID   `json:"retracted_by"`
-	Reviews     []ReviewItem `json:"reviews"`
+	RetractedBy *uuid.UUID `json:"retracted_by"`
+	// Reviews are the reviews that stand; a decision with none is
+	// unreviewed.
+	Reviews []ReviewItem `json:"reviews"`
+	// RetractedReviews are reviews a reviewer took back, each with its
+	// retraction: the decision is unreviewed again unless another stands.
+	RetractedReviews []ReviewItem `json:"retracted_reviews"`
 }
 
 // ReviewItem is one DecisionReviewed event.
@@ -48,6 +54,16 @@ type ReviewItem struct {
 	ReviewedBy string               `json:"reviewed_by"`
 	OccurredOn domain.Date          `json:"occurred_on"`
 	RecordedAt string               `json:"recorded_at"`
+	// Retraction is set on a retracted review only.
+	Retraction *RetractionItem `json:"retraction,omitempty"`
+}
+
+// RetractionItem is the EventRetracted that took a review back.
+type RetractionItem struct {
+	EventID     uuid.UUID `json:"event_id"`
+	Reason      string    `json:"reason"`
+	RetractedBy string    `json:"retracted_by"`
+	RecordedAt  string    `json:"recorded_at"`
 }
 
 // Decisions returns the QC queue, oldest first: every decision ("all" or
@@ -69,7 +85,7 @@ func (p *Projector) Decisions(ctx context.Context, status string) ([]DecisionIte
 	for _, d := range m.decisions {
 		reviews := m.reviews[d.EventID]
 		switch {
-		case status == StatusUnreviewed && (len(reviews) > 0 || d.RetractedBy != nil):
+		case status == StatusUnreviewed && (standing(reviews) || d.RetractedBy != nil):
 			continue
 		case status == StatusException && !d.Exception:
 			continue
@@ -96,24 +112,32 @@ func decisionItem(d *decisionRec, reviews []reviewRec) DecisionItem {
 		Rationale: d.Rationale, Exception: d.Exception, RulebookVersion: d.RulebookVersion,
 		OccurredOn: d.OccurredOn.date(), RecordedAt: d.RecordedAt.UTC().Format(timeFormat),
 		RecordedBy: d.RecordedBy, Position: uint64(d.Position), Met: d.Met, RetractedBy: d.RetractedBy,
-		Reviews: make([]ReviewItem, 0, len(reviews)),
+		Reviews: make([]ReviewItem, 0, len(reviews)), RetractedReviews: []ReviewItem{},
 	}
 	for _, r := range reviews {
-		it.Reviews = append(it.Reviews, ReviewItem{
+		ri := ReviewItem{
 			EventID: r.EventID, Outcome: r.Outcome, Notes: r.Notes, ReviewedBy: r.RecordedBy,
 			OccurredOn: r.OccurredOn.date(), RecordedAt: r.RecordedAt.UTC().Format(timeFormat),
-		})
-	}
-	slices.SortFunc(it.Reviews, func(a, b ReviewItem) int {
-		if a.RecordedAt != b.RecordedAt {
-			if a.RecordedAt < b.RecordedAt {
-				return -1
-			}
-			return 1
 		}
-		return 0
-	})
+		if rt := r.Retraction; rt != nil {
+			ri.Retraction = &RetractionItem{
+				EventID: rt.EventID, Reason: rt.Reason, RetractedBy: rt.RecordedBy,
+				RecordedAt: rt.RecordedAt.UTC().Format(timeFormat),
+			}
+			it.RetractedReviews = append(it.RetractedReviews, ri)
+			continue
+		}
+		it.Reviews = append(it.Reviews, ri)
+	}
+	byTime := func(a, b ReviewItem) int { return strings.Compare(a.RecordedAt, b.RecordedAt) }
+	slices.SortFunc(it.Reviews, byTime)
+	slices.SortFunc(it.RetractedReviews, byTime)
 	return it
+}
+
+// standing reports whether any of reviews stands (is not retracted).
+func standing(reviews []reviewRec) bool {
+	return slices.ContainsFunc(reviews, func(r reviewRec) bool { return r.Retraction == nil })
 }
 
 // DecisionView is one decision with three evaluations of its requirements:

@@ -81,6 +81,7 @@ func TestDecisionQueue(t *testing.T) {
 		assert.Equal(t, review.ID, first.Reviews[0].EventID)
 		assert.Equal(t, domain.ReviewUpheld, first.Reviews[0].Outcome)
 		assert.Empty(t, items[1].Reviews, "the retracted review does not count")
+		assert.Empty(t, first.RetractedReviews)
 		assert.True(t, items[1].Exception)
 		assert.Equal(t, OrganisationStream(org), items[2].Stream)
 	})
@@ -102,4 +103,55 @@ func TestDecisionQueue(t *testing.T) {
 		assert.ErrorIs(t, err, ErrNotFound)
 		assert.Equal(t, domain.ENOTFOUND, domain.ErrorCode(err))
 	})
+}
+
+// TestDecisionQueueShowsRetractedReviews: a review taken back puts its
+// decision back among the unreviewed, and the queue shows the review with
+// the retraction that took it back; retracting that retraction restores
+// the review.
+func TestDecisionQueueShowsRetractedReviews(t *testing.T) {
+	store := openStore(t, t.TempDir())
+	f := newFixture(t, store)
+	pid := f.practitioner("Sam Sample", "2029-01-05")
+	ps := PractitionerStream(pid)
+	decision := f.add(ps, "2029-02-01", &domain.LicenceGranted{LicenceID: "L3A-1", Kind: domain.LicenceLevel3A, ValidUntil: date("2030-02-01"),
+		Decision: domain.Decision{DecidedBy: "Dana Decider", Rationale: "the panel met"}})
+	review := f.add(ps, "2029-04-01", &domain.DecisionReviewed{DecisionEventID: decision.ID, Outcome: domain.ReviewOverturned, Notes: "evidence missing"})
+	retraction := f.add(ps, "2029-04-02", &domain.EventRetracted{RetractedEventID: review.ID, Reason: "reviewed against the wrong rulebook"})
+
+	p, err := New(store, Options{Today: func() domain.Date { return date("2029-06-01") }})
+	require.NoError(t, err)
+	ctx := runProjector(t, p)
+	require.NoError(t, p.WaitFor(ctx, retraction.Position))
+
+	items, err := p.Decisions(ctx, StatusUnreviewed)
+	require.NoError(t, err)
+	require.Len(t, items, 1, "unreviewed again once its only review is taken back")
+	it := items[0]
+	assert.Equal(t, decision.ID, it.DecisionEventID)
+	assert.Empty(t, it.Reviews)
+	require.Len(t, it.RetractedReviews, 1)
+	rr := it.RetractedReviews[0]
+	assert.Equal(t, review.ID, rr.EventID)
+	assert.Equal(t, domain.ReviewOverturned, rr.Outcome)
+	require.NotNil(t, rr.Retraction)
+	assert.Equal(t, retraction.ID, rr.Retraction.EventID)
+	assert.Equal(t, "reviewed against the wrong rulebook", rr.Retraction.Reason)
+	assert.Equal(t, "admin:Test Admin", rr.Retraction.RetractedBy)
+	assert.NotEmpty(t, rr.Retraction.RecordedAt)
+	view, err := p.Decision(ctx, decision.ID)
+	require.NoError(t, err)
+	assert.Equal(t, it.RetractedReviews, view.RetractedReviews)
+
+	restored := f.add(ps, "2029-04-03", &domain.EventRetracted{RetractedEventID: retraction.ID, Reason: "the retraction was the mistake"})
+	require.NoError(t, p.WaitFor(ctx, restored.Position))
+	items, err = p.Decisions(ctx, StatusUnreviewed)
+	require.NoError(t, err)
+	assert.Empty(t, items, "the review stands again")
+	all, err := p.Decisions(ctx, StatusAll)
+	require.NoError(t, err)
+	require.Len(t, all, 1)
+	require.Len(t, all[0].Reviews, 1)
+	assert.Nil(t, all[0].Reviews[0].Retraction)
+	assert.Empty(t, all[0].RetractedReviews)
 }

@@ -90,6 +90,18 @@ type reviewRec struct {
 	RecordedBy string
 	RecordedAt time.Time
 	OccurredOn day
+	// Retraction is the EventRetracted that withdrew the review, if any:
+	// the review no longer counts, but the queue shows it and who took it
+	// back.
+	Retraction *retractionRec
+}
+
+// retractionRec is the EventRetracted that withdrew a review.
+type retractionRec struct {
+	EventID    uuid.UUID
+	Reason     string
+	RecordedBy string
+	RecordedAt time.Time
 }
 
 // models are the global read models at one checkpoint. A Projector serves

@@ -19,7 +19,7 @@ import (
 // projectionVersion names what the models hold and how they are computed.
 // Change it whenever either changes: a snapshot of another version is never
 // loaded, so the next start rebuilds.
-const projectionVersion = "projections/1"
+const projectionVersion = "projections/2" // 2: retracted reviews kept in the queue
 
 // snapshotFormat is the layout of the snapshot file itself.
 const snapshotFormat = 1

@@ -89,7 +89,9 @@ func (r *rules) organisation(id uuid.UUID, sf *streamFacts) (*domain.Organisatio
 }
 
 // records lists a stream's decisions (all of them, each with the retraction
-// that counts against it) and its reviews that stand.
+// that counts against it) and its reviews, each retracted one with its
+// retraction: taking a review back puts its decision back in the queue,
+// and the queue shows what was taken back, by whom.
 func records(stream string, sf *streamFacts) ([]decisionRec, []reviewRec) {
 	var ds []decisionRec
 	var rs []reviewRec
@@ -112,16 +114,33 @@ func records(stream string, sf *streamFacts) ([]decisionRec, []reviewRec) {
 			continue
 		}
 		if rv, ok := asReview(f.Event); ok {
-			if _, gone := sf.retractedBy[f.ID]; gone {
-				continue
-			}
-			rs = append(rs, reviewRec{
+			rec := reviewRec{
 				EventID: f.ID, Stream: stream, DecisionID: rv.DecisionEventID, Outcome: rv.Outcome,
 				Notes: rv.Notes, RecordedBy: f.RecordedBy, RecordedAt: f.RecordedAt, OccurredOn: dayOf(f.OccurredOn),
-			})
+			}
+			if by, gone := sf.retractedBy[f.ID]; gone {
+				rec.Retraction = retractionOf(sf, by)
+			}
+			rs = append(rs, rec)
 		}
 	}
 	return ds, rs
+}
+
+// retractionOf describes the retraction id of sf, which follows the event
+// it retracts.
+func retractionOf(sf *streamFacts, id uuid.UUID) *retractionRec {
+	rec := &retractionRec{EventID: id}
+	for _, f := range slices.Backward(sf.facts) {
+		if f.ID == id {
+			if r, ok := asRetraction(f.Event); ok {
+				rec.Reason = r.Reason
+			}
+			rec.RecordedBy, rec.RecordedAt = f.RecordedBy, f.RecordedAt
+			break
+		}
+	}
+	return rec
 }
 
 func asReview(ev domain.Event) (domain.DecisionReviewed, bool) {
