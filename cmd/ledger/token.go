@@ -37,7 +37,12 @@ func runToken(_ context.Context, e *env, args []string) error {
 		if err := parse(fs, args[1:]); err != nil {
 			return err
 		}
-		list, err := api.OpenTokens(*dir).List()
+		tokens := api.OpenTokens(*dir)
+		list, err := tokens.List()
+		if err != nil {
+			return err
+		}
+		retired, err := tokens.Retired()
 		if err != nil {
 			return err
 		}
@@ -50,7 +55,18 @@ func runToken(_ context.Context, e *env, args []string) error {
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Name, t.Role, t.CreatedAt.Format(time.RFC3339), exp)
 		}
-		return tw.Flush()
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		if len(retired) > 0 {
+			// Names never to be given again: what they wrote stays theirs.
+			fmt.Fprintf(e.stderr, "%d retired names (revoked or expired; never reused):", len(retired))
+			for _, r := range retired {
+				fmt.Fprintf(e.stderr, " %s", r.Name)
+			}
+			fmt.Fprintln(e.stderr)
+		}
+		return nil
 	case "revoke":
 		name := fs.String("name", "", "the `name` of the token to revoke")
 		if err := parse(fs, args[1:]); err != nil {

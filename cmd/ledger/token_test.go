@@ -49,4 +49,15 @@ func TestToken(t *testing.T) {
 	require.Equal(t, 0, code)
 	_, err = api.OpenTokens(dir).Authenticate(token)
 	assert.Error(t, err)
+
+	// The name is retired, not freed: whoever got it next would pass for
+	// auditor-jo in every recorded_by and idempotency key.
+	code, out, errb = run(t, "token", "add", "--data", dir, "--role", "admin", "--name", "auditor-jo")
+	assert.Equal(t, 1, code)
+	assert.Empty(t, out, "no token printed")
+	assert.Contains(t, errb, "never given to another token")
+	code, out, errb = run(t, "token", "list", "--data", dir)
+	require.Equal(t, 0, code)
+	assert.NotContains(t, out, "auditor-jo", "not a live token")
+	assert.Contains(t, errb, "retired names (revoked or expired; never reused): auditor-jo")
 }
