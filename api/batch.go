@@ -44,13 +44,17 @@ func (b *Batch) Len() int {
 	return n
 }
 
-// Commit appends the staged events, one append per stream in the order the
+// Commit appends the staged events, one part per stream in the order the
 // streams were first written, each conditional on the stream's revision
-// when staging began. progress, when not nil, gets the running count.
-// A failure stops the commit: the streams appended before it stay (an
-// import run again skips them, its events being idempotent retries).
+// when staging began. On a store that can append to several streams in
+// one transaction (eventstore.MultiAppender: the embedded store) it is all
+// or nothing, even if the process is killed during it. On any other
+// (KurrentDB) each stream is one append and a failure stops the commit:
+// the streams appended before it stay, and committing the same facts again
+// finishes the job (their events are idempotent retries). progress, when
+// not nil, gets the running count.
 func (b *Batch) Commit(ctx context.Context, progress func(done int)) error {
-	done := 0
+	parts := make([]eventstore.StreamAppend, 0, len(b.overlay.order))
 	for _, name := range b.overlay.order {
 		st := b.overlay.staged[name]
 		if len(st.events) == 0 {
@@ -60,13 +64,10 @@ func (b *Batch) Commit(ctx context.Context, progress func(done int)) error {
 		if st.baseExists {
 			expected = eventstore.Exact(st.baseRev)
 		}
-		if _, err := b.base.Append(ctx, name, expected, st.events...); err != nil {
-			return fmt.Errorf("api: commit %s: %w", name, err)
-		}
-		done += len(st.events)
-		if progress != nil {
-			progress(done)
-		}
+		parts = append(parts, eventstore.StreamAppend{Stream: name, Expected: expected, Events: st.events})
+	}
+	if _, err := eventstore.AppendAll(ctx, b.base, parts, progress); err != nil {
+		return fmt.Errorf("api: commit: %w", err)
 	}
 	return nil
 }

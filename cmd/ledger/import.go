@@ -147,6 +147,7 @@ func importCSV(ctx context.Context, store eventstore.Store, r io.Reader, by api.
 		return 0, &exitError{code: 1, msg: fmt.Sprintf("%d rows refused; nothing was imported", len(bad))}
 	}
 	total := batch.Len()
+	fmt.Fprintf(report, "All %d rows checked: %d events to store.\n", len(rows), total)
 	pb := bar(total, "importing")
 	err = batch.Commit(ctx, func(done int) { _ = pb.Set(done) })
 	_ = pb.Finish()

@@ -19,6 +19,11 @@ type appendRequest struct {
 	stream   string
 	expected eventstore.ExpectedRevision
 	events   []eventstore.EventData
+	// parts, when not nil, makes this an AppendMany of several streams
+	// (stream, expected and events are then unused), and results its
+	// outcome; see appendmany.go.
+	parts   []eventstore.StreamAppend
+	results []eventstore.AppendResult
 	// res and err are set by the writer before it closes done.
 	res  eventstore.AppendResult
 	err  error
@@ -41,10 +46,19 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		return eventstore.AppendResult{}, err
 	}
 	req := &appendRequest{ctx: ctx, stream: stream, expected: expected, events: events, done: make(chan struct{})}
+	if err := s.enqueue(req); err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	<-req.done
+	return req.res, req.err
+}
+
+// enqueue hands req to the writer, or refuses it when the store is closing.
+func (s *Store) enqueue(req *appendRequest) error {
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
-		return eventstore.AppendResult{}, eventstore.ErrClosed
+		return eventstore.ErrClosed
 	}
 	s.queue = append(s.queue, req)
 	n := len(s.queue)
@@ -53,8 +67,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		s.hooks.queued(n)
 	}
 	s.signal()
-	<-req.done
-	return req.res, req.err
+	return nil
 }
 
 func (s *Store) signal() {
@@ -369,7 +382,16 @@ func (s *Store) tryBatch(reqs []*appendRequest) (failed *appendRequest, err erro
 				r.err = err
 				continue
 			}
-			res, n, err := s.apply(b, st, r)
+			var (
+				res eventstore.AppendResult
+				n   int
+				err error
+			)
+			if r.parts != nil {
+				n, err = s.applyParts(b, st, r)
+			} else {
+				res, n, err = s.apply(b, st, r)
+			}
 			if we, ok := err.(*errWrite); ok {
 				failed = r
 				return we.err
