@@ -12,6 +12,8 @@
 //	ledger rebuild --data DIR
 //	ledger key     show --data DIR
 //	ledger checkpoint --data DIR [--out FILE]
+//	ledger backup  --data DIR --to FILE
+//	ledger restore --from FILE --data DIR
 //
 // STORE is --data DIR (the embedded store, the default) or --store kurrentdb
 // --kurrentdb URL. migrate copies a ledger between the two, keeping every

@@ -24,6 +24,8 @@ Usage:
   ledger rebuild --data DIR
   ledger key     show --data DIR
   ledger checkpoint --data DIR [--out FILE]
+  ledger backup  --data DIR --to FILE
+  ledger restore --from FILE --data DIR
 
 STORE is --data DIR (the embedded store, the default) or
 --store kurrentdb --kurrentdb URL.
@@ -43,6 +45,10 @@ checkpoint signs every stream's head and the global position with the
 ledger's key (key show prints its public half); keep checkpoints outside
 the system. verify --against FILE then proves the store still extends
 one: no event rewritten, nothing cut short or rolled back.
+
+backup copies the store consistently (through the running server when
+it holds the file) with the tokens, keys and checkpoints; restore
+verifies the copy's hash chains first, into an empty or new directory.
 `
 
 // exitError carries an exit code other than 1 (or a failure already
@@ -84,6 +90,10 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runKey(ctx, env, rest)
 	case "checkpoint":
 		err = runCheckpoint(ctx, env, rest)
+	case "backup":
+		err = runBackup(ctx, env, rest)
+	case "restore":
+		err = runRestore(ctx, env, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
