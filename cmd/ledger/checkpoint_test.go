@@ -203,16 +203,24 @@ func TestServeTakesCheckpoints(t *testing.T) {
 	defer m.Close()
 	appendFact(t, m.EventStore(), "practitioner-"+uuid.NewString())
 	folder := filepath.Join(dir, checkpointsDir)
-	var files []os.DirEntry
-	require.Eventually(t, func() bool {
-		files, _ = os.ReadDir(folder)
-		return len(files) == 2
-	}, 10*time.Second, 10*time.Millisecond)
-	time.Sleep(100 * time.Millisecond)
-	files, err := os.ReadDir(folder)
-	require.NoError(t, err)
-	assert.Len(t, files, 2, "only the newest 2 are kept")
+	kept := func() []string {
+		entries, _ := os.ReadDir(folder)
+		var names []string
+		for _, e := range entries {
+			if n := e.Name(); strings.HasPrefix(n, "checkpoint-") && strings.HasSuffix(n, ".json") {
+				names = append(names, n)
+			}
+		}
+		return names
+	}
+	// Wait for a third checkpoint to have been taken (the first two plus
+	// one more time, so that pruning has run), then stop the server.
+	start := time.Now()
+	require.Eventually(t, func() bool { return len(kept()) == 2 }, 10*time.Second, 5*time.Millisecond)
+	time.Sleep(3*m.CheckpointEvery + time.Since(start)/10)
 	require.NoError(t, m.Close())
-	code, stdout, errs := run(t, "verify", "--data", dir, "--against", filepath.Join(folder, files[len(files)-1].Name()))
+	files := kept()
+	assert.Len(t, files, 2, "only the newest 2 are kept")
+	code, stdout, errs := run(t, "verify", "--data", dir, "--against", filepath.Join(folder, files[len(files)-1]))
 	assert.Equal(t, 0, code, "%s %s", stdout, errs)
 }
