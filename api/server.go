@@ -170,10 +170,8 @@ func (s *Server) guard(rt route) http.Handler {
 		}
 		// Health and metrics are never limited: a flood of bad requests
 		// must not make a load balancer or a scraper think the server down.
-		limited := s.limiter.enabled() && !rt.access.unlimited
-		var key string
-		if limited {
-			key = s.limitKey(r, p)
+		if s.limiter.enabled() && !rt.access.unlimited {
+			key := s.limitKey(r, p)
 			if err := s.limiter.allow(key); err != nil {
 				Error(w, r, err)
 				return
