@@ -361,6 +361,11 @@ func TestReviewsOnlyThroughTheReviewRoute(t *testing.T) {
 		assert.Equal(t, retraction, rt["event_id"])
 		assert.Equal(t, "reviewer-1", rt["retracted_by"])
 		assert.Equal(t, "Recorded in error.", rt["reason"])
+
+		ts.restart() // the read models come back from their snapshot
+		assert.Equal(t, []string{dec, orgDec}, ts.queue("unreviewed"))
+		again := ts.do("GET", "/v1/decisions/"+dec, api.RoleAuditor, "").json(t)
+		assert.Equal(t, d["retracted_reviews"], again["retracted_reviews"], "kept in the snapshot")
 	})
 	t.Run("retracting that retraction is a reviewer's too", func(t *testing.T) {
 		refused(t, "POST", "/v1/practitioners/"+pid+"/events", api.RoleAdmin, retract(retraction))
