@@ -23,7 +23,7 @@ type MembersFunc func(ctx context.Context, org uuid.UUID) ([]uuid.UUID, error)
 // evaluation) when a requirement is unmet and ev is no exception.
 func (r *Recorder) evaluate(ctx context.Context, stream string, ev domain.Event, on domain.Date) (string, *domain.Evaluation, error) {
 	rulebook := r.views.Rulebooks().Current()
-	kind, id, _ := streamKindOf(stream)
+	kind, id, _ := domain.ParseStream(stream)
 	facts, err := r.facts(ctx, stream)
 	if err != nil {
 		return "", nil, err
@@ -58,11 +58,7 @@ func (r *Recorder) evaluate(ctx context.Context, stream string, ev domain.Event,
 			return "", nil, fmt.Errorf("api: fold %s: %w", stream, err)
 		}
 		orgs := domain.OrganisationSet{}
-		for _, f := range facts {
-			org, _, ok := organisationNamed(f.Event)
-			if !ok || orgs[org] != nil {
-				continue
-			}
+		for _, org := range domain.OrganisationsNamed(facts) {
 			ofacts, err := r.facts(ctx, projections.OrganisationStream(org))
 			if errors.Is(err, projections.ErrNotFound) {
 				continue // named but not registered: the rules see it as unknown

@@ -66,7 +66,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request, p Principal, k
 		return err
 	}
 	s.acknowledged(rec.Position)
-	_, sid, _ := streamKindOf(rec.Stream)
+	_, sid, _ := domain.ParseStream(rec.Stream)
 	writeJSON(w, http.StatusCreated, registered{ID: sid, Recorded: rec})
 	return nil
 }

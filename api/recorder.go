@@ -93,31 +93,6 @@ func NewRecorder(store eventstore.Store, views *projections.Views, now func() ti
 	return &Recorder{store: store, views: views, now: now}
 }
 
-// Stream kinds by name prefix.
-const (
-	practitionerPrefix = "practitioner-"
-	organisationPrefix = "organisation-"
-)
-
-// streamKindOf returns the kind of a ledger stream name and its id.
-func streamKindOf(stream string) (domain.StreamKind, uuid.UUID, bool) {
-	var kind domain.StreamKind
-	var rest string
-	switch {
-	case strings.HasPrefix(stream, practitionerPrefix):
-		kind, rest = domain.PractitionerStream, stream[len(practitionerPrefix):]
-	case strings.HasPrefix(stream, organisationPrefix):
-		kind, rest = domain.OrganisationStream, stream[len(organisationPrefix):]
-	default:
-		return 0, uuid.Nil, false
-	}
-	id, err := uuid.Parse(rest)
-	if err != nil || id.String() != rest {
-		return 0, uuid.Nil, false
-	}
-	return kind, id, true
-}
-
 // registrationOf is the event type that opens a stream of kind k.
 func registrationOf(k domain.StreamKind) string {
 	if k == domain.OrganisationStream {
@@ -148,18 +123,14 @@ func (r *Recorder) Register(ctx context.Context, by Principal, k domain.StreamKi
 		p.ID = uuid.New()
 	}
 	id := uuid.NewSHA1(streamNamespace, p.ID[:])
-	stream := practitionerPrefix + id.String()
-	if k == domain.OrganisationStream {
-		stream = organisationPrefix + id.String()
-	}
-	return r.record(ctx, by, stream, p, true)
+	return r.record(ctx, by, domain.StreamName(k, id), p, true)
 }
 
 // Open opens the named stream with its registration event, as Register
 // does for a stream it names itself. `ledger import` uses it, so that
 // historical records keep the ids they were given.
 func (r *Recorder) Open(ctx context.Context, by Principal, stream string, p Proposal) (Recorded, error) {
-	kind, _, ok := streamKindOf(stream)
+	kind, _, ok := domain.ParseStream(stream)
 	if !ok {
 		return Recorded{}, invalidf("stream", "%q is not practitioner-<uuid> or organisation-<uuid>", stream)
 	}
@@ -207,7 +178,7 @@ func (r *Recorder) Review(ctx context.Context, by Principal, stream string, p Pr
 }
 
 func (r *Recorder) record(ctx context.Context, by Principal, stream string, p Proposal, opening bool) (Recorded, error) {
-	kind, _, ok := streamKindOf(stream)
+	kind, _, ok := domain.ParseStream(stream)
 	if !ok {
 		return Recorded{}, domain.Errorf(domain.ENOTFOUND, "", "%q is not a practitioner or organisation stream", stream)
 	}
@@ -388,8 +359,9 @@ func (r *Recorder) checkReferences(ctx context.Context, by Principal, stream str
 			return domain.Errorf(domain.EFORBIDDEN, "data.decision_event_id", "%s was recorded by %s: nobody reviews a decision they recorded", e.DecisionEventID, by.Name)
 		}
 	}
-	if id, field, ok := organisationNamed(ev); ok {
-		org := organisationPrefix + id.String()
+	if id, ok := domain.OrganisationNamed(ev); ok {
+		const field = "data.organisation_id" // every event that names one names it so
+		org := domain.StreamName(domain.OrganisationStream, id)
 		if r.exists.has(org) {
 			return nil
 		}
@@ -443,21 +415,6 @@ func refersWithin(ev domain.Event) bool {
 		return true
 	}
 	return false
-}
-
-// organisationNamed returns the organisation an event names, if any.
-func organisationNamed(ev domain.Event) (uuid.UUID, string, bool) {
-	switch e := ev.(type) {
-	case *domain.PractitionerJoinedOrganisation:
-		return e.OrganisationID, "data.organisation_id", true
-	case *domain.PractitionerLeftOrganisation:
-		return e.OrganisationID, "data.organisation_id", true
-	case *domain.SeniorLeadershipSupportRecorded:
-		return e.OrganisationID, "data.organisation_id", true
-	case *domain.SuitabilityAgreed:
-		return e.OrganisationID, "data.organisation_id", true
-	}
-	return uuid.Nil, "", false
 }
 
 func findEvent(events []eventstore.RecordedEvent, id uuid.UUID) (eventstore.RecordedEvent, bool) {

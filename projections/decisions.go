@@ -237,7 +237,7 @@ func (p *Projector) evaluateDecision(ctx context.Context, rb *domain.Rulebook, s
 		if err != nil {
 			return nil, fmt.Errorf("projections: %s: %w", stream, err)
 		}
-		orgs, err := p.organisationsOf(ctx, organisationsNamed(facts), on, knownAt)
+		orgs, err := p.organisationsOf(ctx, domain.OrganisationsNamed(facts), on, knownAt)
 		if err != nil {
 			return nil, err
 		}

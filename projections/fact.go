@@ -2,7 +2,6 @@ package projections
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/google/uuid"
 
@@ -11,37 +10,25 @@ import (
 	"github.com/imattertraining/ledger/eventstore/keystore"
 )
 
-// Stream name prefixes, as DOMAIN.md names them: one stream per practitioner
-// and one per organisation.
-const (
-	practitionerPrefix = "practitioner-"
-	organisationPrefix = "organisation-"
-)
-
-// PractitionerStream returns the stream name of practitioner id.
-func PractitionerStream(id uuid.UUID) string { return practitionerPrefix + id.String() }
+// PractitionerStream returns the stream name of practitioner id (named in
+// domain, the one home of stream names).
+func PractitionerStream(id uuid.UUID) string { return domain.StreamName(domain.PractitionerStream, id) }
 
 // OrganisationStream returns the stream name of organisation id.
-func OrganisationStream(id uuid.UUID) string { return organisationPrefix + id.String() }
+func OrganisationStream(id uuid.UUID) string { return domain.StreamName(domain.OrganisationStream, id) }
 
-// streamKind tells which kind of stream a name belongs to, and its id.
-// Streams of any other shape are not the ledger's and are ignored by the
-// global models.
+// streamKind tells which kind of stream a name belongs to ('p' or 'o'), and
+// its id. Streams of any other shape are not the ledger's and are ignored
+// by the global models.
 func streamKind(stream string) (kind byte, id uuid.UUID, ok bool) {
-	var rest string
+	k, id, ok := domain.ParseStream(stream)
 	switch {
-	case strings.HasPrefix(stream, practitionerPrefix):
-		kind, rest = 'p', stream[len(practitionerPrefix):]
-	case strings.HasPrefix(stream, organisationPrefix):
-		kind, rest = 'o', stream[len(organisationPrefix):]
-	default:
+	case !ok:
 		return 0, uuid.Nil, false
+	case k == domain.OrganisationStream:
+		return 'o', id, true
 	}
-	id, err := uuid.Parse(rest)
-	if err != nil {
-		return 0, uuid.Nil, false
-	}
-	return kind, id, true
+	return 'p', id, true
 }
 
 // FactOf converts a stored event into the fact the domain folds: its

@@ -100,7 +100,7 @@ func (f *fixture) decide(id uuid.UUID, occurred string, ev domain.Event) eventst
 	require.NoError(f.t, err)
 	p, err := domain.Fold(id, facts)
 	require.NoError(f.t, err)
-	orgs, err := v.organisationsOf(f.ctx, organisationsNamed(facts), on, time.Time{})
+	orgs, err := v.organisationsOf(f.ctx, domain.OrganisationsNamed(facts), on, time.Time{})
 	require.NoError(f.t, err)
 	rb := domain.RulebookV1()
 	eval := rb.EvaluateDecision(p, orgs, ev, on)

@@ -60,7 +60,7 @@ func (r *rules) assess(id uuid.UUID, facts []domain.Fact, orgs domain.Organisati
 		Roles:    p.RolesHeld(on),
 		Licences: p.Licences(on),
 		Standing: r.rb.Standing(p, orgs, on),
-		Refs:     organisationsNamed(facts),
+		Refs:     domain.OrganisationsNamed(facts),
 	}
 	for _, m := range p.Memberships(on) {
 		a.Orgs = append(a.Orgs, m.OrganisationID)
@@ -99,31 +99,6 @@ func listings(p *domain.Practitioner, a assessment, on domain.Date) []domain.Dir
 		}
 		if ok {
 			out = append(out, dir)
-		}
-	}
-	return out
-}
-
-// organisationsNamed lists every organisation the facts name, in order of
-// first mention.
-func organisationsNamed(facts []domain.Fact) []uuid.UUID {
-	var out []uuid.UUID
-	for _, f := range facts {
-		var id uuid.UUID
-		switch e := f.Event.(type) {
-		case *domain.PractitionerJoinedOrganisation:
-			id = e.OrganisationID
-		case *domain.PractitionerLeftOrganisation:
-			id = e.OrganisationID
-		case *domain.SeniorLeadershipSupportRecorded:
-			id = e.OrganisationID
-		case *domain.SuitabilityAgreed:
-			id = e.OrganisationID
-		default:
-			continue
-		}
-		if !slices.Contains(out, id) {
-			out = append(out, id)
 		}
 	}
 	return out

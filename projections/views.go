@@ -142,7 +142,7 @@ func (v *Views) Practitioner(ctx context.Context, id uuid.UUID, asOf domain.Date
 		return PractitionerView{}, fmt.Errorf("projections: %s: %w", stream, err)
 	}
 	facts, later := sf.qualifying(on, uuid.Nil)
-	orgs, err := v.organisationsOf(ctx, organisationsNamed(facts), on, knownAt)
+	orgs, err := v.organisationsOf(ctx, domain.OrganisationsNamed(facts), on, knownAt)
 	if err != nil {
 		return PractitionerView{}, err
 	}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	berrors "go.etcd.io/bbolt/errors"
@@ -78,7 +79,7 @@ func checkStoreKind(flag, kind string) error {
 // openKurrentDB connects to KurrentDB. The connection string is not
 // repeated in errors: it may carry a password.
 func openKurrentDB(ctx context.Context, connectionString string) (*kurrentdb.Store, error) {
-	s, err := kurrentdb.Open(ctx, connectionString, kurrentdb.Options{})
+	s, err := kurrentdb.Open(ctx, connectionString, kurrentdb.Options{StreamPrefixes: domain.StreamPrefixes()})
 	if err != nil {
 		return nil, fmt.Errorf("KurrentDB (--kurrentdb): %w", err)
 	}
@@ -311,12 +312,12 @@ func (r *remoteSource) events(ctx context.Context, fn func(api.ExportedEvent) er
 
 func (r *remoteSource) close() error { return r.tokens.Revoke(r.name) }
 
-// cutStream splits "practitioner-<uuid>" into its kind and id.
+// cutStream splits "practitioner-<uuid>" into its kind ("practitioner" or
+// "organisation", as in the API's paths) and id.
 func cutStream(stream string) (kind, id string, ok bool) {
-	for _, k := range []string{"practitioner", "organisation"} {
-		if len(stream) > len(k)+1 && stream[:len(k)+1] == k+"-" {
-			return k, stream[len(k)+1:], true
-		}
+	k, uid, ok := domain.ParseStream(stream)
+	if !ok {
+		return "", "", false
 	}
-	return "", "", false
+	return strings.TrimSuffix(domain.StreamPrefix(k), "-"), uid.String(), true
 }

@@ -25,7 +25,7 @@ func runReplay(ctx context.Context, e *env, args []string) (err error) {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	id, perr := uuid.Parse(strings.TrimPrefix(*who, "practitioner-"))
+	id, perr := uuid.Parse(strings.TrimPrefix(*who, domain.StreamPrefix(domain.PractitionerStream)))
 	if *who == "" || perr != nil {
 		return usageError("replay needs --practitioner ID (a UUID)")
 	}

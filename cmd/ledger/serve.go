@@ -113,7 +113,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		if m.KurrentDB == "" {
 			return usageError("--store kurrentdb needs --kurrentdb URL (e.g. esdb://127.0.0.1:2113?tls=false)")
 		}
-		s, err := kurrentdb.Open(ctx, m.KurrentDB, kurrentdb.Options{})
+		s, err := kurrentdb.Open(ctx, m.KurrentDB, kurrentdb.Options{StreamPrefixes: domain.StreamPrefixes()})
 		if err != nil {
 			return err
 		}
