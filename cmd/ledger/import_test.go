@@ -2,15 +2,20 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/imattertraining/ledger/api"
+	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
 )
 
@@ -149,5 +154,172 @@ func FuzzReadCSV(f *testing.F) {
 			assert.GreaterOrEqual(t, b.line, last, "a fault stops the reading")
 			assert.LessOrEqual(t, b.line, lines)
 		}
+	})
+}
+
+// backDatedExport writes an export of a ledger holding two practitioners:
+// P1 recorded now, then P2 recorded with a time in 2024 (as only a
+// migration may append it), and returns the export's lines and both streams.
+func backDatedExport(t *testing.T) (lines []string, p1, p2 string) {
+	t.Helper()
+	src := t.TempDir()
+	s, err := openBolt(src, 0)
+	require.NoError(t, err)
+	p1 = "practitioner-" + uuid.NewString()
+	p2 = "practitioner-" + uuid.NewString()
+	reg := func(name string) []byte {
+		return fmt.Appendf(nil, `{"name":%q,"profession":"education"}`, name)
+	}
+	ctx := context.Background()
+	_, err = s.Append(ctx, p1, eventstore.NoStream(), eventstore.EventData{ID: uuid.New(), Type: domain.TypePractitionerRegistered, SchemaVersion: 1, OccurredOn: "2024-01-10", RecordedBy: "admin-1", Data: reg("Sam Fictional")})
+	require.NoError(t, err)
+	_, err = s.Append(ctx, p2, eventstore.NoStream(), eventstore.EventData{ID: uuid.New(), Type: domain.TypePractitionerRegistered, SchemaVersion: 1, OccurredOn: "2024-01-10", RecordedBy: "admin-old", RecordedAt: time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC), Data: reg("Kim Fictional")})
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	code, out, errb := run(t, "export", "--data", src)
+	require.Equal(t, 0, code, errb)
+	lines = strings.SplitAfter(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 2)
+	return lines, p1, p2
+}
+
+// TestImportJSONLKeepsRecordedTimesOnlyForARestore: copying history with
+// its recorded times and recorders is a restore, allowed into a store that
+// holds nothing but the file's own history and never into its past;
+// anything else is new facts, recorded now by the importer (issue 16 item
+// 12: a stream back-dated to 2024 was imported as known since 2024).
+func TestImportJSONLKeepsRecordedTimesOnlyForARestore(t *testing.T) {
+	lines, p1, p2 := backDatedExport(t)
+	file := writeFile(t, "export.jsonl", strings.Join(lines, ""))
+	byStream := func(events []eventstore.RecordedEvent) map[string]eventstore.RecordedEvent {
+		m := map[string]eventstore.RecordedEvent{}
+		for _, e := range events {
+			m[e.Stream] = e
+		}
+		return m
+	}
+
+	t.Run("into an empty store: a restore, times kept", func(t *testing.T) {
+		dir := t.TempDir()
+		code, _, errb := run(t, "import", "--data", dir, file)
+		require.Equal(t, 0, code, errb)
+		assert.Contains(t, errb, "The store is empty: the file is restored")
+		got := byStream(storeEvents(t, dir))
+		assert.Equal(t, "admin-old", got[p2].RecordedBy)
+		assert.Equal(t, time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC), got[p2].RecordedAt.UTC())
+	})
+
+	t.Run("never into the past of what the store knew", func(t *testing.T) {
+		dir := t.TempDir()
+		code, _, errb := run(t, "import", "--data", dir, writeFile(t, "first.jsonl", lines[0]))
+		require.Equal(t, 0, code, errb)
+		start := time.Now()
+		code, _, errb = run(t, "import", "--data", dir, file)
+		require.Equal(t, 0, code, errb)
+		assert.Contains(t, errb, "before the store's last event: the file's events are imported as new facts, recorded now by import")
+		got := byStream(storeEvents(t, dir))
+		require.Len(t, got, 2)
+		assert.Equal(t, "admin-1", got[p1].RecordedBy, "the restored event is untouched")
+		assert.Equal(t, "import", got[p2].RecordedBy)
+		assert.False(t, got[p2].RecordedAt.Before(start), "recorded now, not in 2024: %s", got[p2].RecordedAt)
+	})
+
+	t.Run("into a store with history of its own: new facts", func(t *testing.T) {
+		dir := t.TempDir()
+		code, _, errb := run(t, "import", "--data", dir, writeFile(t, "own.csv", goodCSV))
+		require.Equal(t, 0, code, errb)
+		start := time.Now()
+		code, _, errb = run(t, "import", "--data", dir, "--recorded-by", "migration-2026", file)
+		require.Equal(t, 0, code, errb)
+		assert.Contains(t, errb, "The store holds history that is not in the file")
+		assert.Contains(t, errb, "Imported 2 events")
+		all := storeEvents(t, dir)
+		got := byStream(all)
+		for i, p := range []string{p1, p2} {
+			assert.Equal(t, "migration-2026", got[p].RecordedBy)
+			assert.False(t, got[p].RecordedAt.Before(start))
+			var x api.ExportedEvent
+			require.NoError(t, json.Unmarshal([]byte(lines[i]), &x))
+			assert.Equal(t, x.EventID, got[p].ID, "ids are kept")
+		}
+		rep, err := eventstore.Verify(context.Background(), sliceStore(all))
+		require.NoError(t, err)
+		assert.True(t, rep.OK)
+
+		code, _, errb = run(t, "import", "--data", dir, "--recorded-by", "migration-2026", file)
+		require.Equal(t, 0, code, errb)
+		assert.Contains(t, errb, "Imported 0 events")
+		assert.Len(t, storeEvents(t, dir), len(all), "run again, it stores nothing twice")
+	})
+}
+
+// TestImportJSONLWithACheckpoint restores another ledger's export with its
+// recorded times into a store with history of its own, which only a
+// checkpoint signed by that ledger and covering the file allows.
+func TestImportJSONLWithACheckpoint(t *testing.T) {
+	src := demoDir(t)
+	code, export, errb := run(t, "export", "--data", src)
+	require.Equal(t, 0, code, errb)
+	file := writeFile(t, "export.jsonl", export)
+	cp := filepath.Join(t.TempDir(), "cp.json")
+	code, _, errb = run(t, "checkpoint", "--data", src, "--out", cp)
+	require.Equal(t, 0, code, errb)
+	code, pub, errb := run(t, "key", "show", "--data", src)
+	require.Equal(t, 0, code, errb)
+	key := writeFile(t, "source.pub", pub)
+	backDated, _, _ := backDatedExport(t)
+	other := demoDir(t) // another ledger, whose key signs nothing here
+	code, otherPub, errb := run(t, "key", "show", "--data", other)
+	require.Equal(t, 0, code, errb)
+
+	target := func(t *testing.T) string {
+		dir := t.TempDir()
+		code, _, errb := run(t, "import", "--data", dir, writeFile(t, "own.csv", goodCSV))
+		require.Equal(t, 0, code, errb)
+		return dir
+	}
+
+	t.Run("covered: restored with its recorded times", func(t *testing.T) {
+		dir := target(t)
+		code, _, errb := run(t, "import", "--data", dir, "--checkpoint", cp, "--key", key, file)
+		require.Equal(t, 0, code, errb)
+		assert.Contains(t, errb, "covers the file: the file is restored")
+		orig := storeEvents(t, src)
+		got := map[uuid.UUID]eventstore.RecordedEvent{}
+		for _, e := range storeEvents(t, dir) {
+			got[e.ID] = e
+		}
+		for _, e := range orig {
+			require.Contains(t, got, e.ID)
+			assert.Equal(t, e.Hash, got[e.ID].Hash, "same recorded time and recorder, same hash")
+		}
+		code, _, errb = run(t, "import", "--data", dir, "--checkpoint", cp, "--key", key, file)
+		require.Equal(t, 0, code, errb)
+		assert.Contains(t, errb, "Imported 0 events")
+	})
+
+	refused := []struct {
+		name string
+		args []string
+		file string
+		want string
+	}{
+		{"signed by another ledger", []string{"--checkpoint", cp, "--key", writeFile(t, "other.pub", otherPub)}, file, "--checkpoint"},
+		{"streams the checkpoint does not hold", []string{"--checkpoint", cp, "--key", key}, writeFile(t, "other.jsonl", strings.Join(backDated, "")), "not in the checkpoint"},
+		{"a file cut before the checkpoint's heads", []string{"--checkpoint", cp, "--key", key}, writeFile(t, "cut.jsonl", strings.Join(strings.SplitAfter(export, "\n")[:3], "")), "does not cover the file"},
+	}
+	for _, tc := range refused {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := target(t)
+			before := len(storeEvents(t, dir))
+			code, _, errb := run(t, append(append([]string{"import", "--data", dir}, tc.args...), tc.file)...)
+			assert.Equal(t, 1, code, errb)
+			assert.Contains(t, errb, tc.want)
+			assert.Len(t, storeEvents(t, dir), before, "nothing imported")
+		})
+	}
+	t.Run("--checkpoint needs --key", func(t *testing.T) {
+		code, _, _ := run(t, "import", "--data", t.TempDir(), "--checkpoint", cp, file)
+		assert.Equal(t, 2, code)
 	})
 }
