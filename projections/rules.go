@@ -1,8 +1,6 @@
 package projections
 
 import (
-	"slices"
-
 	"github.com/google/uuid"
 
 	"github.com/imattertraining/ledger/domain"
@@ -68,38 +66,6 @@ func (r *rules) assess(id uuid.UUID, facts []domain.Fact, orgs domain.Organisati
 	if nextSteps {
 		a.NextSteps = r.rb.NextSteps(p, orgs, on)
 	}
-	a.Listings = listings(p, a, on)
+	a.Listings = r.rb.Listings(p, a.Standing.Status, on)
 	return a, nil
-}
-
-// listings are the directories the practitioner is listed in on date on,
-// per DOMAIN.md "Directories" (rulebook v1): only with consent, only in good
-// or at_risk standing, and only while holding a role the seeds let be
-// listed there.
-func listings(p *domain.Practitioner, a assessment, on domain.Date) []domain.Directory {
-	if a.Standing.Status != domain.StandingGood && a.Standing.Status != domain.StandingAtRisk {
-		return nil
-	}
-	var out []domain.Directory
-	leadPlus := slices.Contains(a.Roles, domain.RoleLeadPlus)
-	for _, dir := range p.DirectoryConsents(on) {
-		ok := false
-		switch dir {
-		case domain.DirectoryInformed:
-			// Older seed: trainees and Lead Professionals "can be listed on
-			// the I Matter informed directory if they would like this".
-			_, _, trainee := p.Traineeship(domain.RoleLeadProfessional, on)
-			ok = trainee || slices.Contains(a.Roles, domain.RoleLeadProfessional)
-		case domain.DirectoryLocalityHub, domain.DirectoryOrganisational:
-			// Newer seed: Lead Plus Professionals "may be listed in
-			// approved organisational or network directories".
-			ok = leadPlus
-		case domain.DirectoryIndependent:
-			ok = leadPlus && a.Independent
-		}
-		if ok {
-			out = append(out, dir)
-		}
-	}
-	return out
 }
