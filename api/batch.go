@@ -13,10 +13,11 @@ import (
 	"github.com/imattertraining/ledger/projections"
 )
 
-// Batch records many facts all or nothing, for `ledger import`: each is
-// checked by the Recorder exactly as the API checks it, against the store's
-// history plus the facts staged before it, and nothing reaches the store
-// until Commit. Not safe for concurrent use.
+// Batch stages many facts for `ledger import`: each is checked by the
+// Recorder exactly as the API checks it, against the store's history plus
+// the facts staged before it, and nothing reaches the store until Commit,
+// which is all or nothing only on a store that is an
+// eventstore.MultiAppender (see Commit). Not safe for concurrent use.
 type Batch struct {
 	base    eventstore.Store
 	overlay *overlay

@@ -48,7 +48,7 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// MaxBodyBytes caps request bodies (default DefaultMaxBodyBytes).
 	MaxBodyBytes int64
-	// Registerer receives the server's Prometheus metrics; nil: a fresh
+	// Registry receives the server's Prometheus metrics; nil: a fresh
 	// registry of its own, served at /metrics.
 	Registry *prometheus.Registry
 	// ReadYourWritesWait bounds how long a list query waits for the read

@@ -6,7 +6,8 @@ import (
 )
 
 // Date is a civil date (no time, no zone), as in an event's occurred_on.
-// The zero Date is "no date". Dates compare with <, == and > directly.
+// The zero Date is "no date". Dates compare with == (and so serve as map
+// keys); order them with Before, After and DaysUntil, since a struct has no <.
 type Date struct {
 	// n is days since 1970-01-01, plus one, so that the zero value is unset.
 	n int32

@@ -342,7 +342,6 @@ func (p *Projector) applyTo(ctx context.Context, m *models, batch []eventstore.R
 	var orgIDs, pracIDs []uuid.UUID
 	seenStream := make(map[string]bool)
 	fresh := make(map[string][]eventstore.RecordedEvent)
-	var other []string
 	n := 0
 	last := m.pos
 	for _, e := range batch {
@@ -359,7 +358,7 @@ func (p *Projector) applyTo(ctx context.Context, m *models, batch []eventstore.R
 		kind, id, ok := streamKind(e.Stream)
 		switch {
 		case !ok:
-			other = append(other, e.Stream)
+			// a stream of no ledger shape holds nothing the models show
 		case kind == 'o':
 			orgIDs = append(orgIDs, id)
 		default:
@@ -369,7 +368,6 @@ func (p *Projector) applyTo(ctx context.Context, m *models, batch []eventstore.R
 	if n == 0 {
 		return 0, nil
 	}
-	_ = other // streams of no ledger shape hold nothing the models show
 	on := m.date.date()
 
 	// Only writers touch m.orgs and they hold applyMu, so it is read here
