@@ -24,6 +24,8 @@ func (s *Server) handleCheckpoint(w http.ResponseWriter, r *http.Request, _ Prin
 	if s.cfg.SigningKey == nil {
 		return domain.Errorf(domain.ENOTFOUND, "", "This server has no signing key, so it takes no checkpoints.")
 	}
+	// Reading a large store takes longer than the server's write timeout.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
 	c, err := checkpoint.Take(r.Context(), s.cfg.Store, s.cfg.SigningKey, s.cfg.Now())
 	if err != nil {
 		return err
