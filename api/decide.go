@@ -18,62 +18,53 @@ import (
 type MembersFunc func(ctx context.Context, org uuid.UUID) ([]uuid.UUID, error)
 
 // evaluate evaluates decision ev, effective on, against stream's history as
-// known now, under the current rulebook (the views'). It returns the rulebook version
-// and the evaluation to store, or the domain's refusal (which carries the
-// evaluation) when a requirement is unmet and ev is no exception.
+// known now, under the current rulebook (the views'), by the domain's one
+// recipe. It returns the rulebook version and the evaluation to store, or
+// the domain's refusal (which carries the evaluation) when a requirement is
+// unmet and ev is no exception.
 func (r *Recorder) evaluate(ctx context.Context, stream string, ev domain.Event, on domain.Date) (string, *domain.Evaluation, error) {
 	rulebook := r.views.Rulebooks().Current()
-	kind, id, _ := domain.ParseStream(stream)
 	facts, err := r.facts(ctx, stream)
 	if err != nil {
 		return "", nil, err
 	}
-	var eval domain.Evaluation
-	if kind == domain.OrganisationStream {
-		o, err := domain.FoldOrganisation(id, facts)
-		if err != nil {
-			return "", nil, fmt.Errorf("api: fold %s: %w", stream, err)
-		}
-		var members []*domain.Practitioner
-		if r.members != nil {
-			ids, err := r.members(ctx, id)
-			if err != nil {
-				return "", nil, err
+	in := domain.DecisionInputs{
+		Organisation: func(org uuid.UUID) (*domain.Organisation, error) {
+			ofacts, err := r.facts(ctx, projections.OrganisationStream(org))
+			if errors.Is(err, projections.ErrNotFound) {
+				return nil, nil // named but not registered: the rules see it as unknown
 			}
+			if err != nil {
+				return nil, err
+			}
+			o, err := domain.FoldOrganisation(org, ofacts)
+			if err != nil {
+				return nil, fmt.Errorf("api: fold organisation %s: %w", org, err)
+			}
+			return o, nil
+		},
+		Members: func(org uuid.UUID) ([]*domain.Practitioner, error) {
+			if r.members == nil {
+				return nil, nil
+			}
+			ids, err := r.members(ctx, org)
+			if err != nil {
+				return nil, err
+			}
+			var members []*domain.Practitioner
 			for _, m := range ids {
 				p, err := r.practitioner(ctx, m)
 				if err != nil {
-					return "", nil, err
+					return nil, err
 				}
 				members = append(members, p)
 			}
-		}
-		eval, err = rulebook.DecideOrganisation(o, members, ev, on)
-		if err != nil {
-			return "", nil, err
-		}
-	} else {
-		p, err := domain.Fold(id, facts)
-		if err != nil {
-			return "", nil, fmt.Errorf("api: fold %s: %w", stream, err)
-		}
-		orgs := domain.OrganisationSet{}
-		for _, org := range domain.OrganisationsNamed(facts) {
-			ofacts, err := r.facts(ctx, projections.OrganisationStream(org))
-			if errors.Is(err, projections.ErrNotFound) {
-				continue // named but not registered: the rules see it as unknown
-			}
-			if err != nil {
-				return "", nil, err
-			}
-			if orgs[org], err = domain.FoldOrganisation(org, ofacts); err != nil {
-				return "", nil, fmt.Errorf("api: fold organisation %s: %w", org, err)
-			}
-		}
-		eval, err = rulebook.Decide(p, orgs, ev, on)
-		if err != nil {
-			return "", nil, err
-		}
+			return members, nil
+		},
+	}
+	eval, err := rulebook.DecideInStream(stream, facts, ev, on, in)
+	if err != nil {
+		return "", nil, err
 	}
 	return rulebook.Version, &eval, nil
 }

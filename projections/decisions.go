@@ -220,28 +220,19 @@ func (p *Projector) Decision(ctx context.Context, eventID uuid.UUID) (DecisionVi
 func (p *Projector) evaluateDecision(ctx context.Context, rb *domain.Rulebook, stream string, sf *streamFacts, decision domain.Fact, knownAt time.Time) (*domain.Evaluation, error) {
 	on := decision.OccurredOn
 	facts, _ := sf.qualifying(on, decision.ID)
-	kind, id, _ := streamKind(stream)
-	var ev domain.Evaluation
-	if kind == 'o' {
-		o, err := domain.FoldOrganisation(id, facts)
-		if err != nil {
-			return nil, fmt.Errorf("projections: %s: %w", stream, err)
-		}
-		members, err := p.membersOf(ctx, id, on, knownAt)
-		if err != nil {
-			return nil, err
-		}
-		ev = rb.EvaluateOrganisationDecision(o, members, decision.Event, on)
-	} else {
-		pr, err := domain.Fold(id, facts)
-		if err != nil {
-			return nil, fmt.Errorf("projections: %s: %w", stream, err)
-		}
-		orgs, err := p.organisationsOf(ctx, domain.OrganisationsNamed(facts), on, knownAt)
-		if err != nil {
-			return nil, err
-		}
-		ev = rb.EvaluateDecision(pr, orgs, decision.Event, on)
+	in := domain.DecisionInputs{
+		Organisation: func(org uuid.UUID) (*domain.Organisation, error) {
+			orgs, err := p.organisationsOf(ctx, []uuid.UUID{org}, on, knownAt)
+			if err != nil {
+				return nil, err
+			}
+			return orgs[org], nil
+		},
+		Members: func(org uuid.UUID) ([]*domain.Practitioner, error) { return p.membersOf(ctx, org, on, knownAt) },
+	}
+	ev, err := rb.EvaluateInStream(stream, facts, decision.Event, on, in)
+	if err != nil {
+		return nil, fmt.Errorf("projections: %s: %w", stream, err)
 	}
 	return &ev, nil
 }

@@ -98,12 +98,15 @@ func (f *fixture) decide(id uuid.UUID, occurred string, ev domain.Event) eventst
 	on := date(occurred)
 	facts, _, err := v.Facts(f.ctx, PractitionerStream(id), on, time.Time{})
 	require.NoError(f.t, err)
-	p, err := domain.Fold(id, facts)
-	require.NoError(f.t, err)
-	orgs, err := v.organisationsOf(f.ctx, domain.OrganisationsNamed(facts), on, time.Time{})
-	require.NoError(f.t, err)
+	// Recorded under v1, so that tests can tell then (its version) from now.
 	rb := domain.RulebookV1()
-	eval := rb.EvaluateDecision(p, orgs, ev, on)
+	eval, err := rb.EvaluateInStream(PractitionerStream(id), facts, ev, on, domain.DecisionInputs{
+		Organisation: func(org uuid.UUID) (*domain.Organisation, error) {
+			orgs, err := v.organisationsOf(f.ctx, []uuid.UUID{org}, on, time.Time{})
+			return orgs[org], err
+		},
+	})
+	require.NoError(f.t, err)
 	d.RulebookVersion, d.Evaluation = rb.Version, &eval
 	return f.add(PractitionerStream(id), occurred, ev)
 }
