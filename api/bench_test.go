@@ -292,6 +292,7 @@ func BenchmarkHTTPStanding16(b *testing.B) {
 func BenchmarkHTTPHealthz16(b *testing.B) {
 	forEachClient(b, func(b *testing.B, lc loadClient) {
 		ts := newTestServer(b, logToFile(b))
+		ts.waitReady() // /healthz is 503 until the read models are
 		load(b, lc, ts.addr(), 16, http.StatusOK, func(int, int) *http.Request {
 			req, _ := http.NewRequest("GET", ts.srv.URL()+"/healthz", nil)
 			return req

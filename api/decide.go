@@ -89,17 +89,21 @@ func (r *Recorder) practitioner(ctx context.Context, id uuid.UUID) (*domain.Prac
 }
 
 // membersFrom returns a MembersFunc over the projector's practitioner list.
-// Just after a start the list may not be built yet: it waits up to wait for
-// it, and past that fails (the decision is not recorded) rather than
-// evaluate the organisation as having no members.
+// Just after a start the list may not be built yet, and the read models may
+// be stopped or behind: it waits up to wait for them to be ready, and past
+// that fails (the decision is not recorded) rather than evaluate the
+// organisation against a missing or stale list of members.
 func membersFrom(proj *projections.Projector, today func() domain.Date, wait time.Duration) MembersFunc {
 	return func(ctx context.Context, org uuid.UUID) ([]uuid.UUID, error) {
-		if !proj.Loaded() {
+		if proj.Ready() != nil {
 			wctx, cancel := context.WithTimeout(ctx, wait)
-			err := proj.WaitLoaded(wctx)
+			err := proj.WaitReady(wctx)
 			cancel()
-			if err != nil && !proj.Loaded() {
-				return nil, fmt.Errorf("api: members of organisation %s: %w", org, projections.ErrNotReady)
+			if err != nil {
+				if !errors.Is(err, projections.ErrNotReady) {
+					err = fmt.Errorf("%w: %w", projections.ErrNotReady, err)
+				}
+				return nil, fmt.Errorf("api: members of organisation %s: %w", org, err)
 			}
 		}
 		var ids []uuid.UUID

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
@@ -130,9 +132,21 @@ var unavailable = []struct {
 	loggedOnce bool
 }{
 	{eventstore.ErrNoSpace, "The ledger's disk is full: nothing was stored. Retry later.", 30, true},
+	// A *projections.NotReadyError says more: see unavailableDetail.
 	{projections.ErrNotReady, "The read models are still being built after a start; retry shortly.", 1, true},
 	{eventstore.ErrClosed, "The ledger is shutting down; retry shortly.", 1, false},
 	{eventstore.ErrUnavailable, "The ledger's store cannot be reached; retry shortly.", 5, false},
+}
+
+// unavailableDetail returns what a client is told of err, one of
+// unavailable, and how many seconds it is asked to wait.
+func unavailableDetail(err error, cause int) (string, int) {
+	var nr *projections.NotReadyError
+	if errors.As(err, &nr) {
+		msg := nr.Message()
+		return strings.ToUpper(msg[:1]) + msg[1:] + "; retry shortly.", max(1, int(math.Ceil(nr.RetryAfter.Seconds())))
+	}
+	return unavailable[cause].message, unavailable[cause].retryAfter
 }
 
 // unavailableCause returns the line of unavailable that err is, if any.
@@ -175,7 +189,8 @@ func message(err error, code string) string {
 		return "The stream has moved on since the expected revision; read it again and retry."
 	case EUNAVAILABLE:
 		if i, ok := unavailableCause(err); ok {
-			return unavailable[i].message
+			msg, _ := unavailableDetail(err, i)
+			return msg
 		}
 	}
 	return "Internal error."
@@ -200,7 +215,7 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &rl):
 		d.RetryAfter = rl.seconds
 	case isUnavailable && code == EUNAVAILABLE:
-		d.RetryAfter = unavailable[cause].retryAfter
+		_, d.RetryAfter = unavailableDetail(err, cause)
 	}
 	if d.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(d.RetryAfter))

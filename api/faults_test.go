@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -9,12 +10,14 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/imattertraining/ledger/api"
 	"github.com/imattertraining/ledger/eventstore"
+	"github.com/imattertraining/ledger/projections"
 )
 
 // fullDisk is a store whose appends fail as the embedded store's do on a
@@ -56,6 +59,7 @@ func TestFullDisk(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(logs, "disk is full"), "logged once, not per request:\n%s", logs)
 	assert.NotContains(t, logs, `"msg":"request failed"`)
 
+	ts.waitReady() // the read models may still be starting
 	h := ts.do("GET", "/healthz", "", "")
 	assert.Equal(t, http.StatusOK, h.status, "reads are still served: %s", h.body)
 	assert.Equal(t, "degraded", h.json(t)["status"])
@@ -73,4 +77,105 @@ func TestFullDisk(t *testing.T) {
 	assert.Equal(t, http.StatusOK, h.status)
 	assert.Equal(t, "ok", h.json(t)["status"])
 	assert.NotContains(t, string(h.body), "problems")
+}
+
+// failingSubscriptions is a store whose subscriptions fail while down is
+// set: a running one on the next event it would deliver, a new one at once.
+type failingSubscriptions struct {
+	eventstore.Store
+	down *atomic.Bool
+}
+
+var errSubscription = errors.New("injected: the subscription failed")
+
+func (s failingSubscriptions) Subscribe(ctx context.Context, from eventstore.Position, fn func(eventstore.RecordedEvent) error) error {
+	if s.down.Load() {
+		return errSubscription
+	}
+	return s.Store.Subscribe(ctx, from, func(e eventstore.RecordedEvent) error {
+		if s.down.Load() {
+			return errSubscription
+		}
+		return fn(e)
+	})
+}
+
+// TestReadModelsThatStop: when the read models' subscription fails, the
+// server says so: /healthz answers 503 naming the read models' state,
+// lists answer 503 with Retry-After instead of data that has stopped
+// moving, and the failures are logged and counted in /metrics. The models
+// subscribe again by themselves and, once the store serves again, catch
+// up: health is 200 and lists include what was written meanwhile.
+func TestReadModelsThatStop(t *testing.T) {
+	var down atomic.Bool
+	ts := newTestServer(t, func(c *api.Config) {
+		logger := c.Logger
+		proj, err := projections.New(failingSubscriptions{Store: c.Store, down: &down}, projections.Options{
+			RetryMin: 5 * time.Millisecond, RetryMax: 50 * time.Millisecond,
+			Logf: func(format string, args ...any) { logger.Warn(fmt.Sprintf(format, args...)) },
+		})
+		require.NoError(t, err)
+		c.Projector = proj
+	})
+	first := ts.registerPractitioner("Alex Example")
+	r := ts.do("GET", "/v1/practitioners", api.RoleAuditor, "")
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+
+	down.Store(true)
+	second := ts.registerPractitioner("Sam Sample") // stored; the models stop on it
+	var h response
+	require.Eventually(t, func() bool {
+		h = ts.do("GET", "/healthz", "", "")
+		return h.status == http.StatusServiceUnavailable
+	}, 20*time.Second, 5*time.Millisecond, "/healthz never said the read models stopped")
+	body := h.json(t)
+	assert.Equal(t, "unavailable", body["status"])
+	assert.NotEmpty(t, h.header.Get("Retry-After"))
+	problems, _ := body["problems"].([]any)
+	require.Len(t, problems, 1, "%s", h.body)
+	p := problems[0].(map[string]any)
+	assert.Equal(t, "read_models", p["component"])
+	assert.Contains(t, []any{"stopped", "recovering"}, p["state"])
+	assert.NotContains(t, string(h.body), errSubscription.Error(), "the cause is for the log, not the public")
+
+	for _, path := range []string{"/v1/practitioners", "/v1/decisions", "/v1/licences"} {
+		r = ts.do("GET", path, api.RoleAuditor, "")
+		assert.Equal(t, http.StatusServiceUnavailable, r.status, "%s: %s", path, r.body)
+		assert.Equal(t, "unavailable", r.errCode(t))
+		assert.NotEmpty(t, r.header.Get("Retry-After"), path)
+		assert.NotContains(t, string(r.body), first, "no stale list")
+	}
+	m := ts.do("GET", "/metrics", "", "")
+	assert.Regexp(t, `(?m)^ledger_read_models_ready 0$`, string(m.body))
+	assert.Regexp(t, `ledger_projection_failures_total [1-9]`, string(m.body))
+	assert.Contains(t, ts.logs.String(), "read models stopped")
+	assert.Contains(t, ts.logs.String(), errSubscription.Error())
+
+	down.Store(false)
+	require.Eventually(t, func() bool {
+		return ts.do("GET", "/healthz", "", "").status == http.StatusOK
+	}, 20*time.Second, 5*time.Millisecond, "/healthz never said the read models recovered")
+	r = ts.do("GET", "/v1/practitioners", api.RoleAuditor, "")
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	assert.Contains(t, string(r.body), first)
+	assert.Contains(t, string(r.body), second, "written while the models were stopped")
+	m = ts.do("GET", "/metrics", "", "")
+	assert.Regexp(t, `(?m)^ledger_read_models_ready 1$`, string(m.body), "health: %s", ts.do("GET", "/healthz", "", "").body)
+	assert.Contains(t, ts.logs.String(), "read models running again")
+}
+
+// waitReady waits, boundedly, until /healthz says the server is ready.
+func (ts *testServer) waitReady() {
+	ts.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		r := ts.do("GET", "/healthz", "", "")
+		if r.status == http.StatusOK {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.t.Fatalf("the server never got ready: %s", r.body)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

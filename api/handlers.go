@@ -136,7 +136,9 @@ func (s *Server) handleReview(w http.ResponseWriter, r *http.Request, p Principa
 	if err != nil {
 		return err
 	}
-	s.readYourWrites(r.Context())
+	if err := s.readYourWrites(r.Context()); err != nil {
+		return err
+	}
 	d, err := s.cfg.Projector.Decision(r.Context(), decisionID)
 	if err != nil {
 		return err
@@ -249,7 +251,9 @@ func (s *Server) handleListPractitioners(w http.ResponseWriter, r *http.Request,
 	if err != nil {
 		return err
 	}
-	s.readYourWrites(r.Context())
+	if err := s.readYourWrites(r.Context()); err != nil {
+		return err
+	}
 	page, err := s.cfg.Projector.ListPractitioners(r.Context(), f, today)
 	if err != nil {
 		return err
@@ -277,7 +281,9 @@ func (s *Server) handleLicences(w http.ResponseWriter, r *http.Request, _ Princi
 	if err != nil {
 		return err
 	}
-	s.readYourWrites(r.Context())
+	if err := s.readYourWrites(r.Context()); err != nil {
+		return err
+	}
 	items, err := s.cfg.Projector.Licences(r.Context(), within, today)
 	if err != nil {
 		return err
@@ -291,7 +297,9 @@ func (s *Server) handleListDecisions(w http.ResponseWriter, r *http.Request, _ P
 	if err != nil {
 		return err
 	}
-	s.readYourWrites(r.Context())
+	if err := s.readYourWrites(r.Context()); err != nil {
+		return err
+	}
 	items, err := s.cfg.Projector.Decisions(r.Context(), q.str("status"))
 	if err != nil {
 		return err
@@ -308,7 +316,9 @@ func (s *Server) handleGetDecision(w http.ResponseWriter, r *http.Request, _ Pri
 	if _, err := parseQuery(r); err != nil {
 		return err
 	}
-	s.readYourWrites(r.Context())
+	if err := s.readYourWrites(r.Context()); err != nil {
+		return err
+	}
 	d, err := s.cfg.Projector.Decision(r.Context(), id)
 	if err != nil {
 		return err
@@ -326,7 +336,9 @@ func (s *Server) handleDirectory(w http.ResponseWriter, r *http.Request, _ Princ
 	if err != nil {
 		return err
 	}
-	s.readYourWrites(r.Context())
+	if err := s.readYourWrites(r.Context()); err != nil {
+		return err
+	}
 	items, err := s.cfg.Projector.Directory(r.Context(), today)
 	if err != nil {
 		return err

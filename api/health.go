@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/imattertraining/ledger/eventstore"
+	"github.com/imattertraining/ledger/projections"
 )
 
 // health is the body of /healthz.
@@ -79,6 +81,17 @@ func (s *Server) handleHealthz(w http.ResponseWriter, _ *http.Request, _ Princip
 func (s *Server) problems() []problem {
 	var out []problem
 	if p, ok := s.disk.problem(); ok {
+		out = append(out, p)
+	}
+	var nr *projections.NotReadyError
+	if err := s.cfg.Projector.Ready(); errors.As(err, &nr) {
+		p := problem{
+			Component: "read_models", State: nr.State, Message: nr.Message() + "; lists and decisions answer 503 meanwhile.",
+			unavailable: true, retryAfter: int(math.Ceil(nr.RetryAfter.Seconds())),
+		}
+		if !nr.Since.IsZero() {
+			p.Since = rfc3339(nr.Since)
+		}
 		out = append(out, p)
 	}
 	return out

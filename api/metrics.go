@@ -77,6 +77,19 @@ func newMetrics(reg *prometheus.Registry, proj *projections.Projector) *metrics 
 			Name: "ledger_projection_lag_events",
 			Help: "How far the read models trail the newest event delivered to them.",
 		}, func() float64 { return float64(proj.Lag()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "ledger_projection_failures_total",
+			Help: "Times the read models' subscription stopped on an error (each is logged and retried with backoff).",
+		}, func() float64 { return float64(proj.Failures()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "ledger_read_models_ready",
+			Help: "1 when the read models are caught up and moving (/healthz ready), 0 while they are built, stopped, recovering or behind.",
+		}, func() float64 {
+			if proj.Ready() != nil {
+				return 0
+			}
+			return 1
+		}),
 	)
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
 	return m

@@ -269,7 +269,15 @@ func (s *Server) Open(addr string) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.projCancel = cancel
 	s.projDone = make(chan error, 1)
-	go func() { s.projDone <- s.cfg.Projector.Run(ctx) }()
+	go func() {
+		// Run retries every failure itself; it returns only when asked to
+		// stop or when the store is closed under it.
+		err := s.cfg.Projector.Run(ctx)
+		if ctx.Err() == nil {
+			s.cfg.Logger.Error("the read models stopped for good: lists and decisions answer 503 until a restart", slog.String("error", err.Error()))
+		}
+		s.projDone <- err
+	}()
 	s.http = &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -330,19 +338,32 @@ func (s *Server) Close(ctx context.Context) error {
 func (s *Server) Err() <-chan error { return s.serveErr }
 
 // readYourWrites waits, boundedly, until the read models are built (a
-// query just after start would otherwise find none) and include this
-// server's latest acknowledged append, so that a client listing just after
-// it wrote sees its write. On timeout the query serves what is there, or
-// says the models are not ready.
-func (s *Server) readYourWrites(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.ReadYourWritesWait)
+// query just after start would otherwise find none), include this server's
+// latest acknowledged append (so that a client listing just after it wrote
+// sees its write) and are ready (caught up with the store, and moving). It
+// returns an error wrapping projections.ErrNotReady (a 503 with
+// Retry-After) when they are not within ReadYourWritesWait, and at once
+// when they have stopped: a query is never answered from stale models.
+func (s *Server) readYourWrites(ctx context.Context) error {
+	wctx, cancel := context.WithTimeout(ctx, s.cfg.ReadYourWritesWait)
 	defer cancel()
-	if !s.cfg.Projector.Loaded() {
-		_ = s.cfg.Projector.WaitLoaded(ctx)
+	proj := s.cfg.Projector
+	if pos := eventstore.Position(s.lastPos.Load()); pos != 0 && proj.WaitFor(wctx, pos) != nil {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := proj.Ready(); err != nil {
+			return err
+		}
+		return &projections.NotReadyError{State: projections.StateBehind, RetryAfter: time.Second}
 	}
-	if pos := eventstore.Position(s.lastPos.Load()); pos != 0 {
-		_ = s.cfg.Projector.WaitFor(ctx, pos)
+	if err := proj.WaitReady(wctx); err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
+		return err
 	}
+	return nil
 }
 
 // catchUpTarget makes queries wait, as for this server's own appends, for

@@ -58,7 +58,9 @@
 //     store interface does not expose.
 //   - A rebuild holds every event of the store in memory while it folds them
 //     (several hundred bytes per event).
-//   - A fold error (an event the domain cannot apply) stops Run with that
-//     error rather than skipping the stream: history that was accepted must
-//     fold.
+//   - A fold error (an event the domain cannot apply) stops the models at
+//     that event rather than skipping the stream: history that was accepted
+//     must fold. Run logs it, counts it and tries again with backoff (as for
+//     any failure of the subscription), and Ready says the models are
+//     stopped until it passes.
 package projections

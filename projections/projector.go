@@ -48,8 +48,22 @@ type Options struct {
 	// another current version is not used: the models are rebuilt.
 	Rulebooks *domain.Rulebooks
 	// Logf, when set, receives notes a operator may want (a snapshot that
-	// could not be used, say). Nothing personal is ever logged.
+	// could not be used, say, or the subscription failing and coming back).
+	// Nothing personal is ever logged.
 	Logf func(format string, args ...any)
+	// RetryMin and RetryMax bound Run's backoff when its subscription
+	// fails: it subscribes again after about RetryMin, doubling each
+	// failure in a row up to RetryMax (defaults DefaultRetryMin,
+	// DefaultRetryMax). RetryMin is also how long a new subscription must
+	// stand before the models count as recovered.
+	RetryMin, RetryMax time.Duration
+	// BehindAfter is how long an event known to be stored may wait to be
+	// folded in before Ready says the models are behind
+	// (default DefaultBehindAfter).
+	BehindAfter time.Duration
+	// Now is the clock of Run's bookkeeping (backoff, how long the models
+	// have been stopped or behind); time.Now when nil. Folds never read it.
+	Now func() time.Time
 }
 
 // Projector keeps the global read models current: it subscribes to the
@@ -70,9 +84,11 @@ type Projector struct {
 	sinceSnap atomic.Int64 // events applied since the last snapshot
 
 	seen     atomic.Uint64 // highest position the subscription delivered
+	failures atomic.Uint64 // runs of the subscription that ended in an error
 	notifyMu sync.Mutex
-	notify   chan struct{} // closed and replaced whenever the checkpoint moves
-	runErr   error         // why Run last stopped, if not for its context
+	notify   chan struct{} // closed and replaced whenever the checkpoint or state moves
+	state    runState      // where Run is; see readiness.go
+	behind   behindMark    // how long a known event has waited
 }
 
 // New returns a Projector over store. When opts.SnapshotPath holds a
@@ -91,6 +107,18 @@ func New(store eventstore.Store, opts Options) (*Projector, error) {
 	}
 	if opts.CachedFacts == 0 {
 		opts.CachedFacts = DefaultCachedFacts
+	}
+	if opts.RetryMin <= 0 {
+		opts.RetryMin = DefaultRetryMin
+	}
+	if opts.RetryMax < opts.RetryMin {
+		opts.RetryMax = max(DefaultRetryMax, opts.RetryMin)
+	}
+	if opts.BehindAfter <= 0 {
+		opts.BehindAfter = DefaultBehindAfter
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	p := &Projector{Views: newViews(store, opts.CachedFacts, opts.Keys, opts.Rulebooks), store: store, opts: opts, notify: make(chan struct{})}
 	if opts.SnapshotPath != "" {
@@ -176,18 +204,33 @@ func (p *Projector) waitUntil(ctx context.Context, done func() bool) error {
 	}
 }
 
-// failed returns why Run stopped, nil while it runs or after a clean stop.
+// failed returns why the models are not moving: a *NotReadyError while Run
+// waits to subscribe again after a failure, Run's error once it has
+// returned on one; nil while it runs or after a clean stop.
 func (p *Projector) failed() error {
 	p.notifyMu.Lock()
-	defer p.notifyMu.Unlock()
-	return p.runErr
+	st := p.state
+	p.notifyMu.Unlock()
+	switch {
+	case st.phase == phaseStopped:
+		return &NotReadyError{State: StateStopped, Since: st.since, Failures: st.failures, Cause: st.err}
+	case st.phase == phaseIdle && st.err != nil:
+		return fmt.Errorf("projections: projector stopped: %w", st.err)
+	}
+	return nil
 }
 
+// moved wakes every waiter: the checkpoint or Run's state has changed.
 func (p *Projector) moved() {
+	cp := p.Checkpoint()
 	p.notifyMu.Lock()
 	close(p.notify)
 	p.notify = make(chan struct{})
+	note := p.caughtUp(cp)
 	p.notifyMu.Unlock()
+	if note != "" {
+		p.logf("%s", note)
+	}
 }
 
 // Organisations returns the organisations of the served models as the
@@ -210,22 +253,72 @@ func (l orgLookup) Organisation(id uuid.UUID) *domain.Organisation {
 }
 
 // Run keeps the models current until ctx is done (returning ctx.Err()) or
-// the store fails (returning its error). Without loaded models it first
-// rebuilds them from the whole store. It writes a snapshot every
-// SnapshotEvery events when idle, and once more when it returns.
+// the store is closed (returning eventstore.ErrClosed). Without loaded
+// models it first rebuilds them from the whole store. It writes a snapshot
+// every SnapshotEvery events when idle, and once more whenever a run of the
+// subscription ends.
+//
+// Anything else that ends a run (the subscription fails, a KurrentDB
+// cluster is out of reach for longer than the store retries, an event
+// cannot be folded) is logged, counted (Failures) and met by subscribing
+// again from the checkpoint after a backoff: about RetryMin, doubling with
+// each failure in a row up to RetryMax, for as long as ctx lasts.
+// Meanwhile Ready says the models are stopped and WaitFor returns at once
+// with the failure, so that no query is answered from models that have
+// stopped moving. Ready says they are ready again once, subscribed anew,
+// they have caught up with what the store held when they resubscribed.
 func (p *Projector) Run(ctx context.Context) error {
-	p.notifyMu.Lock()
-	p.runErr = nil
-	p.notifyMu.Unlock()
+	p.starting()
+	wait := p.opts.RetryMin
+	failures := 0
+	for {
+		live, err := p.runOnce(ctx)
+		switch {
+		case ctx.Err() != nil:
+			p.idle(nil)
+			return ctx.Err()
+		case errors.Is(err, eventstore.ErrClosed):
+			p.logf("projections: read models stopped for good: the store is closed")
+			p.idle(err)
+			return err
+		case err == nil:
+			err = errors.New("the subscription ended without an error")
+		}
+		if live {
+			wait, failures = p.opts.RetryMin, 0
+		}
+		failures++
+		n := p.failures.Add(1)
+		d := backoff(wait)
+		p.stopped(err, failures, d)
+		p.logf("projections: read models stopped (failure %d in a row, %d in all): %v; subscribing again in %s",
+			failures, n, err, d.Round(time.Millisecond))
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			p.idle(nil)
+			return ctx.Err()
+		case <-t.C:
+		}
+		wait = min(wait*2, p.opts.RetryMax)
+	}
+}
+
+// runOnce is one run of the subscription: rebuild the models if there are
+// none, bring them to today, subscribe from their checkpoint and fold what
+// comes until something ends it. live reports that the run got as far as
+// checking the store after subscribing (see checked).
+func (p *Projector) runOnce(ctx context.Context) (live bool, err error) {
 	if p.cur.Load() == nil {
 		if err := p.Rebuild(ctx, nil); err != nil {
-			return err
+			return false, err
 		}
 	}
 	// A snapshot may be days old: bring it to today now rather than on the
 	// first query.
 	if err := p.advance(ctx, p.cur.Load(), dayOf(p.opts.Today())); err != nil {
-		return err
+		return false, err
 	}
 	subCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -242,19 +335,15 @@ func (p *Projector) Run(ctx context.Context) error {
 			}
 		})
 	}()
-	finish := func(err error) error {
+	p.resubscribed()
+	checkedCh := make(chan checkResult, 1)
+	go func() { checkedCh <- p.check(subCtx) }()
+	finish := func(err error) (bool, error) {
 		cancel()
 		if serr := p.snapshotIfDirty(); serr != nil && err == nil {
 			err = serr
 		}
-		if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-			// Wake every WaitFor: nothing more will arrive.
-			p.notifyMu.Lock()
-			p.runErr = fmt.Errorf("projections: projector stopped: %w", err)
-			p.notifyMu.Unlock()
-			p.moved()
-		}
-		return err
+		return live, err
 	}
 	batch := make([]eventstore.RecordedEvent, 0, 4096)
 	for {
@@ -266,6 +355,12 @@ func (p *Projector) Run(ctx context.Context) error {
 				err = eventstore.ErrClosed
 			}
 			return finish(err)
+		case r := <-checkedCh:
+			if r.err != nil {
+				return finish(r.err)
+			}
+			live = true
+			p.checked(r.first)
 		case e := <-ch:
 			batch = append(batch[:0], e)
 		drain:
@@ -290,10 +385,47 @@ func (p *Projector) Run(ctx context.Context) error {
 	}
 }
 
+// checkResult is what check found.
+type checkResult struct {
+	first eventstore.Position
+	err   error
+}
+
+// check looks at the store once a new subscription has stood for
+// RetryMin (at once on Run's first): the first position after the
+// models' checkpoint (Start if none), which the models must reach to count
+// as caught up, or the error that shows the store is still out of reach
+// (a subscription that keeps retrying inside the store says nothing).
+func (p *Projector) check(ctx context.Context) checkResult {
+	p.notifyMu.Lock()
+	recovering := p.state.phase == phaseRecovering
+	p.notifyMu.Unlock()
+	if recovering {
+		t := time.NewTimer(p.opts.RetryMin)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return checkResult{err: ctx.Err()}
+		case <-t.C:
+		}
+	}
+	for e, err := range p.store.ReadAll(ctx, p.Checkpoint()) {
+		if err != nil {
+			return checkResult{err: fmt.Errorf("projections: checking the store after subscribing: %w", err)}
+		}
+		return checkResult{first: e.Position}
+	}
+	return checkResult{}
+}
+
 func (p *Projector) bumpSeen(pos eventstore.Position) {
 	for {
 		old := p.seen.Load()
-		if uint64(pos) <= old || p.seen.CompareAndSwap(old, uint64(pos)) {
+		if uint64(pos) <= old {
+			return
+		}
+		if p.seen.CompareAndSwap(old, uint64(pos)) {
+			p.markBehind(pos)
 			return
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/stretchr/testify/assert"
@@ -48,8 +49,11 @@ func TestServeFirstStart(t *testing.T) {
 	status, body := get(t, m.URL()+"/v1/practitioners/"+demoPractitioner+"?as_of=2025-01-01", token)
 	assert.Equal(t, http.StatusOK, status, body)
 	assert.Contains(t, body, "Alex Example")
-	status, _ = get(t, m.URL()+"/healthz", "")
-	assert.Equal(t, http.StatusOK, status)
+	// /healthz is a readiness answer: 503 until the read models are built.
+	require.Eventually(t, func() bool {
+		status, _ = get(t, m.URL()+"/healthz", "")
+		return status == http.StatusOK
+	}, 20*time.Second, 5*time.Millisecond, "/healthz never said ready")
 	require.NoError(t, m.Close())
 
 	out.Reset()
