@@ -26,6 +26,13 @@ type Reader interface {
 	ReadAll(ctx context.Context, from eventstore.Position) iter.Seq2[eventstore.RecordedEvent, error]
 }
 
+// HeadsReader is a Reader that can list every stream's head as it stands
+// at one position without reading every event, as the embedded store does
+// from its in-memory index ((*bolt.Store).Heads). Take uses it when r has it.
+type HeadsReader interface {
+	Heads(fn func(stream string, revision uint64, hash eventstore.Hash)) (position eventstore.Position, events uint64, err error)
+}
+
 // Statement is the signed part of a checkpoint.
 type Statement struct {
 	Format string `json:"format"`
@@ -112,32 +119,43 @@ func SignedBytes(st Statement) []byte {
 	return append([]byte(Format+"\n"), b...)
 }
 
-// Take reads every event of r up to its current end and returns a
-// checkpoint of it, signed with key and dated now. Events appended while it
-// reads are included up to the last one it reads, so the checkpoint is the
-// store as it stood at its Position.
+// Take returns a checkpoint of the store r reads, signed with key and
+// dated now: every stream's head as the store stood at one position (the
+// checkpoint's). With a HeadsReader it asks for the heads; otherwise it
+// reads every event up to the store's current end (events appended
+// meanwhile are included up to the last one read). It signs the hashes as
+// stored; Against recomputes every chain when the store is checked later.
 func Take(ctx context.Context, r Reader, key ed25519.PrivateKey, now time.Time) (*Checkpoint, error) {
-	heads := make(map[string]int)
-	var list []Head
 	st := Statement{Format: Format, KeyID: KeyID(key.Public().(ed25519.PublicKey)), TakenAt: now.UTC()}
-	for e, err := range r.ReadAll(ctx, eventstore.Start) {
+	var list []Head
+	if hr, ok := r.(HeadsReader); ok {
+		var err error
+		st.Position, st.Events, err = hr.Heads(func(stream string, rev uint64, hash eventstore.Hash) {
+			list = append(list, Head{Stream: stream, Revision: rev, Hash: hash})
+		})
 		if err != nil {
-			return nil, fmt.Errorf("checkpoint: reading the store: %w", err)
+			return nil, fmt.Errorf("checkpoint: reading the store's heads: %w", err)
 		}
-		h := Head{Stream: e.Stream, Revision: e.Revision, Hash: e.Hash}
-		if i, ok := heads[e.Stream]; ok {
-			list[i] = h
-		} else {
-			heads[e.Stream] = len(list)
-			list = append(list, h)
+	} else {
+		heads := make(map[string]int)
+		for e, err := range r.ReadAll(ctx, eventstore.Start) {
+			if err != nil {
+				return nil, fmt.Errorf("checkpoint: reading the store: %w", err)
+			}
+			h := Head{Stream: e.Stream, Revision: e.Revision, Hash: e.Hash}
+			if i, ok := heads[e.Stream]; ok {
+				list[i] = h
+			} else {
+				heads[e.Stream] = len(list)
+				list = append(list, h)
+			}
+			st.Position = e.Position
+			st.Events++
 		}
-		st.Position = e.Position
-		st.Events++
 	}
 	slices.SortFunc(list, func(a, b Head) int { return strings.Compare(a.Stream, b.Stream) })
 	st.Streams = uint64(len(list))
-	root := Root(list)
-	st.HeadsRoot = root.String()
+	st.HeadsRoot = Root(list).String()
 	return &Checkpoint{Statement: st, Signature: ed25519.Sign(key, SignedBytes(st)), Heads: list}, nil
 }
 

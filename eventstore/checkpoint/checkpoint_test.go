@@ -430,3 +430,31 @@ func TestCovers(t *testing.T) {
 }
 
 var _ io.WriterTo = (*bolt.Store)(nil)
+
+// readAllOnly hides every method of a store but ReadAll, so that Take
+// reads every event instead of asking for the heads.
+type readAllOnly struct{ checkpoint.Reader }
+
+func TestTakeFromTheIndexMatchesAFullRead(t *testing.T) {
+	s, _ := newStore(t)
+	history(t, s)
+	appendN(t, s, "practitioner-a", 2)
+	key := newKey(t)
+	var _ checkpoint.HeadsReader = s
+	fast, err := checkpoint.Take(t.Context(), s, key, now)
+	require.NoError(t, err)
+	full, err := checkpoint.Take(t.Context(), readAllOnly{s}, key, now)
+	require.NoError(t, err)
+	assert.Equal(t, full.Statement, fast.Statement)
+	assert.Equal(t, full.Heads, fast.Heads)
+	assert.Equal(t, eventstore.Position(11), fast.Statement.Position)
+	assert.Equal(t, uint64(11), fast.Statement.Events)
+	assert.Equal(t, full.Marshal(), fast.Marshal())
+
+	empty, _ := newStore(t)
+	fast, err = checkpoint.Take(t.Context(), empty, key, now)
+	require.NoError(t, err)
+	full, err = checkpoint.Take(t.Context(), readAllOnly{empty}, key, now)
+	require.NoError(t, err)
+	assert.Equal(t, full.Marshal(), fast.Marshal())
+}
