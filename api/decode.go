@@ -339,6 +339,18 @@ func parseQuery(r *http.Request, allowed ...string) (query, error) {
 
 func (q query) str(name string) string { return q.v.Get(name) }
 
+// bool parses a true/false parameter, false when absent.
+func (q query) bool(name string) (bool, error) {
+	switch s := q.v.Get(name); s {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	default:
+		return false, invalidf(name, "%q is not true or false", s)
+	}
+}
+
 // date parses a YYYY-MM-DD parameter, def when absent.
 func (q query) date(name string, def domain.Date) (domain.Date, error) {
 	s := q.v.Get(name)

@@ -88,7 +88,12 @@ func (s *Server) handleOrganisationEvent(w http.ResponseWriter, r *http.Request,
 }
 
 func (s *Server) appendEvent(w http.ResponseWriter, r *http.Request, p Principal, stream string) error {
-	if _, err := parseQuery(r); err != nil {
+	q, err := parseQuery(r, "dry_run")
+	if err != nil {
+		return err
+	}
+	dry, err := q.bool("dry_run")
+	if err != nil {
 		return err
 	}
 	var req eventRequest
@@ -99,9 +104,20 @@ func (s *Server) appendEvent(w http.ResponseWriter, r *http.Request, p Principal
 	if err != nil {
 		return err
 	}
-	rec, err := s.recorder.Record(r.Context(), p, stream, Proposal{
+	prop := Proposal{
 		ID: id, Type: req.Type, OccurredOn: req.OccurredOn, Data: req.Data, ExpectedRevision: req.ExpectedRevision,
-	})
+	}
+	if dry {
+		// The same path as the append below, stopped before it: the
+		// evaluation a decision would be stored with, and nothing stored.
+		d, err := s.recorder.DryRun(r.Context(), p, stream, prop)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, d)
+		return nil
+	}
+	rec, err := s.recorder.Record(r.Context(), p, stream, prop)
 	if err != nil {
 		return err
 	}

@@ -123,7 +123,7 @@ func (r *Recorder) Register(ctx context.Context, by Principal, k domain.StreamKi
 		p.ID = uuid.New()
 	}
 	id := uuid.NewSHA1(streamNamespace, p.ID[:])
-	return r.record(ctx, by, domain.StreamName(k, id), p, true)
+	return r.record(ctx, by, domain.StreamName(k, id), p, true, nil)
 }
 
 // Open opens the named stream with its registration event, as Register
@@ -137,7 +137,7 @@ func (r *Recorder) Open(ctx context.Context, by Principal, stream string, p Prop
 	if p.Type != registrationOf(kind) {
 		return Recorded{}, invalidf("type", "a %s stream opens with %s", kind, registrationOf(kind))
 	}
-	return r.record(ctx, by, stream, p, true)
+	return r.record(ctx, by, stream, p, true, nil)
 }
 
 // Record appends one fact to an existing stream (practitioner-<uuid> or
@@ -150,14 +150,22 @@ func (r *Recorder) Open(ctx context.Context, by Principal, stream string, p Prop
 // recorded only through Review, by a reviewer. `ledger import` records
 // through Record too, so it cannot record reviews either.
 func (r *Recorder) Record(ctx context.Context, by Principal, stream string, p Proposal) (Recorded, error) {
+	if err := recordable(p); err != nil {
+		return Recorded{}, err
+	}
+	return r.record(ctx, by, stream, p, false, nil)
+}
+
+// recordable refuses, in Record and DryRun, the types other paths record.
+func recordable(p Proposal) error {
 	switch p.Type {
 	case domain.TypePersonalDataErased:
 		// It must come with the key's deletion, which only Erase does.
-		return Recorded{}, invalidf("type", "%s is recorded by an erasure: POST /v1/practitioners/{id}/erasure with a reason", p.Type)
+		return invalidf("type", "%s is recorded by an erasure: POST /v1/practitioners/{id}/erasure with a reason", p.Type)
 	case domain.TypeDecisionReviewed:
-		return Recorded{}, domain.Errorf(domain.EFORBIDDEN, "type", "DecisionReviewed is recorded only by a reviewer, through POST /v1/decisions/{event_id}/reviews")
+		return domain.Errorf(domain.EFORBIDDEN, "type", "DecisionReviewed is recorded only by a reviewer, through POST /v1/decisions/{event_id}/reviews")
 	}
-	return r.record(ctx, by, stream, p, false)
+	return nil
 }
 
 // Review records a DecisionReviewed (p.Type may be left empty) on the
@@ -174,10 +182,45 @@ func (r *Recorder) Review(ctx context.Context, by Principal, stream string, p Pr
 	if p.Type != domain.TypeDecisionReviewed {
 		return Recorded{}, invalidf("type", "a review is a DecisionReviewed, not %s", p.Type)
 	}
-	return r.record(ctx, by, stream, p, false)
+	return r.record(ctx, by, stream, p, false, nil)
 }
 
-func (r *Recorder) record(ctx context.Context, by Principal, stream string, p Proposal, opening bool) (Recorded, error) {
+// DryRun is what Recorder.DryRun found: the proposal would be recorded,
+// and, for a decision, the evaluation it would be stored with.
+type DryRun struct {
+	// DryRun is always true: nothing was stored.
+	DryRun bool   `json:"dry_run"`
+	Type   string `json:"type"`
+	Stream string `json:"stream"`
+	// AlreadyRecorded is true when the proposal's id is already stored
+	// with the same body: recording it would return the original result.
+	AlreadyRecorded bool `json:"already_recorded"`
+	// RulebookVersion and Evaluation are set for a decision: the rulebook
+	// it would be evaluated under and the evaluation on the history known
+	// now. Evaluation is null for a fact that is not a decision.
+	RulebookVersion string             `json:"rulebook_version,omitempty"`
+	Evaluation      *domain.Evaluation `json:"evaluation"`
+}
+
+// DryRun takes p through exactly the path Record takes (validation,
+// references, the evaluation of a decision against the history known now)
+// and stops before the append: it stores nothing. Its errors are Record's:
+// a decision with a requirement unmet and no exception is refused, the
+// refusal carrying the evaluation.
+func (r *Recorder) DryRun(ctx context.Context, by Principal, stream string, p Proposal) (DryRun, error) {
+	d := DryRun{DryRun: true, Type: p.Type, Stream: stream}
+	if err := recordable(p); err != nil {
+		return DryRun{}, err
+	}
+	if _, err := r.record(ctx, by, stream, p, false, &d); err != nil {
+		return DryRun{}, err
+	}
+	return d, nil
+}
+
+// record is the write path. With dry set it stops before the append,
+// filling dry with what would have been stored.
+func (r *Recorder) record(ctx context.Context, by Principal, stream string, p Proposal, opening bool, dry *DryRun) (Recorded, error) {
 	kind, _, ok := domain.ParseStream(stream)
 	if !ok {
 		return Recorded{}, domain.Errorf(domain.ENOTFOUND, "", "%q is not a practitioner or organisation stream", stream)
@@ -223,6 +266,9 @@ func (r *Recorder) record(ctx context.Context, by Principal, stream string, p Pr
 	}
 	if p.ID != uuid.Nil {
 		if prev, ok := findEvent(stored, p.ID); ok {
+			if dry != nil {
+				dry.AlreadyRecorded = true
+			}
 			return retried(prev, by, ev, p)
 		}
 	} else {
@@ -259,6 +305,12 @@ func (r *Recorder) record(ctx context.Context, by Principal, stream string, p Pr
 			return Recorded{}, err
 		}
 		dec.RulebookVersion, dec.Evaluation = version, eval
+		if dry != nil {
+			dry.RulebookVersion, dry.Evaluation = version, eval
+		}
+	}
+	if dry != nil {
+		return Recorded{EventID: p.ID, Stream: stream}, nil
 	}
 	data, version, err := domain.Encode(ev)
 	if err != nil {
