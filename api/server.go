@@ -61,6 +61,9 @@ type Config struct {
 	// KeepCheckpoint, when set, is given every checkpoint the API takes
 	// before it is returned (the server keeps copies in its data directory).
 	KeepCheckpoint func(*checkpoint.Checkpoint) error
+	// UI, when set, builds the web console, served under /ui (and / redirects
+	// there); see package api/console.
+	UI UIFunc
 }
 
 // Server is the ledger's HTTP API. Create it with NewServer, then Open,
@@ -151,6 +154,9 @@ func (s *Server) router() http.Handler {
 	})
 	for _, rt := range s.table {
 		r.Method(rt.method, rt.pattern, s.guard(rt))
+	}
+	if s.cfg.UI != nil {
+		s.mountUI(r)
 	}
 	return r
 }

@@ -28,6 +28,9 @@ type Filter struct {
 	Limit int
 	// Cursor is a previous page's NextCursor.
 	Cursor string
+	// Name, when not empty, is text the practitioner's name must contain,
+	// ignoring case (the console's search).
+	Name string
 }
 
 // PractitionerItem is one practitioner in a list: a summary, not the
@@ -124,6 +127,9 @@ func (f Filter) match(s *summary) bool {
 		return false
 	}
 	if f.OrganisationID != uuid.Nil && !slices.Contains(s.Orgs, f.OrganisationID) {
+		return false
+	}
+	if f.Name != "" && !containsFold(s.Name, f.Name) {
 		return false
 	}
 	return true

@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/imattertraining/ledger/api"
+	"github.com/imattertraining/ledger/api/console"
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/eventstore/checkpoint"
@@ -164,6 +165,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		KeepCheckpoint: func(c *checkpoint.Checkpoint) error {
 			return keepCheckpoint(m.Data, c, m.CheckpointKeep)
 		},
+		UI: console.New(console.Options{}),
 	})
 	if err != nil {
 		return err
@@ -329,6 +331,7 @@ func (m *Main) printWelcome() {
 	fmt.Fprintf(m.Stderr, `
 The ledger is serving on %[1]s (data in %[2]s).
 
+  Console:       %[1]s/ui/   (sign in with a token; the directory is public)
   Health:        %[1]s/healthz
   API:           %[1]s/v1/openapi.json
   Directory:     %[1]s/v1/directory   (public)

@@ -1,0 +1,91 @@
+package console
+
+import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"slices"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/imattertraining/ledger/domain"
+	"github.com/imattertraining/ledger/projections"
+)
+
+// funcs are the templates' helpers: wording and formatting only.
+var funcs = template.FuncMap{
+	"words": func(s any) string { return strings.ReplaceAll(fmt.Sprint(s), "_", " ") },
+	"short": func(id any) string {
+		s := fmt.Sprint(id)
+		if len(s) > 8 {
+			return s[:8]
+		}
+		return s
+	},
+	"roles": func(rs []domain.Role) string {
+		if len(rs) == 0 {
+			return "none"
+		}
+		out := make([]string, len(rs))
+		for i, r := range rs {
+			out[i] = strings.ReplaceAll(string(r), "_", " ")
+		}
+		return strings.Join(out, ", ")
+	},
+	"orgName": func(names map[uuid.UUID]string, id uuid.UUID) string {
+		if n := names[id]; n != "" {
+			return n
+		}
+		return "organisation " + id.String()[:8]
+	},
+	"event": func(events map[uuid.UUID]projections.HistoryItem, id uuid.UUID) string {
+		if e, ok := events[id]; ok {
+			return e.Type + " of " + e.OccurredOn
+		}
+		return "event " + id.String()[:8]
+	},
+	// data renders an event's stored data as "key: value" pairs, leaving
+	// out the evaluation the ledger stored with a decision (shown on the
+	// decision's page).
+	"data": func(raw json.RawMessage) []string {
+		var m map[string]json.RawMessage
+		if json.Unmarshal(raw, &m) != nil {
+			return nil
+		}
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			if k != "evaluation" {
+				keys = append(keys, k)
+			}
+		}
+		slices.Sort(keys)
+		out := make([]string, 0, len(keys))
+		for _, k := range keys {
+			v := string(m[k])
+			var s string
+			if json.Unmarshal(m[k], &s) == nil {
+				v = s
+			}
+			out = append(out, strings.ReplaceAll(k, "_", " ")+": "+v)
+		}
+		return out
+	},
+	"statusClass": func(s string) string { return "st-" + strings.ReplaceAll(s, "_", "-") },
+	"add":         func(a, b int) int { return a + b },
+	"dict": func(kv ...any) map[string]any {
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i].(string)] = kv[i+1]
+		}
+		return m
+	},
+	"stringOf": func(id uuid.UUID) string { return id.String() },
+	"deref":    func(b *bool) bool { return b != nil && *b },
+	// newID is a fresh event id for a form, so that a form sent twice
+	// records once.
+	"newID": func() string { return uuid.NewString() },
+	"decisionLink": func(d projections.DecisionItem) string {
+		return "/ui/decisions/" + d.DecisionEventID.String()
+	},
+}

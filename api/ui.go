@@ -1,0 +1,47 @@
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/imattertraining/ledger/eventstore"
+	"github.com/imattertraining/ledger/projections"
+)
+
+// UIDeps is what the web console gets from the server it is mounted in: the
+// same write path, read models, tokens and clock as the API.
+type UIDeps struct {
+	Recorder  *Recorder
+	Projector *projections.Projector
+	Tokens    *Tokens
+	Store     eventstore.Store
+	Now       func() time.Time
+	Logger    *slog.Logger
+	// Acknowledged tells the server of an append the console made, so that
+	// the API's list queries wait for the read models to include it too.
+	Acknowledged func(eventstore.Position)
+	// ReadYourWrites waits, boundedly, until the read models are built and
+	// include every append the server acknowledged, as the API's list
+	// queries do.
+	ReadYourWrites func(context.Context)
+}
+
+// UIFunc builds the web console's handler, mounted under /ui.
+type UIFunc func(UIDeps) http.Handler
+
+// mountUI mounts the console under /ui and redirects / to it.
+func (s *Server) mountUI(r interface {
+	Mount(string, http.Handler)
+	Get(string, http.HandlerFunc)
+}) {
+	h := s.cfg.UI(UIDeps{
+		Recorder: s.recorder, Projector: s.cfg.Projector, Tokens: s.cfg.Tokens, Store: s.cfg.Store,
+		Now: s.cfg.Now, Logger: s.cfg.Logger, Acknowledged: s.acknowledged, ReadYourWrites: s.readYourWrites,
+	})
+	r.Mount("/ui", h)
+	r.Get("/", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/ui/", http.StatusSeeOther)
+	})
+}
