@@ -423,6 +423,7 @@ func TestEveryEventTypeHasAForm(t *testing.T) {
 func TestDecisionForm(t *testing.T) {
 	e := newEnv(t, console.Options{})
 	pid := e.practitioner("Casey Fictional", "2024-01-10")
+	e.fact(pid, "CourseCompleted", "2024-02-05", `{"course":"foundation_a_part1"}`)
 	admin := e.signedIn(api.RoleAdmin)
 	grant := url.Values{"type": {"LicenceGranted"}, "occurred_on": {"2024-05-01"}, "data.licence_id": {"L-3A"}, "data.kind": {"level3a"},
 		"data.valid_until": {"2025-05-01"}, "data.decided_by": {"Demo Panel"}, "data.rationale": {"Ahead of the evidence."}}
@@ -432,6 +433,7 @@ func TestDecisionForm(t *testing.T) {
 	require.Equal(t, http.StatusOK, ev.status, ev.body)
 	assert.Contains(t, ev.body, "The rules refuse this decision")
 	assert.Contains(t, ev.body, "Missing:")
+	assert.Contains(t, ev.body, "Evidence: CourseCompleted of 2024-02-05", "evidence named by type and date")
 	assert.Contains(t, ev.body, `value="record"`, "the record button follows the evaluation")
 	assert.Equal(t, before, e.count(), "evaluating stores nothing")
 

@@ -220,6 +220,15 @@ func dataOf(info domain.TypeInfo, form url.Values) (json.RawMessage, map[string]
 	return b, errs
 }
 
+// eventsByID indexes a stream's history by event id.
+func eventsByID(hist []projections.HistoryItem) map[uuid.UUID]projections.HistoryItem {
+	m := make(map[uuid.UUID]projections.HistoryItem, len(hist))
+	for _, h := range hist {
+		m[h.EventID] = h
+	}
+	return m
+}
+
 func jsonOf(v any) (json.RawMessage, error) { return json.Marshal(v) }
 
 // eventTypes are the types an admin records on a stream of kind k through
@@ -255,6 +264,8 @@ type formPage struct {
 	Evaluated bool
 	Eval      *domain.Evaluation
 	Refusal   string
+	// Events are the stream's events by id, to name the evidence.
+	Events map[uuid.UUID]projections.HistoryItem
 }
 
 // streamOf is the stream an event form writes to, checked to exist, with
@@ -345,6 +356,12 @@ func (c *console) recordEvent(k domain.StreamKind) handlerFunc {
 		eventID := formEventID(r)
 		show := func(status int, pg formPage) error {
 			pg.EventID = eventID.String()
+			if pg.Eval != nil {
+				// Name the evidence by type and date, not by bare id.
+				if hist, err := c.d.Projector.History(r.Context(), stream, timeZero); err == nil {
+					pg.Events = eventsByID(hist)
+				}
+			}
 			c.render(w, r, q, status, "form", formTitle(pg), "", pg)
 			return nil
 		}

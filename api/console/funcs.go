@@ -39,8 +39,11 @@ var funcs = template.FuncMap{
 		}
 		return "organisation " + id.String()[:8]
 	},
-	"event": func(events map[uuid.UUID]projections.HistoryItem, id uuid.UUID) string {
-		if e, ok := events[id]; ok {
+	// event names an evidence event by its type and date when the page
+	// has its stream's events (events may be nil), by its id otherwise.
+	"event": func(events any, id uuid.UUID) string {
+		m, _ := events.(map[uuid.UUID]projections.HistoryItem)
+		if e, ok := m[id]; ok {
 			return e.Type + " of " + e.OccurredOn
 		}
 		return "event " + id.String()[:8]

@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/imattertraining/ledger/api"
@@ -33,6 +35,24 @@ func (c *clock) advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
+}
+
+// logBuffer collects the server's error log.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // env is the real server, console mounted, on a loopback port over the
@@ -60,7 +80,9 @@ func newEnv(t testing.TB, opts console.Options) *env {
 	require.NoError(t, err)
 	proj, err := projections.New(store, projections.Options{})
 	require.NoError(t, err)
-	srv, err := api.NewServer(api.Config{Store: store, Projector: proj, Tokens: e.toks, Now: e.clock.now, UI: console.New(opts)})
+	logs := &logBuffer{}
+	srv, err := api.NewServer(api.Config{Store: store, Projector: proj, Tokens: e.toks, Now: e.clock.now, UI: console.New(opts),
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelError}))})
 	require.NoError(t, err)
 	require.NoError(t, srv.Open("127.0.0.1:0"))
 	e.srv, e.store = srv, store
@@ -69,6 +91,7 @@ func newEnv(t testing.TB, opts console.Options) *env {
 		defer cancel()
 		require.NoError(t, srv.Close(ctx))
 		require.NoError(t, store.Close())
+		assert.Empty(t, logs.String(), "no page failed to render, no request failed inside")
 	})
 	return e
 }

@@ -303,10 +303,7 @@ func (c *console) practitioner(w http.ResponseWriter, r *http.Request, q *req) e
 	if !knownAt.IsZero() {
 		pg.KnownAt = knownAt.Format(time.RFC3339Nano)
 	}
-	pg.Events = make(map[uuid.UUID]projections.HistoryItem, len(hist))
-	for _, h := range hist {
-		pg.Events[h.EventID] = h
-	}
+	pg.Events = eventsByID(hist)
 	// The timeline, newest first, a page at a time.
 	lo, hi, p, err := c.paginate(r, len(hist))
 	if err != nil {
@@ -454,10 +451,7 @@ func (c *console) showDecision(w http.ResponseWriter, r *http.Request, q *req, s
 	if err != nil {
 		return err
 	}
-	pg.Events = make(map[uuid.UUID]projections.HistoryItem, len(hist))
-	for _, h := range hist {
-		pg.Events[h.EventID] = h
-	}
+	pg.Events = eventsByID(hist)
 	if d.Evaluation != nil {
 		pg.Subject = d.Evaluation.Subject
 	}
