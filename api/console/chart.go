@@ -68,8 +68,6 @@ var standingFills = map[domain.StandingStatus]string{
 
 var standingOrder = []domain.StandingStatus{domain.StandingGood, domain.StandingAtRisk, domain.StandingLapsed, domain.StandingSuspended, domain.StandingWithdrawn}
 
-var rulebook = domain.RulebookV1()
-
 // chartOf evaluates the practitioner's level and standing on the dates the
 // history changes (thinned to a few dozen) up to asOf, as known at knownAt.
 // The stream is read and decoded once; each date is one fold of the facts
@@ -92,6 +90,7 @@ func (c *console) chartOf(ctx context.Context, id uuid.UUID, asOf domain.Date, k
 	dates = thin(dates, maxSamples)
 
 	orgs := c.d.Projector.Organisations()
+	rulebook := c.d.Projector.Rulebooks().Current() // the projections' own
 	on := make([]domain.Fact, 0, len(facts))
 	eval := func(d domain.Date) (chartRow, domain.Standing, error) {
 		on = on[:0]
