@@ -4,7 +4,6 @@ import (
 	"context"
 	"embed"
 	"errors"
-	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -165,8 +164,6 @@ type req struct {
 	s *session
 	p api.Principal
 }
-
-func (q *req) is(roles ...api.Role) bool { return q != nil && slices.Contains(roles, q.p.Role) }
 
 // handlerFunc is a signed-in page: it writes the page, or returns an error
 // for renderError.
@@ -350,5 +347,3 @@ func notFound(what string) error {
 func invalidf(field, format string, args ...any) error {
 	return domain.Errorf(domain.EINVALID, field, format, args...)
 }
-
-var _ = fmt.Sprintf

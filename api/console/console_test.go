@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -405,7 +406,8 @@ func TestEveryEventTypeHasAForm(t *testing.T) {
 	for _, typ := range domain.Types() {
 		info, _ := domain.Lookup(typ)
 		for kind, base := range map[domain.StreamKind]string{domain.PractitionerStream: "/ui/practitioners/" + pid, domain.OrganisationStream: "/ui/organisations/" + oid} {
-			if !info.AllowedIn(kind) || typ == domain.TypePractitionerRegistered || typ == domain.TypeOrganisationRegistered {
+			if !info.AllowedIn(kind) || slices.Contains([]string{domain.TypePractitionerRegistered, domain.TypeOrganisationRegistered, domain.TypeDecisionReviewed, domain.TypePersonalDataErased}, typ) {
+				assert.Equal(t, http.StatusBadRequest, b.get(base+"/events/new?type="+typ).status, "%s has no event form on %s", typ, kind)
 				continue
 			}
 			p := b.get(base + "/events/new?type=" + typ)

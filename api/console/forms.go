@@ -231,13 +231,19 @@ func eventsByID(hist []projections.HistoryItem) map[uuid.UUID]projections.Histor
 
 func jsonOf(v any) (json.RawMessage, error) { return json.Marshal(v) }
 
+// ownPath are the types recorded by a path of their own, not the event
+// form: registrations open a stream, a review goes through the review
+// form, an erasure through the erasure route.
+var ownPath = []string{domain.TypePractitionerRegistered, domain.TypeOrganisationRegistered, domain.TypeDecisionReviewed, domain.TypePersonalDataErased}
+
 // eventTypes are the types an admin records on a stream of kind k through
-// the event form: every type allowed there but the one that opens it.
+// the event form: every type allowed there but those with a path of their
+// own.
 func eventTypes(k domain.StreamKind) []string {
 	var out []string
 	for _, t := range domain.Types() {
 		info, _ := domain.Lookup(t)
-		if !info.AllowedIn(k) || t == domain.TypePractitionerRegistered || t == domain.TypeOrganisationRegistered {
+		if !info.AllowedIn(k) || slices.Contains(ownPath, t) {
 			continue
 		}
 		out = append(out, t)

@@ -3,7 +3,6 @@ package console
 import (
 	"errors"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -476,7 +475,7 @@ func (c *console) review(w http.ResponseWriter, r *http.Request, q *req) error {
 	if err != nil {
 		return err
 	}
-	rec, err := c.d.Recorder.Record(r.Context(), q.p, d.Stream, api.Proposal{
+	rec, err := c.d.Recorder.Review(r.Context(), q.p, d.Stream, api.Proposal{
 		ID: formEventID(r), Type: domain.TypeDecisionReviewed, OccurredOn: c.today().String(), Data: data,
 	})
 	if err != nil {
@@ -520,5 +519,3 @@ func (c *console) verify(w http.ResponseWriter, r *http.Request, q *req) error {
 	c.render(w, r, q, http.StatusOK, "verify", "Chain verification", "verify", verifyPage{Report: rep, Took: time.Since(start).Round(time.Millisecond)})
 	return nil
 }
-
-var _ = url.QueryEscape
