@@ -22,10 +22,10 @@ type UIDeps struct {
 	// Acknowledged tells the server of an append the console made, so that
 	// the API's list queries wait for the read models to include it too.
 	Acknowledged func(eventstore.Position)
-	// ReadYourWrites waits, boundedly, until the read models are built and
-	// include every append the server acknowledged, as the API's list
-	// queries do.
-	ReadYourWrites func(context.Context)
+	// ReadYourWrites waits, boundedly, until the read models are built,
+	// ready and include every append the server acknowledged, as the API's
+	// list queries do; its error (not ready) is the query's answer.
+	ReadYourWrites func(context.Context) error
 }
 
 // UIFunc builds the web console's handler, mounted under /ui.

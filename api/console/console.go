@@ -316,20 +316,20 @@ func (c *console) settle(ctx context.Context, pos eventstore.Position) {
 	_ = c.d.Projector.WaitFor(ctx, pos)
 }
 
-// ready waits, boundedly, for the read models to be built after a start
-// and to include every append the server acknowledged, API and console
-// alike, so that a list drawn just after a write shows it.
-func (c *console) ready(ctx context.Context) {
+// ready waits, boundedly, for the read models to be built after a start,
+// ready, and to include every append the server acknowledged, API and
+// console alike, so that a list drawn just after a write shows it. A list
+// is never drawn from models that are not ready: the error says so (503).
+func (c *console) ready(ctx context.Context) error {
 	if c.d.ReadYourWrites != nil {
-		c.d.ReadYourWrites(ctx)
-		return
+		return c.d.ReadYourWrites(ctx)
 	}
 	if c.d.Projector.Loaded() {
-		return
+		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	_ = c.d.Projector.WaitLoaded(ctx)
+	return c.d.Projector.WaitLoaded(ctx)
 }
 
 // redirectFlash sends the browser to path with a one-time message.

@@ -136,8 +136,11 @@ type directoryPage struct {
 
 func (c *console) directory(w http.ResponseWriter, r *http.Request) {
 	q := c.current(r)
-	c.ready(r.Context())
-	items, err := c.d.Projector.Directory(r.Context(), c.today())
+	err := c.ready(r.Context())
+	var items []projections.Listing
+	if err == nil {
+		items, err = c.d.Projector.Directory(r.Context(), c.today())
+	}
 	if err == nil {
 		var lo, hi int
 		var p pager
@@ -190,7 +193,9 @@ func (c *console) practitioners(w http.ResponseWriter, r *http.Request, q *req) 
 		}
 		f.OrganisationID = id
 	}
-	c.ready(r.Context())
+	if err := c.ready(r.Context()); err != nil {
+		return err
+	}
 	page, err := c.d.Projector.ListPractitioners(r.Context(), f, c.today())
 	if err != nil {
 		return err
@@ -332,7 +337,9 @@ type organisationsPage struct {
 }
 
 func (c *console) organisations(w http.ResponseWriter, r *http.Request, q *req) error {
-	c.ready(r.Context())
+	if err := c.ready(r.Context()); err != nil {
+		return err
+	}
 	orgs, err := c.d.Projector.OrganisationList(r.Context())
 	if err != nil {
 		return err
@@ -395,7 +402,9 @@ func (c *console) decisions(w http.ResponseWriter, r *http.Request, q *req) erro
 	if status == "" {
 		status = projections.StatusUnreviewed
 	}
-	c.ready(r.Context())
+	if err := c.ready(r.Context()); err != nil {
+		return err
+	}
 	items, err := c.d.Projector.Decisions(r.Context(), status)
 	if err != nil {
 		return err
@@ -434,7 +443,9 @@ func (c *console) showDecision(w http.ResponseWriter, r *http.Request, q *req, s
 	if err != nil {
 		return err
 	}
-	c.ready(r.Context())
+	if err := c.ready(r.Context()); err != nil {
+		return err
+	}
 	d, err := c.d.Projector.Decision(r.Context(), id)
 	if err != nil {
 		return err
@@ -466,7 +477,9 @@ func (c *console) review(w http.ResponseWriter, r *http.Request, q *req) error {
 		return err
 	}
 	form := reviewForm{Outcome: r.PostForm.Get("outcome"), Notes: r.PostForm.Get("notes")}
-	c.ready(r.Context())
+	if err := c.ready(r.Context()); err != nil {
+		return err
+	}
 	d, err := c.d.Projector.Decision(r.Context(), id)
 	if err != nil {
 		return err
