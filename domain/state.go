@@ -237,9 +237,8 @@ func (r *retractions) newMeta(f Fact) meta {
 }
 
 // add records a retraction and recomputes the set of retracted ids. A
-// retraction may itself be retracted, which restores its target: walking
-// the retractions newest first, one that a later effective retraction names
-// is skipped.
+// retraction may itself be retracted, which restores its target; which
+// retractions count is EffectiveRetractions' rule.
 //
 // It reports whether the change was simple: the target is not itself a
 // retraction, so the only id newly retracted is the target's.
@@ -259,17 +258,51 @@ func (r *retractions) add(f Fact, target uuid.UUID) (simple bool) {
 		r.retracted[target] = true
 		return true
 	}
-	set := make(map[uuid.UUID]bool, len(r.list))
-	for i := len(r.list) - 1; i >= 0; i-- {
-		rr := r.list[i]
-		if set[rr.ID] {
-			continue
-		}
-		set[rr.target] = true
+	by := effective(len(r.list), func(i int) (uuid.UUID, uuid.UUID) { return r.list[i].ID, r.list[i].target })
+	set := make(map[uuid.UUID]bool, len(by))
+	for target := range by {
+		set[target] = true
 	}
 	r.retracted = set
 	markRetracted(r.list, set)
 	return false
+}
+
+// EffectiveRetractions returns, for facts in stream order, which event each
+// effective retraction removes: target id -> the EventRetracted that counts.
+// A retraction that is itself retracted does not count, so its target
+// stands again. It is the one rule for retractions: the fold applies it
+// (Practitioner.Apply, Organisation.Apply), and the audit trail and the
+// decision queue name the retraction it finds. Facts that are not
+// retractions are ignored, and may be left out.
+func EffectiveRetractions(facts []Fact) map[uuid.UUID]uuid.UUID {
+	var idx []int
+	var targets []uuid.UUID
+	for i := range facts {
+		if r, ok := eventValue[EventRetracted](facts[i].Event); ok {
+			idx = append(idx, i)
+			targets = append(targets, r.RetractedEventID)
+		}
+	}
+	if len(idx) == 0 {
+		return nil
+	}
+	return effective(len(idx), func(i int) (uuid.UUID, uuid.UUID) { return facts[idx[i]].ID, targets[i] })
+}
+
+// effective walks n retractions (id, target, in stream order) newest first:
+// a retraction names an earlier event, so whether one is itself retracted is
+// settled before it is reached; one that is retracted is skipped.
+func effective(n int, at func(i int) (id, target uuid.UUID)) map[uuid.UUID]uuid.UUID {
+	out := make(map[uuid.UUID]uuid.UUID, n)
+	for i := n - 1; i >= 0; i-- {
+		id, target := at(i)
+		if _, gone := out[id]; gone {
+			continue
+		}
+		out[target] = id
+	}
+	return out
 }
 
 // IsRetracted reports whether the event with id has been retracted.
@@ -888,6 +921,18 @@ func (p *Practitioner) Roles(on Date) []RoleHeld {
 	for _, r := range roles {
 		if h, ok := p.Role(r, on); ok {
 			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// Traineeships returns the roles the practitioner is training for on date
+// on (see Traineeship), in pathway order.
+func (p *Practitioner) Traineeships(on Date) []Role {
+	var out []Role
+	for _, r := range roles {
+		if _, _, ok := p.Traineeship(r, on); ok {
+			out = append(out, r)
 		}
 	}
 	return out

@@ -23,8 +23,11 @@
 //
 // Rules live in domain: this package decodes stored events through domain's
 // codec, folds facts with domain's fold and asks domain's rulebook for
-// levels, roles, licence status, standing, next steps and decision
-// evaluations. It never reads the clock in a fold: the date is passed in.
+// levels, roles, licence status, standing, next steps, directory listings
+// and decision evaluations. Retractions too: the retracted facts and their
+// retractions are handed to the fold, which applies them
+// (domain.EffectiveRetractions is the one rule, also used here to name the
+// retraction that counts in the audit trail and the decision queue). It never reads the clock in a fold: the date is passed in.
 // It imports domain and eventstore and must not import api or cmd.
 //
 // # Caveats

@@ -11,38 +11,23 @@ import (
 )
 
 // retractions returns, for events in revision order, which event retracts
-// which: target id -> the id of the retraction that counts. Only effective
-// retractions are returned: a retraction that is itself retracted (a
-// retracted correction) does not count, so its target stands again.
-//
-// A retraction always names an earlier event of its stream, so walking the
-// stream backwards settles every retraction before its own target is seen.
+// which: target id -> the id of the retraction that counts, by the domain's
+// rule (domain.EffectiveRetractions). Only the retractions are decoded.
 // Retractions whose data cannot be decoded are an error: history that was
 // accepted must decode.
 func retractions(events []eventstore.RecordedEvent) (map[uuid.UUID]uuid.UUID, error) {
-	var out map[uuid.UUID]uuid.UUID
-	for i := len(events) - 1; i >= 0; i-- {
-		e := events[i]
+	var facts []domain.Fact
+	for _, e := range events {
 		if e.Type != domain.TypeEventRetracted {
-			continue
-		}
-		if _, gone := out[e.ID]; gone {
 			continue
 		}
 		ev, err := domain.DecodeStored(e.Type, e.SchemaVersion, e.Data)
 		if err != nil {
 			return nil, err
 		}
-		r, ok := asRetraction(ev)
-		if !ok {
-			continue
-		}
-		if out == nil {
-			out = make(map[uuid.UUID]uuid.UUID)
-		}
-		out[r.RetractedEventID] = e.ID
+		facts = append(facts, domain.Fact{ID: e.ID, Event: ev})
 	}
-	return out, nil
+	return domain.EffectiveRetractions(facts), nil
 }
 
 func asRetraction(ev domain.Event) (domain.EventRetracted, bool) {
@@ -114,32 +99,21 @@ func decodeStreamAsOf(events []eventstore.RecordedEvent, asOf domain.Date, keys 
 }
 
 // settle makes a streamFacts of decoded facts and works out which
-// retractions count.
+// retractions count (domain.EffectiveRetractions), for the audit trail and
+// the decision queue; the fold applies the same rule to the facts itself.
 func settle(facts []domain.Fact, positions []eventstore.Position, revision uint64) *streamFacts {
 	s := &streamFacts{facts: facts, positions: positions, revision: revision}
-	// A retraction always names an earlier event of its stream, so walking
-	// backwards settles whether a retraction is itself retracted before its
-	// target is reached.
-	for i := len(s.facts) - 1; i >= 0; i-- {
-		r, ok := asRetraction(s.facts[i].Event)
-		if !ok {
-			continue
-		}
-		if _, gone := s.retractedBy[s.facts[i].ID]; gone {
-			continue
-		}
-		if s.retractedBy == nil {
-			s.retractedBy = make(map[uuid.UUID]uuid.UUID)
-		}
-		s.retractedBy[r.RetractedEventID] = s.facts[i].ID
+	if by := domain.EffectiveRetractions(facts); len(by) > 0 {
+		s.retractedBy = by
 	}
 	return s
 }
 
-// qualifying returns the facts that count as of asOf: those that occurred on
-// or before asOf, minus every retracted event and minus skip (a decision
-// re-evaluated without itself). Retractions themselves are left out once
-// applied, so the domain folds a clean history.
+// qualifying returns the facts to fold as of asOf: those that occurred on
+// or before asOf, and every retraction whatever its date, minus skip (a
+// decision re-evaluated without itself). Retracted facts and their
+// retractions are kept: the domain's fold applies them (one rule for
+// retractions, domain.EffectiveRetractions).
 //
 // Rulebook v1 reading: a retraction corrects a mistake in the record, not a
 // change in the world, so it applies whenever it is known, whatever its own
@@ -158,14 +132,8 @@ func (s *streamFacts) qualifying(asOf domain.Date, skip uuid.UUID) (facts []doma
 		if f.ID == skip {
 			continue
 		}
-		if _, ok := asRetraction(f.Event); ok {
-			continue
-		}
-		if _, gone := s.retractedBy[f.ID]; gone {
-			continue
-		}
-		if f.Event == nil || !asOf.IsZero() && f.OccurredOn.After(asOf) {
-			if later.IsZero() || f.OccurredOn.Before(later) {
+		if f.Event == nil || !asOf.IsZero() && f.OccurredOn.After(asOf) && f.Event.EventType() != domain.TypeEventRetracted {
+			if _, gone := s.retractedBy[f.ID]; !gone && (later.IsZero() || f.OccurredOn.Before(later)) {
 				later = f.OccurredOn
 			}
 			continue
@@ -177,9 +145,6 @@ func (s *streamFacts) qualifying(asOf domain.Date, skip uuid.UUID) (facts []doma
 
 // allQualify reports whether qualifying would keep every fact.
 func (s *streamFacts) allQualify(asOf domain.Date, skip uuid.UUID) bool {
-	if s.retractedBy != nil {
-		return false // the retractions themselves are left out
-	}
 	for _, f := range s.facts {
 		if f.Event == nil || f.ID == skip || !asOf.IsZero() && f.OccurredOn.After(asOf) {
 			return false

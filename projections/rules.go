@@ -34,6 +34,7 @@ type assessment struct {
 	Independent bool
 	Level       domain.LevelResult
 	Roles       []domain.Role
+	Trainee     []domain.Role
 	Licences    []domain.Licence
 	Standing    domain.Standing
 	NextSteps   []domain.NextStep // only when asked for: the lists do not need them
@@ -56,6 +57,7 @@ func (r *rules) assess(id uuid.UUID, facts []domain.Fact, orgs domain.Organisati
 		Name: d.Name, Independent: d.Independent,
 		Level:    r.rb.Level(p, on),
 		Roles:    p.RolesHeld(on),
+		Trainee:  p.Traineeships(on),
 		Licences: p.Licences(on),
 		Standing: r.rb.Standing(p, orgs, on),
 		Refs:     domain.OrganisationsNamed(facts),

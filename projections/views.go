@@ -3,7 +3,6 @@ package projections
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -152,7 +151,7 @@ func (v *Views) Practitioner(ctx context.Context, id uuid.UUID, asOf domain.Date
 	}
 	view := PractitionerView{
 		ID: id, Name: a.Name, Level: a.Level.Level, LevelName: a.Level.Name,
-		Roles: nonNil(a.Roles), Traineeships: traineeships(facts, a.Roles),
+		Roles: nonNil(a.Roles), Traineeships: nonNil(a.Trainee),
 		Licences: make([]LicenceView, len(a.Licences)), NextSteps: make([]NextStepView, len(a.NextSteps)),
 		Organisations: nonNil(a.Orgs), Directories: nonNil(a.Listings),
 		AsOf: on, Revision: sf.revision,
@@ -179,18 +178,6 @@ func (v *Views) Practitioner(ctx context.Context, id uuid.UUID, asOf domain.Date
 		view.KnownAt = &k
 	}
 	return view, nil
-}
-
-// traineeships are the roles with a traineeship started and not yet
-// certified.
-func traineeships(facts []domain.Fact, held []domain.Role) []domain.Role {
-	out := []domain.Role{}
-	for _, f := range facts {
-		if t, ok := f.Event.(*domain.TraineeshipStarted); ok && !slices.Contains(held, t.Role) && !slices.Contains(out, t.Role) {
-			out = append(out, t.Role)
-		}
-	}
-	return out
 }
 
 // organisationsOf folds each organisation in ids with the same bitemporal
