@@ -270,7 +270,7 @@ func (s *Server) Open(addr string) error {
 	if err != nil {
 		return fmt.Errorf("api: listen %s: %w", addr, err)
 	}
-	s.ln = ln
+	s.ln = refuseAmbiguousFraming(ln)
 	s.catchUpTarget()
 	ctx, cancel := context.WithCancel(context.Background())
 	s.projCancel = cancel
@@ -294,7 +294,7 @@ func (s *Server) Open(addr string) error {
 		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
 	}
 	s.serveErr = make(chan error, 1)
-	go func() { s.serveErr <- s.http.Serve(ln) }()
+	go func() { s.serveErr <- s.http.Serve(s.ln) }()
 	return nil
 }
 
