@@ -18,6 +18,7 @@ import (
 	"github.com/imattertraining/ledger/api"
 	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/eventstore/bolt"
+	"github.com/imattertraining/ledger/eventstore/keystore"
 	"github.com/imattertraining/ledger/projections"
 )
 
@@ -28,6 +29,7 @@ type testServer struct {
 	dir    string
 	srv    *api.Server
 	store  *bolt.Store
+	keys   *keystore.Keys
 	tokens map[api.Role]string
 	logs   *syncBuffer
 	client *http.Client
@@ -73,10 +75,12 @@ func (ts *testServer) start(opts ...serverOption) {
 	ts.t.Helper()
 	store, err := bolt.Open(filepath.Join(ts.dir, "events.db"), bolt.Options{})
 	require.NoError(ts.t, err)
-	proj, err := projections.New(store, projections.Options{SnapshotPath: filepath.Join(ts.dir, "projections.snapshot")})
+	keys, err := keystore.Open(ts.dir)
+	require.NoError(ts.t, err)
+	proj, err := projections.New(store, projections.Options{SnapshotPath: filepath.Join(ts.dir, "projections.snapshot"), Keys: keys})
 	require.NoError(ts.t, err)
 	cfg := api.Config{
-		Store: store, Projector: proj, Tokens: api.OpenTokens(ts.dir),
+		Store: store, Projector: proj, Tokens: api.OpenTokens(ts.dir), Keys: keys,
 		Logger: slog.New(slog.NewJSONHandler(ts.logs, nil)),
 	}
 	for _, o := range opts {
@@ -85,7 +89,7 @@ func (ts *testServer) start(opts ...serverOption) {
 	srv, err := api.NewServer(cfg)
 	require.NoError(ts.t, err)
 	require.NoError(ts.t, srv.Open("127.0.0.1:0"))
-	ts.srv, ts.store = srv, store
+	ts.srv, ts.store, ts.keys = srv, store, keys
 	ts.client = &http.Client{Timeout: 30 * time.Second}
 }
 
@@ -98,7 +102,8 @@ func (ts *testServer) stop() {
 	defer cancel()
 	require.NoError(ts.t, ts.srv.Close(ctx))
 	require.NoError(ts.t, ts.store.Close())
-	ts.srv, ts.store = nil, nil
+	require.NoError(ts.t, ts.keys.Close())
+	ts.srv, ts.store, ts.keys = nil, nil, nil
 }
 
 // restart stops and starts the server on the same directory.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
+	"github.com/imattertraining/ledger/eventstore/keystore"
 	"github.com/imattertraining/ledger/projections"
 )
 
@@ -56,6 +57,9 @@ type Recorder struct {
 	// exists remembers streams seen to exist: a stream is never deleted,
 	// so a plain new fact to one of them needs no read before its append.
 	exists knownStreams
+	// keys seal practitioners' personal data before it is stored and
+	// hashed; nil: it is stored as given (see UseKeys).
+	keys *keystore.Keys
 }
 
 // knownStreams is a bounded set of stream names known to exist. Safe for
@@ -92,6 +96,11 @@ func NewRecorder(store eventstore.Store, views *projections.Views, now func() ti
 	}
 	return &Recorder{store: store, views: views, now: now}
 }
+
+// UseKeys makes r seal every practitioner's personal data (name, email)
+// with keys before it is stored and hashed, and lets it erase it. Call it
+// before r is used; the ledger's commands always do.
+func (r *Recorder) UseKeys(keys *keystore.Keys) { r.keys = keys }
 
 // registrationOf is the event type that opens a stream of kind k.
 func registrationOf(k domain.StreamKind) string {
@@ -269,7 +278,7 @@ func (r *Recorder) record(ctx context.Context, by Principal, stream string, p Pr
 			if dry != nil {
 				dry.AlreadyRecorded = true
 			}
-			return retried(prev, by, ev, p)
+			return retried(r.keys, prev, by, ev, p)
 		}
 	} else {
 		p.ID = uuid.New()
@@ -314,6 +323,9 @@ func (r *Recorder) record(ctx context.Context, by Principal, stream string, p Pr
 	}
 	data, version, err := domain.Encode(ev)
 	if err != nil {
+		return Recorded{}, err
+	}
+	if data, err = r.seal(stream, p.ID, p.Type, data); err != nil {
 		return Recorded{}, err
 	}
 	ed := eventstore.EventData{
@@ -483,10 +495,10 @@ func findEvent(events []eventstore.RecordedEvent, id uuid.UUID) (eventstore.Reco
 // conflict otherwise. A decision's stored evaluation is left out of the
 // comparison: it is the ledger's, and a retry may come after the history
 // moved on.
-func retried(prev eventstore.RecordedEvent, by Principal, ev domain.Event, p Proposal) (Recorded, error) {
+func retried(keys *keystore.Keys, prev eventstore.RecordedEvent, by Principal, ev domain.Event, p Proposal) (Recorded, error) {
 	same := prev.Type == p.Type && prev.OccurredOn == p.OccurredOn && prev.RecordedBy == by.Name
 	if same {
-		stored, err := domain.DecodeStored(prev.Type, prev.SchemaVersion, prev.Data)
+		stored, err := decodeStored(keys, prev)
 		if err != nil {
 			return Recorded{}, fmt.Errorf("api: decode stored %s: %w", prev.ID, err)
 		}

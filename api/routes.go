@@ -51,6 +51,7 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/practitioners/{id}", anyRole, s.handleGetPractitioner},
 		{"GET", "/v1/practitioners/{id}/history", anyRole, s.handlePractitionerHistory},
 		{"POST", "/v1/practitioners/{id}/events", writers, s.handlePractitionerEvent},
+		{"POST", "/v1/practitioners/{id}/erasure", adminOnly, s.handleErasure},
 		{"POST", "/v1/organisations", adminOnly, s.handleRegisterOrganisation},
 		{"GET", "/v1/organisations/{id}/history", anyRole, s.handleOrganisationHistory},
 		{"POST", "/v1/organisations/{id}/events", writers, s.handleOrganisationEvent},

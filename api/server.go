@@ -20,6 +20,7 @@ import (
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/eventstore/checkpoint"
+	"github.com/imattertraining/ledger/eventstore/keystore"
 	"github.com/imattertraining/ledger/projections"
 )
 
@@ -32,6 +33,11 @@ type Config struct {
 	Store     eventstore.Store
 	Projector *projections.Projector
 	Tokens    *Tokens
+	// Keys seal practitioners' personal data before it is stored, and
+	// erasure deletes them (see eventstore/keystore). Pass the same store
+	// as the Projector's Options.Keys. Nil: personal data is stored as
+	// given, and erasure fails.
+	Keys *keystore.Keys
 	// Logger receives one line per request and the detail of internal
 	// errors; never a token, a body or personal data. Default: discard.
 	Logger *slog.Logger
@@ -121,6 +127,7 @@ func NewServer(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg}
 	s.metrics = newMetrics(cfg.Registry, cfg.Projector)
 	s.recorder = NewRecorder(cfg.Store, cfg.Projector.Views, cfg.Now)
+	s.recorder.UseKeys(cfg.Keys)
 	s.recorder.observe = func(typ string, d time.Duration, err error) {
 		s.metrics.observeAppend(typ, d, err)
 		s.disk.note(err, s.cfg.Logger, s.cfg.Now())

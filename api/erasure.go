@@ -1,0 +1,180 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/imattertraining/ledger/domain"
+	"github.com/imattertraining/ledger/eventstore"
+	"github.com/imattertraining/ledger/eventstore/keystore"
+	"github.com/imattertraining/ledger/projections"
+)
+
+// seal seals the personal data in an event's encoded data with the
+// stream's key. A practitioner whose personal data was erased gets no new
+// personal data: that is refused, and nothing is stored.
+func (r *Recorder) seal(stream string, id uuid.UUID, typ string, data []byte) ([]byte, error) {
+	if r.keys == nil || !domain.HasPersonalData(typ) {
+		return data, nil
+	}
+	sealed, err := r.keys.Seal(stream, id, typ, data, domain.PersonalFields(typ))
+	if errors.Is(err, keystore.ErrErased) {
+		return nil, domain.Errorf(domain.EREFUSED, "data", "the personal data of %s was erased: no name or email is recorded for them again", strings.Replace(stream, "-", " ", 1))
+	}
+	return sealed, err
+}
+
+// decodeStored decodes a stored event as the domain reads it, its personal
+// data opened with keys (erased or unavailable: left out).
+func decodeStored(keys *keystore.Keys, e eventstore.RecordedEvent) (domain.Event, error) {
+	data := e.Data
+	if domain.HasPersonalData(e.Type) {
+		var err error
+		if data, _, err = keys.Open(e.Stream, e.ID, e.Type, e.Data, domain.PersonalFields(e.Type)); err != nil {
+			return nil, err
+		}
+	}
+	return domain.DecodeStored(e.Type, e.SchemaVersion, data)
+}
+
+// Erasure is the outcome of an erasure: the PersonalDataErased event, and
+// the events that still hold the personal data in plaintext because they
+// were stored before the ledger sealed it. Those read as erased everywhere
+// the ledger shows them, but their bytes in the store are history under
+// the hash chain and cannot be rewritten.
+type Erasure struct {
+	Recorded
+	// PlaintextEvents are the ids of events stored before sealing existed
+	// that hold the name or email in plaintext; empty when none do.
+	PlaintextEvents []uuid.UUID `json:"plaintext_events"`
+	// Warning says what PlaintextEvents means, when there are any.
+	Warning string `json:"warning,omitempty"`
+}
+
+// Erase erases a practitioner's personal data (crypto-shredding): it
+// deletes the key their name and email were sealed with and then appends
+// PersonalDataErased with the reason. Afterwards the name reads as erased
+// everywhere, while the training record, levels and decisions stay, and
+// every hash chain still verifies (the hash covers the ciphertext, which
+// does not change). An unknown practitioner is not_found, a missing or bad
+// reason invalid, a practitioner already erased a conflict: nothing changes
+// on any error. An erasure interrupted between the key's deletion and the
+// event's append is completed by erasing again.
+func (r *Recorder) Erase(ctx context.Context, by Principal, stream, reason string) (Erasure, error) {
+	kind, _, ok := domain.ParseStream(stream)
+	if !ok || kind != domain.PractitionerStream {
+		return Erasure{}, domain.Errorf(domain.ENOTFOUND, "", "%q is not a practitioner", stream)
+	}
+	if by.Role != RoleAdmin {
+		return Erasure{}, domain.Errorf(domain.EFORBIDDEN, "", "Only the admin role erases personal data.")
+	}
+	if r.keys == nil {
+		return Erasure{}, errors.New("api: erasure needs the key store (Recorder.UseKeys)")
+	}
+	data, err := json.Marshal(domain.PersonalDataErased{Reason: reason})
+	if err != nil {
+		return Erasure{}, err
+	}
+	p := Proposal{Type: domain.TypePersonalDataErased, OccurredOn: domain.DateOf(r.now().UTC()).String(), Data: data}
+	if _, _, err := r.check(domain.PractitionerStream, p); err != nil {
+		var de *domain.Error
+		if errors.As(err, &de) && de.Field == "data.reason" {
+			return Erasure{}, domain.Errorf(de.Code, "reason", "%s", de.Message)
+		}
+		return Erasure{}, err
+	}
+	stored, err := r.store.ReadStream(ctx, stream, eventstore.ReadOptions{})
+	if errors.Is(err, eventstore.ErrStreamNotFound) || err == nil && len(stored) == 0 {
+		return Erasure{}, notRegistered(stream)
+	}
+	if err != nil {
+		return Erasure{}, err
+	}
+	var out Erasure
+	for _, e := range stored {
+		if e.Type == domain.TypePersonalDataErased {
+			return Erasure{}, domain.Errorf(domain.ECONFLICT, "", "The personal data of %s was already erased (event %s, recorded %s).",
+				strings.Replace(stream, "-", " ", 1), e.ID, e.RecordedAt.UTC().Format("2006-01-02T15:04:05Z"))
+		}
+		if domain.HasPersonalData(e.Type) && !keystore.IsSealed(e.Data) && holdsPersonal(e) {
+			out.PlaintextEvents = append(out.PlaintextEvents, e.ID)
+		}
+	}
+	// The key goes first: were the event appended first, a view decoding
+	// the stream in between would cache the name as not erased.
+	if err := r.keys.Erase(stream, r.now()); err != nil && !errors.Is(err, keystore.ErrErased) {
+		return Erasure{}, err
+	}
+	rec, err := r.record(ctx, by, stream, p, false, nil)
+	if err != nil {
+		return Erasure{}, fmt.Errorf("api: the key of %s is deleted but the erasure event was not recorded (erase again to record it): %w", stream, err)
+	}
+	out.Recorded = rec
+	if n := len(out.PlaintextEvents); n > 0 {
+		out.Warning = fmt.Sprintf("%d event(s) of this practitioner were stored before personal data was sealed: they read as erased everywhere the ledger shows them, but their bytes in the store still hold the name or email in plaintext (history under the hash chain cannot be rewritten); see the README, \"Erasure\"", n)
+	} else {
+		out.PlaintextEvents = []uuid.UUID{}
+	}
+	return out, nil
+}
+
+// holdsPersonal reports whether a stored event's data holds any of its
+// type's personal fields (in plaintext).
+func holdsPersonal(e eventstore.RecordedEvent) bool {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(e.Data, &obj) != nil {
+		return false
+	}
+	for _, f := range domain.PersonalFields(e.Type) {
+		if _, ok := obj[f]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// erasureRequest is the body of POST /v1/practitioners/{id}/erasure.
+type erasureRequest struct {
+	Reason string `json:"reason"`
+}
+
+func (s *Server) handleErasure(w http.ResponseWriter, r *http.Request, p Principal) error {
+	id, err := pathID(r, "id", "practitioner")
+	if err != nil {
+		return err
+	}
+	if _, err := parseQuery(r); err != nil {
+		return err
+	}
+	var req erasureRequest
+	if err := readJSON(r, &req, "reason"); err != nil {
+		return err
+	}
+	out, err := s.recorder.Erase(r.Context(), p, projections.PractitionerStream(id), req.Reason)
+	if err != nil {
+		return err
+	}
+	s.acknowledged(out.Position)
+	// The read models' snapshot holds the name until it is rewritten: the
+	// projector does so when it takes the erasure; wait for that, and
+	// write it once more, so that the name has left every file when the
+	// admin is told it is erased.
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ReadYourWritesWait)
+	defer cancel()
+	if err := s.cfg.Projector.WaitFor(ctx, out.Position); err != nil {
+		s.cfg.Logger.Warn("erasure recorded; the read models have not taken it in yet", "event_id", out.EventID, "err", err)
+	} else if err := s.cfg.Projector.Snapshot(); err != nil {
+		s.cfg.Logger.Error("erasure recorded; the read models' snapshot could not be rewritten", "event_id", out.EventID, "err", err)
+	}
+	if out.Warning != "" {
+		s.cfg.Logger.Warn("personal data erased; events stored before sealing still hold it in plaintext", "event_id", out.EventID, "plaintext_events", len(out.PlaintextEvents))
+	}
+	writeJSON(w, http.StatusCreated, out)
+	return nil
+}
