@@ -437,6 +437,13 @@ func (p *Projector) applyBatch(ctx context.Context, batch []eventstore.RecordedE
 	defer p.applyMu.Unlock()
 	m := p.cur.Load()
 	from := m.pos
+	if erasedIn(batch, from) {
+		// Another process sharing the key file may have done it: learn
+		// of the deleted key before the re-fold.
+		if err := p.keys.Reload(); err != nil {
+			return fmt.Errorf("projections: key store: %w", err)
+		}
+	}
 	n, err := p.applyTo(ctx, m, batch)
 	if err != nil {
 		return err

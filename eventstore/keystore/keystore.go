@@ -46,6 +46,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -115,7 +116,8 @@ type record struct {
 
 // Keys is the key store of one data directory. A nil *Keys holds no keys:
 // it seals nothing (Seal returns the data unchanged) and opens sealed data
-// as Unavailable. Safe for concurrent use.
+// as Unavailable. Safe for concurrent use, and for use by several processes
+// sharing one file (servers on one KurrentDB; see Reload).
 type Keys struct {
 	path string
 
@@ -123,22 +125,72 @@ type Keys struct {
 	file   *os.File // appends; nil until the first key
 	keys   map[string][]byte
 	erased map[string]time.Time
-	aeads  sync.Map // stream -> cipher.AEAD
+	loaded os.FileInfo // the file as last read; nil: none
+	aeads  sync.Map    // stream -> cipher.AEAD
 }
 
-// Open opens the key store of directory dir (creating nothing until the
+// Open opens the key store of directory dir: OpenFile of dir/FileName.
+func Open(dir string) (*Keys, error) { return OpenFile(filepath.Join(dir, FileName)) }
+
+// OpenFile opens the key store in file path (creating nothing until the
 // first key). A line torn by a crash at the end of the file (its key was
 // never used: the event it was made for is appended only after the line is
 // durable) is cut off.
-func Open(dir string) (*Keys, error) {
-	k := &Keys{path: filepath.Join(dir, FileName), keys: map[string][]byte{}, erased: map[string]time.Time{}}
-	b, err := os.ReadFile(k.path)
+func OpenFile(path string) (*Keys, error) {
+	k := &Keys{path: path}
+	if err := k.load(true); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// Reload reads the file again if another process changed it: keys it made
+// and erasures it did. A key it finds erased is dropped here too. Seal and
+// Open reload by themselves when they meet a stream they hold no key for;
+// call Reload on learning of an erasure done elsewhere (a PersonalDataErased
+// event from the store).
+func (k *Keys) Reload() error {
+	if k == nil {
+		return nil
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.load(false)
+}
+
+// changed reports whether the file differs from the one last read.
+func (k *Keys) changed() bool {
+	fi, err := os.Stat(k.path)
+	if err != nil {
+		return k.loaded != nil
+	}
+	return k.loaded == nil || !os.SameFile(fi, k.loaded) || fi.Size() != k.loaded.Size() || !fi.ModTime().Equal(k.loaded.ModTime())
+}
+
+// load reads the whole file into fresh maps, if it changed since the last
+// read (or always, with force); callers hold mu or own k alone.
+func (k *Keys) load(force bool) error {
+	if !force && !k.changed() {
+		return nil
+	}
+	f, err := os.Open(k.path)
 	if errors.Is(err, os.ErrNotExist) {
-		return k, nil
+		k.keys, k.erased, k.loaded = map[string][]byte{}, map[string]time.Time{}, nil
+		return nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("keystore: %w", err)
+		return fmt.Errorf("keystore: %w", err)
 	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("keystore: %w", err)
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return fmt.Errorf("keystore: %w", err)
+	}
+	k.keys, k.erased = map[string][]byte{}, map[string]time.Time{}
 	good := 0
 	for line := 1; good < len(b); line++ {
 		end := bytes.IndexByte(b[good:], '\n')
@@ -147,17 +199,25 @@ func Open(dir string) (*Keys, error) {
 		}
 		var r record
 		if err := json.Unmarshal(b[good:good+end], &r); err != nil || r.Stream == "" || (r.Erased == nil && len(r.Key) != 32) {
-			return nil, fmt.Errorf("keystore: %s line %d is damaged; restore the file from a backup", k.path, line)
+			return fmt.Errorf("keystore: %s line %d is damaged; restore the file from a backup", k.path, line)
 		}
 		k.apply(r)
 		good += end + 1
 	}
-	if good < len(b) {
+	if good < len(b) && force {
+		// Only at open: another process may be writing that line now.
 		if err := os.Truncate(k.path, int64(good)); err != nil {
-			return nil, fmt.Errorf("keystore: cut the torn last line of %s: %w", k.path, err)
+			return fmt.Errorf("keystore: cut the torn last line of %s: %w", k.path, err)
+		}
+		if fi, err = os.Stat(k.path); err != nil {
+			return fmt.Errorf("keystore: %w", err)
 		}
 	}
-	return k, nil
+	k.loaded = fi
+	for s := range k.erased {
+		k.aeads.Delete(s)
+	}
+	return nil
 }
 
 func (k *Keys) apply(r record) {
@@ -224,6 +284,16 @@ func (k *Keys) aead(stream string, create bool) (cipher.AEAD, bool, error) {
 		return nil, false, fmt.Errorf("%w: %s", ErrErased, stream)
 	}
 	if key == nil {
+		// Another process sharing the file may have made it, or erased it.
+		var err error
+		if key, gone, err = k.reloadFor(stream); err != nil {
+			return nil, false, err
+		}
+		if gone {
+			return nil, false, fmt.Errorf("%w: %s", ErrErased, stream)
+		}
+	}
+	if key == nil {
 		if !create {
 			return nil, false, nil
 		}
@@ -252,11 +322,32 @@ func (k *Keys) aead(stream string, create bool) (cipher.AEAD, bool, error) {
 	return a, true, nil
 }
 
+// reloadFor reloads the file if it changed and returns stream's key and
+// whether it is erased.
+func (k *Keys) reloadFor(stream string) ([]byte, bool, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if err := k.load(false); err != nil {
+		return nil, false, err
+	}
+	_, gone := k.erased[stream]
+	return k.keys[stream], gone, nil
+}
+
 // newKey makes stream's key and appends it to the file, fsynced, before
 // anything is sealed with it.
 func (k *Keys) newKey(stream string) ([]byte, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	f, err := k.lockedFile()
+	if err != nil {
+		return nil, err
+	}
+	defer unlockFile(f)
+	// Under the file's lock: what another process appended is read first.
+	if err := k.load(false); err != nil {
+		return nil, err
+	}
 	if _, gone := k.erased[stream]; gone {
 		return nil, fmt.Errorf("%w: %s", ErrErased, stream)
 	}
@@ -271,28 +362,55 @@ func (k *Keys) newKey(stream string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("keystore: %w", err)
 	}
-	if k.file == nil {
-		_, statErr := os.Stat(k.path)
-		f, err := os.OpenFile(k.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-		if err != nil {
-			return nil, fmt.Errorf("keystore: %w", err)
-		}
-		if statErr != nil {
-			if err := syncDir(filepath.Dir(k.path)); err != nil {
-				f.Close()
-				return nil, err
-			}
-		}
-		k.file = f
-	}
-	if _, err := k.file.Write(append(line, '\n')); err != nil {
+	if _, err := f.Write(append(line, '\n')); err != nil {
 		return nil, fmt.Errorf("keystore: write %s: %w", k.path, err)
 	}
-	if err := k.file.Sync(); err != nil {
+	if err := f.Sync(); err != nil {
 		return nil, fmt.Errorf("keystore: sync %s: %w", k.path, err)
 	}
 	k.keys[stream] = key
+	if k.loaded, err = f.Stat(); err != nil {
+		return nil, fmt.Errorf("keystore: %w", err)
+	}
 	return key, nil
+}
+
+// lockedFile returns the append handle of the file now at path (reopened
+// when another process replaced the file), locked; callers hold mu and
+// unlock it.
+func (k *Keys) lockedFile() (*os.File, error) {
+	for range 3 {
+		if k.file == nil {
+			if err := os.MkdirAll(filepath.Dir(k.path), 0o700); err != nil {
+				return nil, fmt.Errorf("keystore: %w", err)
+			}
+			_, statErr := os.Stat(k.path)
+			f, err := os.OpenFile(k.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+			if err != nil {
+				return nil, fmt.Errorf("keystore: %w", err)
+			}
+			if statErr != nil {
+				if err := syncDir(filepath.Dir(k.path)); err != nil {
+					f.Close()
+					return nil, err
+				}
+			}
+			k.file = f
+		}
+		if err := lockFile(k.file); err != nil {
+			return nil, fmt.Errorf("keystore: lock %s: %w", k.path, err)
+		}
+		held, err1 := k.file.Stat()
+		now, err2 := os.Stat(k.path)
+		if err1 == nil && err2 == nil && os.SameFile(held, now) {
+			return k.file, nil
+		}
+		// Replaced by an erasure in another process: open the new file.
+		unlockFile(k.file)
+		_ = k.file.Close()
+		k.file = nil
+	}
+	return nil, fmt.Errorf("keystore: %s keeps being replaced", k.path)
 }
 
 // Erase deletes stream's key and records a tombstone, rewriting the file
@@ -306,6 +424,14 @@ func (k *Keys) Erase(stream string, at time.Time) error {
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	f, err := k.lockedFile()
+	if err != nil {
+		return err
+	}
+	defer unlockFile(f)
+	if err := k.load(false); err != nil {
+		return err
+	}
 	if _, gone := k.erased[stream]; gone {
 		return fmt.Errorf("%w: %s", ErrErased, stream)
 	}
@@ -375,11 +501,11 @@ func (k *Keys) rewrite(keys map[string][]byte, erased map[string]time.Time) (err
 	if err := syncDir(dir); err != nil {
 		return err
 	}
-	// The append handle points at the old, now unlinked, file.
-	if k.file != nil {
-		_ = k.file.Close()
-		k.file = nil
+	if k.loaded, err = os.Stat(k.path); err != nil {
+		return fmt.Errorf("keystore: %w", err)
 	}
+	// The append handle (still locked: Erase unlocks and then drops it)
+	// points at the old, now unlinked, file; lockedFile reopens.
 	return nil
 }
 

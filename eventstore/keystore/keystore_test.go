@@ -241,3 +241,49 @@ func TestSealRefusesReservedField(t *testing.T) {
 	_, err = k.Seal(stream, uuid.New(), typ, data, fields)
 	assert.Error(t, err)
 }
+
+// TestSharedFile: two key stores on one file, as two servers on one
+// KurrentDB have: keys made by one open in the other, an erasure by one is
+// seen by the other once it reloads, and neither loses the other's keys.
+func TestSharedFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shared", FileName)
+	a, err := OpenFile(path)
+	require.NoError(t, err)
+	b, err := OpenFile(path)
+	require.NoError(t, err)
+	id := uuid.New()
+	sealed, err := a.Seal(stream, id, typ, registration(), fields)
+	require.NoError(t, err)
+	opened, st, err := b.Open(stream, id, typ, sealed, fields)
+	require.NoError(t, err)
+	assert.Equal(t, Opened, st, "b reloads on a miss")
+	assert.JSONEq(t, string(registration()), string(opened))
+
+	require.NoError(t, a.Erase(stream, time.Now()))
+	_, st, err = b.Open(stream, id, typ, sealed, fields)
+	require.NoError(t, err)
+	assert.Equal(t, Opened, st, "b holds the key until it reloads")
+	require.NoError(t, b.Reload())
+	_, st, err = b.Open(stream, id, typ, sealed, fields)
+	require.NoError(t, err)
+	assert.Equal(t, Erased, st)
+
+	// b appends after a replaced the file: to the new file, under a lock.
+	otherID := uuid.New()
+	otherSealed, err := b.Seal(other, otherID, typ, registration(), fields)
+	require.NoError(t, err)
+	_, st, err = a.Open(other, otherID, typ, otherSealed, fields)
+	require.NoError(t, err)
+	assert.Equal(t, Opened, st)
+	third := "practitioner-" + uuid.NewString()
+	_, err = a.Seal(third, uuid.New(), typ, registration(), fields)
+	require.NoError(t, err)
+	c, err := OpenFile(path)
+	require.NoError(t, err)
+	assert.True(t, c.HasKey(other))
+	assert.True(t, c.HasKey(third))
+	_, gone := c.Erased(stream)
+	assert.True(t, gone)
+	_, err = b.Seal(stream, uuid.New(), typ, registration(), fields)
+	assert.ErrorIs(t, err, ErrErased, "b learns of the erasure before making a key")
+}
