@@ -43,6 +43,27 @@ func decodeStored(keys *keystore.Keys, e eventstore.RecordedEvent) (domain.Event
 	return domain.DecodeStored(e.Type, e.SchemaVersion, data)
 }
 
+// OpenStored decodes a stored event to be recorded anew (ledger import of
+// an export as new facts), its personal data opened with keys. Personal
+// data that does not open (sealed with a key this ledger does not hold, or
+// erased) is an invalid error: it cannot be recorded again.
+func OpenStored(keys *keystore.Keys, e eventstore.RecordedEvent) (domain.Event, error) {
+	if !domain.HasPersonalData(e.Type) {
+		return domain.DecodeStored(e.Type, e.SchemaVersion, e.Data)
+	}
+	data, state, err := keys.Open(e.Stream, e.ID, e.Type, e.Data, domain.PersonalFields(e.Type))
+	if err != nil {
+		return nil, err
+	}
+	switch state {
+	case keystore.Unavailable:
+		return nil, invalidf("data", "the name and email of %s are sealed with a key this ledger does not hold (%s): import the file into a copy of its own ledger's data directory, or restore it with --checkpoint", e.Stream, keystore.FileName)
+	case keystore.Erased:
+		return nil, invalidf("data", "the personal data of %s was erased: it is not recorded again", e.Stream)
+	}
+	return domain.DecodeStored(e.Type, e.SchemaVersion, data)
+}
+
 // Erasure is the outcome of an erasure: the PersonalDataErased event, and
 // the events that still hold the personal data in plaintext because they
 // were stored before the ledger sealed it. Those read as erased everywhere

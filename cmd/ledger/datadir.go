@@ -24,6 +24,7 @@ import (
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/eventstore/bolt"
+	"github.com/imattertraining/ledger/eventstore/keystore"
 	"github.com/imattertraining/ledger/eventstore/kurrentdb"
 	"github.com/imattertraining/ledger/projections"
 )
@@ -95,7 +96,7 @@ type storeFlags struct {
 // addStoreFlags defines --data, --store and --kurrentdb on fs.
 func addStoreFlags(fs *flag.FlagSet) *storeFlags {
 	f := &storeFlags{}
-	fs.StringVar(&f.data, "data", "./data", "data `directory` (the embedded store's, with --store bolt)")
+	fs.StringVar(&f.data, "data", "./data", "data `directory`: the embedded store's (with --store bolt), and the key store's, which opens practitioners' sealed names")
 	fs.StringVar(&f.store, "store", storeBolt, "event store: bolt (embedded) or kurrentdb")
 	fs.StringVar(&f.kurrentdb, "kurrentdb", "", "KurrentDB connection `URL`, with --store kurrentdb")
 	return f
@@ -124,7 +125,7 @@ func (f *storeFlags) openSource(ctx context.Context, purpose string) (source, er
 		if err != nil {
 			return nil, err
 		}
-		return &localSource{store: s, views: projections.NewViews(s)}, nil
+		return newLocalSource(s, f.data)
 	}
 	return openSource(f.data, purpose)
 }
@@ -150,7 +151,7 @@ func openSource(dir, purpose string) (source, error) {
 	}
 	s, err := openBolt(dir, 500*time.Millisecond)
 	if err == nil {
-		return &localSource{store: s, views: projections.NewViews(s)}, nil
+		return newLocalSource(s, dir)
 	}
 	if !errors.Is(err, errServing) {
 		return nil, err
@@ -183,7 +184,19 @@ func reachServer(dir, purpose string, role api.Role) (info serverInfo, tokens *a
 // of, or KurrentDB.
 type localSource struct {
 	store eventstore.Store
+	keys  *keystore.Keys
 	views *projections.Views
+}
+
+// newLocalSource reads s, opening personal data with the key store of dir;
+// it closes s if the key store cannot be opened.
+func newLocalSource(s eventstore.Store, dir string) (*localSource, error) {
+	keys, err := keystore.Open(dir)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	return &localSource{store: s, keys: keys, views: projections.NewViewsWithKeys(s, keys)}, nil
 }
 
 func (l *localSource) verify(ctx context.Context) (eventstore.VerifyReport, error) {
@@ -210,7 +223,9 @@ func (l *localSource) events(ctx context.Context, fn func(api.ExportedEvent) err
 	return nil
 }
 
-func (l *localSource) close() error { return l.store.Close() }
+func (l *localSource) close() error {
+	return errors.Join(l.store.Close(), l.keys.Close())
+}
 
 type remoteSource struct {
 	base, token, name string

@@ -11,6 +11,7 @@ import (
 
 	"github.com/imattertraining/ledger/api"
 	"github.com/imattertraining/ledger/eventstore"
+	"github.com/imattertraining/ledger/eventstore/keystore"
 )
 
 // demoCSV is a small, entirely fictional data set in the import format:
@@ -26,7 +27,7 @@ const demoPractitioner = "7d0c8f2e-1a3b-4c5d-8e9f-0a1b2c3d4e01"
 // loadDemo imports the demo data set into an empty store and returns how
 // many events it stored; a store that holds anything is left alone, so the
 // demo loads on first start only.
-func loadDemo(ctx context.Context, store eventstore.Store, now func() time.Time) (int, error) {
+func loadDemo(ctx context.Context, store eventstore.Store, keys *keystore.Keys, now func() time.Time) (int, error) {
 	for _, err := range store.ReadAll(ctx, eventstore.Start) {
 		if err != nil {
 			return 0, err
@@ -36,5 +37,5 @@ func loadDemo(ctx context.Context, store eventstore.Store, now func() time.Time)
 	quiet := func(int, string) *progressbar.ProgressBar {
 		return progressbar.NewOptions(-1, progressbar.OptionSetWriter(io.Discard))
 	}
-	return importCSV(ctx, store, bytes.NewReader(demoCSV), api.Principal{Name: "demo", Role: api.RoleAdmin}, now, io.Discard, quiet)
+	return importCSV(ctx, store, keys, bytes.NewReader(demoCSV), api.Principal{Name: "demo", Role: api.RoleAdmin}, now, io.Discard, quiet)
 }

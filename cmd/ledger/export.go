@@ -8,6 +8,8 @@ import (
 	"os"
 
 	"github.com/imattertraining/ledger/api"
+	"github.com/imattertraining/ledger/domain"
+	"github.com/imattertraining/ledger/eventstore/keystore"
 )
 
 func runExport(ctx context.Context, e *env, args []string) (err error) {
@@ -48,9 +50,12 @@ func runExport(ctx context.Context, e *env, args []string) (err error) {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
-	n := 0
+	n, sealed := 0, 0
 	if err := src.events(ctx, func(x api.ExportedEvent) error {
 		n++
+		if keystore.IsSealed(x.Data) {
+			sealed++
+		}
 		return enc.Encode(x)
 	}); err != nil {
 		return err
@@ -59,5 +64,10 @@ func runExport(ctx context.Context, e *env, args []string) (err error) {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "Exported %d events.\n", n)
+	if sealed > 0 {
+		// The export is history byte for byte, so the hashes verify.
+		fmt.Fprintf(e.stderr, "%d of them hold a practitioner's name and email sealed, as stored: the keys (%s) are not exported, so a ledger imported from this file without them reads those names as %s.\n",
+			sealed, keystore.FileName, domain.UnavailableName)
+	}
 	return nil
 }

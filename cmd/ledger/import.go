@@ -21,6 +21,7 @@ import (
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/eventstore/checkpoint"
+	"github.com/imattertraining/ledger/eventstore/keystore"
 )
 
 // CSV import: one row per fact, with a header row naming the columns:
@@ -92,6 +93,11 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer store.Close()
+	keys, err := keystore.Open(sf.data)
+	if err != nil {
+		return err
+	}
+	defer keys.Close()
 	bar := func(total int, what string) *progressbar.ProgressBar {
 		return progressbar.NewOptions(total, progressbar.OptionSetWriter(e.stderr),
 			progressbar.OptionSetDescription(what), progressbar.OptionShowCount(),
@@ -100,9 +106,9 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	var n int
 	switch *format {
 	case "csv":
-		n, err = importCSV(ctx, store, f, api.Principal{Name: *by, Role: api.RoleAdmin}, time.Now, e.stderr, bar)
+		n, err = importCSV(ctx, store, keys, f, api.Principal{Name: *by, Role: api.RoleAdmin}, time.Now, e.stderr, bar)
 	case "jsonl":
-		n, err = importJSONL(ctx, store, f, vouch, api.Principal{Name: *by, Role: api.RoleAdmin}, time.Now, e.stderr, bar)
+		n, err = importJSONL(ctx, store, keys, f, vouch, api.Principal{Name: *by, Role: api.RoleAdmin}, time.Now, e.stderr, bar)
 	}
 	if err != nil {
 		return err
@@ -163,12 +169,13 @@ type rowError struct {
 // rows before it, exactly as the API would; reports every bad row with its
 // line number; and appends only when all are good. It returns how many
 // events were stored (rows already stored by an earlier run count as none).
-func importCSV(ctx context.Context, store eventstore.Store, r io.Reader, by api.Principal, now func() time.Time, report io.Writer, bar func(int, string) *progressbar.ProgressBar) (int, error) {
+func importCSV(ctx context.Context, store eventstore.Store, keys *keystore.Keys, r io.Reader, by api.Principal, now func() time.Time, report io.Writer, bar func(int, string) *progressbar.ProgressBar) (int, error) {
 	col, rows, bad, err := readCSV(r)
 	if err != nil {
 		return 0, err
 	}
 	batch := api.NewBatch(store, now)
+	batch.Recorder().UseKeys(keys) // names and emails are sealed, as the API seals them
 	for _, row := range rows {
 		if len(bad) >= maxReported {
 			break
@@ -308,7 +315,7 @@ func stageRow(ctx context.Context, batch *api.Batch, by api.Principal, rec []str
 //     a file it does not cover is refused.
 //
 // On the embedded store each is one transaction.
-func importJSONL(ctx context.Context, store eventstore.Store, r io.Reader, vouch *checkpoint.Checkpoint, by api.Principal, now func() time.Time, report io.Writer, bar func(int, string) *progressbar.ProgressBar) (int, error) {
+func importJSONL(ctx context.Context, store eventstore.Store, keys *keystore.Keys, r io.Reader, vouch *checkpoint.Checkpoint, by api.Principal, now func() time.Time, report io.Writer, bar func(int, string) *progressbar.ProgressBar) (int, error) {
 	events, lines, bad, err := readJSONL(r)
 	if err != nil {
 		return 0, err
@@ -338,7 +345,7 @@ func importJSONL(ctx context.Context, store eventstore.Store, r io.Reader, vouch
 	}
 	if held == nil {
 		fmt.Fprintf(report, "%s: the file's events are imported as new facts, recorded now by %s.\n", why, by.Name)
-		return importAsNew(ctx, store, events, lines, by, now, report, bar)
+		return importAsNew(ctx, store, keys, events, lines, by, now, report, bar)
 	}
 	fmt.Fprintf(report, "%s: the file is restored with its recorded times and recorders.\n", why)
 	// Events an earlier run stored are left out, so that a file that grew
@@ -516,9 +523,10 @@ func restoreParts(events []eventstore.RecordedEvent) []eventstore.StreamAppend {
 // checked as the API checks it, leaving out those already in their stream.
 // A decision is evaluated afresh: the evaluation stored in the file was the
 // source ledger's.
-func importAsNew(ctx context.Context, store eventstore.Store, events []eventstore.RecordedEvent, lines []int, by api.Principal, now func() time.Time, report io.Writer, bar func(int, string) *progressbar.ProgressBar) (int, error) {
+func importAsNew(ctx context.Context, store eventstore.Store, keys *keystore.Keys, events []eventstore.RecordedEvent, lines []int, by api.Principal, now func() time.Time, report io.Writer, bar func(int, string) *progressbar.ProgressBar) (int, error) {
 	batch := api.NewBatch(store, now)
 	rec := batch.Recorder()
+	rec.UseKeys(keys) // names and emails are sealed again, as the API seals them
 	stored := map[string]map[uuid.UUID]eventstore.RecordedEvent{}
 	var bad []rowError
 	for i, e := range events {
@@ -543,7 +551,9 @@ func importAsNew(ctx context.Context, store eventstore.Store, events []eventstor
 			}
 			continue
 		}
-		ev, err := domain.DecodeStored(e.Type, e.SchemaVersion, e.Data)
+		// A sealed name opens only with this ledger's keys: a file from
+		// another ledger cannot be recorded anew without them.
+		ev, err := api.OpenStored(keys, e)
 		if err != nil {
 			bad = append(bad, rowError{lines[i], err})
 			continue

@@ -14,6 +14,7 @@
 //	ledger checkpoint --data DIR [--out FILE]
 //	ledger backup  --data DIR --to FILE
 //	ledger restore --from FILE --data DIR
+//	ledger erase   [STORE] --practitioner ID --reason TEXT
 //
 // STORE is --data DIR (the embedded store, the default) or --store kurrentdb
 // --kurrentdb URL. migrate copies a ledger between the two, keeping every

@@ -82,7 +82,7 @@ func TestMigrateBoltToKurrentDBAndBack(t *testing.T) {
 	assert.Equal(t, exportLines(t, "--data", dir), exportLines(t, "--store", "kurrentdb", "--kurrentdb", url))
 	code, fromBolt, errb := run(t, "replay", "--data", dir, "--practitioner", demoPractitioner, "--as-of", "2025-01-01", "--known-at", "2030-01-01T00:00:00Z")
 	require.Equal(t, 0, code, errb)
-	code, fromKurrent, errb := run(t, "replay", "--store", "kurrentdb", "--kurrentdb", url, "--practitioner", demoPractitioner, "--as-of", "2025-01-01", "--known-at", "2030-01-01T00:00:00Z")
+	code, fromKurrent, errb := run(t, "replay", "--data", dir, "--store", "kurrentdb", "--kurrentdb", url, "--practitioner", demoPractitioner, "--as-of", "2025-01-01", "--known-at", "2030-01-01T00:00:00Z") // the key store stays in dir
 	require.Equal(t, 0, code, errb)
 	assert.Contains(t, fromKurrent, "Alex Example")
 	assert.Equal(t, fromBolt, fromKurrent)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/imattertraining/ledger/api"
 	"github.com/imattertraining/ledger/domain"
+	"github.com/imattertraining/ledger/eventstore/keystore"
 	"github.com/imattertraining/ledger/projections"
 )
 
@@ -48,8 +49,14 @@ func runRebuild(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer store.Close()
+	keys, err := keystore.Open(*dir)
+	if err != nil {
+		return err
+	}
+	defer keys.Close()
 	proj, err := projections.New(store, projections.Options{
 		SnapshotPath: filepath.Join(*dir, snapshotFile),
+		Keys:         keys,
 		Today:        func() domain.Date { return domain.DateOf(time.Now().UTC()) },
 	})
 	if err != nil {

@@ -26,6 +26,7 @@ Usage:
   ledger checkpoint --data DIR [--out FILE]
   ledger backup  --data DIR --to FILE
   ledger restore --from FILE --data DIR
+  ledger erase   [STORE] --practitioner ID --reason TEXT [--recorded-by NAME]
 
 STORE is --data DIR (the embedded store, the default) or
 --store kurrentdb --kurrentdb URL.
@@ -35,6 +36,12 @@ server runs: they read the embedded store directly when it is free, and
 through the running server's API otherwise; KurrentDB is always read
 directly. rebuild rebuilds the read models here when the store is free,
 and asks the running server for an online rebuild otherwise.
+
+erase erases a practitioner's personal data (crypto-shredding): it deletes
+the key their name and email were sealed with (in DIR/personal-keys.jsonl),
+records PersonalDataErased with the reason, and rewrites the read models'
+snapshot; through the running server when one runs on DIR. Every chain
+still verifies. export writes names and emails as stored: sealed.
 
 migrate copies every event, keeping ids, recorded times, recorders and
 hashes, then verifies the target and compares every stream's last hash
@@ -94,6 +101,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runBackup(ctx, env, rest)
 	case "restore":
 		err = runRestore(ctx, env, rest)
+	case "erase":
+		err = runErase(ctx, env, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,11 +20,13 @@ import (
 
 // serveKurrentDB boots a real server on a loopback port against the
 // KurrentDB at url, with its own data directory (tokens, snapshot) and so
-// its own admin token; it is closed when the test ends.
-func serveKurrentDB(t *testing.T, url string) *Main {
+// its own admin token, and the key store file keys (shared by the servers
+// of one KurrentDB, so that each opens the names the others sealed); it is
+// closed when the test ends.
+func serveKurrentDB(t *testing.T, url, keys string) *Main {
 	t.Helper()
 	var out, errb syncWriter
-	m := &Main{Data: t.TempDir(), Addr: "127.0.0.1:0", Store: "kurrentdb", KurrentDB: url, Stdout: &out, Stderr: &errb}
+	m := &Main{Data: t.TempDir(), Addr: "127.0.0.1:0", Store: "kurrentdb", KurrentDB: url, Keys: keys, Stdout: &out, Stderr: &errb}
 	require.NoError(t, m.Open(context.Background()))
 	t.Cleanup(func() { _ = m.Close() })
 	require.NotEmpty(t, m.AdminToken)
@@ -57,8 +60,9 @@ func call(method, url, token, body string) (int, string, error) {
 // exactly one winner, round after round, leaving one unforked stream.
 func TestScaleOutTwoServersOneKurrentDB(t *testing.T) {
 	url := startDouble(t).ConnectionString()
-	a := serveKurrentDB(t, url)
-	b := serveKurrentDB(t, url)
+	keys := filepath.Join(t.TempDir(), "personal-keys.jsonl")
+	a := serveKurrentDB(t, url, keys)
+	b := serveKurrentDB(t, url, keys)
 
 	status, body, err := call("POST", a.URL()+"/v1/practitioners", a.AdminToken,
 		`{"occurred_on":"2024-01-10","data":{"name":"Casey Fictional","profession":"education"}}`)

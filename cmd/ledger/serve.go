@@ -19,6 +19,7 @@ import (
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/eventstore/checkpoint"
+	"github.com/imattertraining/ledger/eventstore/keystore"
 	"github.com/imattertraining/ledger/eventstore/kurrentdb"
 	"github.com/imattertraining/ledger/projections"
 )
@@ -34,6 +35,10 @@ type Main struct {
 	Store string
 	// KurrentDB is the connection string when Store is "kurrentdb".
 	KurrentDB string
+	// Keys is the file of the key store that seals practitioners' personal
+	// data (default Data/personal-keys.jsonl). Servers sharing one
+	// KurrentDB must share it, on one machine: see the README, "Erasure".
+	Keys string
 	// Demo loads the fictional demo data set into an empty ledger.
 	Demo bool
 	// BootstrapAdmin creates an admin token even though the store already
@@ -63,6 +68,7 @@ type Main struct {
 	AdminToken string
 
 	store  eventstore.Store
+	keys   *keystore.Keys
 	server *api.Server
 	key    ed25519.PrivateKey
 	// stopCheckpoints ends the periodic checkpoints; checkpointsDone is
@@ -139,8 +145,17 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 
+	if m.Keys == "" {
+		m.Keys = filepath.Join(m.Data, keystore.FileName)
+	}
+	keys, err := keystore.OpenFile(m.Keys)
+	if err != nil {
+		return err
+	}
+	m.keys = keys
 	proj, err := projections.New(m.store, projections.Options{
 		SnapshotPath: filepath.Join(m.Data, snapshotFile),
+		Keys:         keys,
 		Today:        func() domain.Date { return domain.DateOf(m.Now().UTC()) },
 		Logf: func(format string, args ...any) {
 			m.Logger.Warn(fmt.Sprintf(format, args...))
@@ -150,7 +165,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	if m.Demo {
-		loaded, err := loadDemo(ctx, m.store, m.Now)
+		loaded, err := loadDemo(ctx, m.store, keys, m.Now)
 		if err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
@@ -159,7 +174,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}
 	}
 	m.server, err = api.NewServer(api.Config{
-		Store: m.store, Projector: proj, Tokens: tokens, Logger: m.Logger, Now: m.Now,
+		Store: m.store, Projector: proj, Tokens: tokens, Keys: keys, Logger: m.Logger, Now: m.Now,
 		RateLimit: m.RateLimit, RateBurst: m.RateBurst, TrustedProxies: trusted,
 		SigningKey: m.key,
 		KeepCheckpoint: func(c *checkpoint.Checkpoint) error {
@@ -280,6 +295,9 @@ func (m *Main) Close() error {
 			err = cerr
 		}
 	}
+	if cerr := m.keys.Close(); err == nil {
+		err = cerr
+	}
 	return err
 }
 
@@ -290,6 +308,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&m.Addr, "addr", "127.0.0.1:8080", "listen `address`")
 	fs.StringVar(&m.Store, "store", "bolt", "event store: bolt (embedded) or kurrentdb")
 	fs.StringVar(&m.KurrentDB, "kurrentdb", "", "KurrentDB connection `URL`, with --store kurrentdb: esdb://host:2113?tls=false, or esdb+discover://… for a cluster")
+	fs.StringVar(&m.Keys, "keys", "", "the key store `file` sealing practitioners' names and emails (default DIR/"+keystore.FileName+"); servers sharing one KurrentDB share it")
 	fs.BoolVar(&m.Demo, "demo", false, "load a small fictional demo data set on first start")
 	fs.BoolVar(&m.BootstrapAdmin, "bootstrap-admin", false, "create an admin token (printed once on stdout) although the store holds events: when tokens.json was lost or every admin token revoked")
 	fs.Float64Var(&m.RateLimit, "rate", 50, "requests per second per token, or per client address without one; a response costs one more per 16 KiB (0: unlimited)")

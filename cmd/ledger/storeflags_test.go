@@ -90,7 +90,8 @@ func TestStoreFlags(t *testing.T) {
 func TestImportIntoKurrentDB(t *testing.T) {
 	url := startDouble(t).ConnectionString()
 	file := writeFile(t, "good.csv", goodCSV)
-	code, _, errb := run(t, "import", "--store", "kurrentdb", "--kurrentdb", url, file)
+	keys := t.TempDir() // the key store stays with the ledger, in its data directory
+	code, _, errb := run(t, "import", "--data", keys, "--store", "kurrentdb", "--kurrentdb", url, file)
 	require.Equal(t, 0, code, errb)
 	stored := kurrentEvents(t, url)
 	require.Len(t, stored, strings.Count(strings.TrimSpace(goodCSV), "\n"))
@@ -100,7 +101,7 @@ func TestImportIntoKurrentDB(t *testing.T) {
 	code, out, errb := run(t, "verify", "--store", "kurrentdb", "--kurrentdb", url)
 	require.Equal(t, 0, code, errb)
 	assert.Contains(t, out, fmt.Sprintf("OK: %d events", len(stored)))
-	code, _, errb = run(t, "import", "--store", "kurrentdb", "--kurrentdb", url, file)
+	code, _, errb = run(t, "import", "--data", keys, "--store", "kurrentdb", "--kurrentdb", url, file)
 	require.Equal(t, 0, code, errb)
 	assertSameHistory(t, stored, kurrentEvents(t, url))
 }

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/imattertraining/ledger/api"
+	"github.com/imattertraining/ledger/domain"
+	"github.com/imattertraining/ledger/eventstore/keystore"
+)
+
+// The demo's most complete practitioner, an invented adult.
+const (
+	demoName  = "Alex Example"
+	demoEmail = "alex@example.org"
+)
+
+// filesHolding returns the files of dir whose raw bytes hold s.
+func filesHolding(t *testing.T, dir, s string) []string {
+	t.Helper()
+	var out []string
+	require.NoError(t, filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if bytes.Contains(b, []byte(s)) {
+			out = append(out, filepath.Base(path))
+		}
+		return nil
+	}))
+	return out
+}
+
+// erasedEverywhere checks what issue 14 asks after an erasure: the name and
+// email in no data file, no response and no export; the level and the
+// decisions kept; every chain verifying.
+func erasedEverywhere(t *testing.T, dir, when string) {
+	t.Helper()
+	for _, s := range []string{demoName, demoEmail} {
+		assert.Empty(t, filesHolding(t, dir, s), "%s: %q in a data file", when, s)
+	}
+	code, out, errb := run(t, "export", "--data", dir)
+	require.Equal(t, 0, code, errb)
+	assert.NotContains(t, out, demoName, when)
+	assert.Contains(t, errb, "sealed", "%s: export says the names are sealed", when)
+	code, out, errb = run(t, "replay", "--data", dir, "--practitioner", demoPractitioner, "--as-of", "2024-06-01")
+	require.Equal(t, 0, code, errb)
+	assert.NotContains(t, out, demoName, when)
+	assert.Contains(t, out, domain.ErasedName, when)
+	code, out, errb = run(t, "verify", "--data", dir)
+	assert.Equal(t, 0, code, "%s: %s", when, errb)
+	assert.Contains(t, out, "OK:", when)
+
+	m := serve(t, dir, false)
+	tok, err := api.OpenTokens(dir).Add("test-admin-"+uuid.NewString()[:8], api.RoleAdmin, 0)
+	require.NoError(t, err)
+	for _, path := range []string{"/v1/practitioners/" + demoPractitioner, "/v1/practitioners/" + demoPractitioner + "/history", "/v1/practitioners", "/v1/decisions?status=all", "/v1/directory", "/v1/events"} {
+		code, body := get(t, m.URL()+path, tok)
+		require.Equal(t, 200, code, "%s %s: %s", when, path, body)
+		assert.NotContains(t, body, demoName, "%s: %s", when, path)
+		assert.NotContains(t, body, demoEmail, "%s: %s", when, path)
+	}
+	_, body := get(t, m.URL()+"/v1/practitioners/"+demoPractitioner+"?as_of=2024-06-01", tok)
+	assert.Contains(t, body, `"name":"[erased]"`, when)
+	assert.Contains(t, body, `"level":1`, "%s: the level stays", when)
+	require.NoError(t, m.Close())
+	for _, s := range []string{demoName, demoEmail} {
+		assert.Empty(t, filesHolding(t, dir, s), "%s, after a restart: %q in a data file", when, s)
+	}
+}
+
+func TestErase(t *testing.T) {
+	const reason = "Erasure requested by the practitioner under UK GDPR."
+	t.Run("with the store free", func(t *testing.T) {
+		dir := demoDir(t)
+		m := serve(t, dir, false)
+		tok := adminToken(t, dir)
+		_, body := get(t, m.URL()+"/v1/practitioners/"+demoPractitioner+"?as_of=2024-06-01", tok)
+		require.Contains(t, body, `"level":1`)
+		_, body = get(t, m.URL()+"/v1/practitioners", tok) // waits for the read models
+		require.Contains(t, body, demoName)
+		require.NoError(t, m.Close())
+		// The demo names were sealed on the way in; the snapshot holds them.
+		assert.Equal(t, []string{"projections.snapshot"}, filesHolding(t, dir, demoName))
+
+		code, out, errb := run(t, "erase", "--data", dir, "--practitioner", demoPractitioner, "--reason", reason)
+		require.Equal(t, 0, code, errb)
+		assert.Contains(t, out, "Erased the personal data of practitioner-"+demoPractitioner)
+		assert.NotContains(t, errb, "Warning", "the demo was sealed from the start")
+		erasedEverywhere(t, dir, "offline")
+
+		code, out, errb = run(t, "rebuild", "--data", dir)
+		require.Equal(t, 0, code, errb)
+		erasedEverywhere(t, dir, "after an offline rebuild")
+	})
+	t.Run("while the server runs", func(t *testing.T) {
+		dir := t.TempDir()
+		m := serve(t, dir, true)
+		code, out, errb := run(t, "erase", "--data", dir, "--practitioner", demoPractitioner, "--reason", reason)
+		require.Equal(t, 0, code, errb)
+		assert.Contains(t, errb, "through the server")
+		assert.Contains(t, out, "Erased the personal data")
+		_, body := get(t, m.URL()+"/v1/practitioners/"+demoPractitioner, m.AdminToken)
+		assert.Contains(t, body, `"name":"[erased]"`)
+		for _, s := range []string{demoName, demoEmail} {
+			assert.Empty(t, filesHolding(t, dir, s), "while serving: %q in a data file", s)
+		}
+		list, err := api.OpenTokens(dir).List()
+		require.NoError(t, err)
+		for _, tok := range list {
+			assert.False(t, strings.HasPrefix(tok.Name, "cli-erase"), "the minted admin token is revoked: %s", tok.Name)
+		}
+		code, _, errb = run(t, "erase", "--data", dir, "--practitioner", demoPractitioner, "--reason", reason)
+		assert.Equal(t, 1, code)
+		assert.Contains(t, errb, "already erased")
+		require.NoError(t, m.Close())
+		erasedEverywhere(t, dir, "after an erasure through the server")
+	})
+	t.Run("bad input changes nothing", func(t *testing.T) {
+		dir := demoDir(t)
+		keysBefore, err := os.ReadFile(filepath.Join(dir, keystore.FileName))
+		require.NoError(t, err)
+		code, _, errb := run(t, "verify", "--data", dir)
+		require.Equal(t, 0, code, errb)
+		cases := []struct {
+			name string
+			args []string
+			code int
+			msg  string
+		}{
+			{"no practitioner", []string{"erase", "--data", dir, "--reason", reason}, 2, "--practitioner ID is required"},
+			{"not an id", []string{"erase", "--data", dir, "--practitioner", "alex", "--reason", reason}, 2, "not a practitioner id"},
+			{"no reason", []string{"erase", "--data", dir, "--practitioner", demoPractitioner}, 1, "reason"},
+			{"an email in the reason", []string{"erase", "--data", dir, "--practitioner", demoPractitioner, "--reason", "Asked by " + demoEmail}, 1, "reason"},
+			{"an unknown practitioner", []string{"erase", "--data", dir, "--practitioner", uuid.NewString(), "--reason", reason}, 1, "not registered"},
+			{"an argument", []string{"erase", "--data", dir, "--practitioner", demoPractitioner, "--reason", reason, "extra"}, 2, "no arguments"},
+			{"no ledger", []string{"erase", "--data", t.TempDir(), "--practitioner", demoPractitioner, "--reason", reason}, 1, "no ledger"},
+		}
+		for _, c := range cases {
+			code, _, errb := run(t, c.args...)
+			assert.Equal(t, c.code, code, "%s: %s", c.name, errb)
+			assert.Contains(t, errb, c.msg, c.name)
+		}
+		keysAfter, err := os.ReadFile(filepath.Join(dir, keystore.FileName))
+		require.NoError(t, err)
+		assert.Equal(t, keysBefore, keysAfter, "no key deleted")
+		_, out, _ := run(t, "export", "--data", dir)
+		assert.Equal(t, 19, strings.Count(out, "\n"), "nothing stored")
+		_, out, _ = run(t, "replay", "--data", dir, "--practitioner", demoPractitioner)
+		assert.Contains(t, out, demoName, "nothing erased")
+	})
+}
