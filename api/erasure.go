@@ -57,7 +57,7 @@ func OpenStored(keys *keystore.Keys, e eventstore.RecordedEvent) (domain.Event, 
 	}
 	switch state {
 	case keystore.Unavailable:
-		return nil, invalidf("data", "the name and email of %s are sealed with a key this ledger does not hold (%s): import the file into a copy of its own ledger's data directory, or restore it with --checkpoint", e.Stream, keystore.FileName)
+		return nil, invalidf("data", "the name and email of %s are sealed with a key this ledger does not hold: import it where its ledger's %s is, or restore the file into an empty store (names then read as %s)", e.Stream, keystore.FileName, domain.UnavailableName)
 	case keystore.Erased:
 		return nil, invalidf("data", "the personal data of %s was erased: it is not recorded again", e.Stream)
 	}
