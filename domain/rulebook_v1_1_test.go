@@ -381,3 +381,19 @@ func TestRulebooks(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, "v1", old.Current().Version)
 }
+
+// TestSchoolLicenceExpiryIsANextChange: a standing that rests on the
+// school's licence can change the day after that licence's valid_until,
+// with no event of the practitioner's, so the lists re-fold it then.
+func TestSchoolLicenceExpiryIsANextChange(t *testing.T) {
+	w := newWorld()
+	h := newHistory(t)
+	certifiableLead(h, w)
+	keepUp(h, "2023-03-01", "2023-08-31")
+	require.NoError(t, w.school.Apply(Fact{ID: nextID(), OccurredOn: MustDate("2023-01-01"), Event: &LicenceGranted{LicenceID: "SCH-3A", Kind: LicenceLevel3A,
+		ValidUntil: MustDate("2023-09-19"), Decision: Decision{DecidedBy: "QC Lead", Rationale: "r"}}}))
+	s := RulebookV1_1().Standing(h.fold(), w.orgs(), MustDate("2023-09-01"))
+	assert.Equal(t, StandingGood, s.Status, qSchools)
+	assert.Equal(t, MustDate("2023-09-20"), s.NextChange, qSchools)
+	assert.Equal(t, StandingAtRisk, RulebookV1_1().Standing(h.fold(), w.orgs(), MustDate("2023-09-20")).Status, qSchools)
+}

@@ -30,6 +30,13 @@ import (
 //
 // A practitioner who holds no role, traineeship or licence with
 // maintenance requirements is in good standing with no requirements.
+//
+// Rulebook v1.1 (Rulebook.StickyLapses, AnyHeldSuspends) reads two of these
+// differently: a lapse on a missed month or a standing fact not holding on
+// a year's last day stands, whatever later years hold, until a
+// reinstatement dated after that year; and any suspended or withdrawn role
+// and any suspended or revoked licence sets the standing, maintenance or
+// not.
 
 // StandingStatus is a practitioner's standing on a date.
 type StandingStatus string
@@ -119,6 +126,19 @@ func (rb *Rulebook) Standing(p *Practitioner, orgs Organisations, on Date) Stand
 	for i := range lics {
 		if lics[i].Status == LicenceStatusActive {
 			s.consider(lics[i].ValidUntil.AddDays(1))
+		}
+	}
+	// A school's licence may meet a member's current-licence duty (v1.1):
+	// its expiry changes the standing with no event of the practitioner's.
+	var mbuf [4]Membership
+	for _, m := range p.membershipsOn(on, mbuf[:0]) {
+		if o := lookupOrg(orgs, m.OrganisationID); o != nil {
+			var obuf [4]licenceState
+			for _, l := range o.states(on, obuf[:0]) {
+				if l.Status == LicenceStatusActive {
+					s.consider(l.ValidUntil.AddDays(1))
+				}
+			}
 		}
 	}
 	for _, docs := range [2][]documentRec{p.standing, p.indemnity} {
