@@ -5,11 +5,13 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -78,26 +80,22 @@ var (
 	ErrBadSignature = errors.New("checkpoint: the signature does not verify")
 )
 
+// fileHead is a head as a checkpoint file spells it, the hash in hex.
+type fileHead struct {
+	Stream   string `json:"stream"`
+	Revision uint64 `json:"revision"`
+	Hash     string `json:"hash"`
+}
+
 // MarshalJSON writes the hash as lower-case hex.
 func (h Head) MarshalJSON() ([]byte, error) {
-	type head struct {
-		Stream   string `json:"stream"`
-		Revision uint64 `json:"revision"`
-		Hash     string `json:"hash"`
-	}
-	return json.Marshal(head{h.Stream, h.Revision, h.Hash.String()})
+	return json.Marshal(fileHead{h.Stream, h.Revision, h.Hash.String()})
 }
 
 // UnmarshalJSON reads a head written by MarshalJSON.
 func (h *Head) UnmarshalJSON(b []byte) error {
-	var v struct {
-		Stream   string `json:"stream"`
-		Revision uint64 `json:"revision"`
-		Hash     string `json:"hash"`
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&v); err != nil {
+	var v fileHead
+	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
 	hash, err := eventstore.ParseHash(v.Hash)
@@ -165,13 +163,21 @@ func (c *Checkpoint) Marshal() []byte {
 	var b bytes.Buffer
 	st, _ := json.MarshalIndent(c.Statement, "  ", "  ")
 	fmt.Fprintf(&b, "{\n  \"statement\": %s,\n  \"signature\": %q,\n  \"heads\": [", st, base64.StdEncoding.EncodeToString(c.Signature))
+	var line []byte
 	for i, h := range c.Heads {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		hb, _ := json.Marshal(h)
-		b.WriteString("\n    ")
-		b.Write(hb)
+		// By hand, as encoding/json would write fileHead: a stream name
+		// of plain characters (the ledger's are) needs no escaping.
+		line = append(line[:0], "\n    {\"stream\":"...)
+		line = appendJSONString(line, h.Stream)
+		line = append(line, `,"revision":`...)
+		line = strconv.AppendUint(line, h.Revision, 10)
+		line = append(line, `,"hash":"`...)
+		line = hex.AppendEncode(line, h.Hash[:])
+		line = append(line, `"}`...)
+		b.Write(line)
 	}
 	if len(c.Heads) > 0 {
 		b.WriteString("\n  ")
@@ -187,20 +193,49 @@ func WriteFile(path string, c *Checkpoint) error {
 	return writeFileAtomic(path, c.Marshal(), true)
 }
 
+// appendJSONString appends s as a JSON string, quoted and escaped as
+// encoding/json would (its escaping is used for anything but plain
+// printable ASCII).
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
 // Parse reads a checkpoint file and checks its form: the format, no
 // unknown members, heads sorted by stream and unique, their count and
 // Merkle root as the statement says. It does not check the signature: see
 // Check. A file that fails gives an error wrapping ErrMalformed, or
 // ErrBadSignature when its heads do not match its signed root.
 func Parse(b []byte) (*Checkpoint, error) {
-	var c Checkpoint
+	// Decoded as plain structs, so that unknown members are refused at
+	// every depth (a custom UnmarshalJSON would escape the decoder's check).
+	var file struct {
+		Statement Statement  `json:"statement"`
+		Signature []byte     `json:"signature"`
+		Heads     []fileHead `json:"heads"`
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
+	if err := dec.Decode(&file); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	if dec.More() {
 		return nil, fmt.Errorf("%w: data after the checkpoint", ErrMalformed)
+	}
+	c := Checkpoint{Statement: file.Statement, Signature: file.Signature, Heads: make([]Head, len(file.Heads))}
+	for i, h := range file.Heads {
+		hash, err := eventstore.ParseHash(h.Hash)
+		if err != nil {
+			return nil, fmt.Errorf("%w: head of %q: %w", ErrMalformed, h.Stream, err)
+		}
+		c.Heads[i] = Head{Stream: h.Stream, Revision: h.Revision, Hash: hash}
 	}
 	st := c.Statement
 	switch {

@@ -2,10 +2,13 @@ package checkpoint_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"path/filepath"
 	"strings"
@@ -457,4 +460,37 @@ func TestTakeFromTheIndexMatchesAFullRead(t *testing.T) {
 	full, err = checkpoint.Take(t.Context(), readAllOnly{empty}, key, now)
 	require.NoError(t, err)
 	assert.Equal(t, full.Marshal(), fast.Marshal())
+}
+
+func TestMarshalWritesHeadsAsEncodingJSONWould(t *testing.T) {
+	key := newKey(t)
+	var heads []checkpoint.Head
+	for i, name := range []string{"organisation-1", `odd"quote`, "back\\slash", "tab\there", "zoë", "<tag>&", "practitioner-2"} {
+		heads = append(heads, checkpoint.Head{Stream: name, Revision: uint64(i * 1000), Hash: eventstore.Hash{byte(i), 0xab}})
+	}
+	c, err := checkpoint.Take(t.Context(), sliceReader(heads), key, now)
+	require.NoError(t, err)
+	file := string(c.Marshal())
+	for _, h := range c.Heads {
+		want, err := json.Marshal(h)
+		require.NoError(t, err)
+		assert.Contains(t, file, "\n    "+string(want), h.Stream)
+	}
+	back, err := checkpoint.Open([]byte(file), pub(key))
+	require.NoError(t, err)
+	assert.Equal(t, c.Heads, back.Heads)
+}
+
+// sliceReader yields one event per head, with the head's stream, revision
+// and hash.
+type sliceReader []checkpoint.Head
+
+func (r sliceReader) ReadAll(_ context.Context, _ eventstore.Position) iter.Seq2[eventstore.RecordedEvent, error] {
+	return func(yield func(eventstore.RecordedEvent, error) bool) {
+		for i, h := range r {
+			if !yield(eventstore.RecordedEvent{Stream: h.Stream, Revision: h.Revision, Hash: h.Hash, Position: eventstore.Position(i + 1)}, nil) {
+				return
+			}
+		}
+	}
 }
