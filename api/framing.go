@@ -70,9 +70,8 @@ type framingConn struct {
 	// outBuf is out's array, reused once out is drained.
 	outBuf []byte
 	// left counts the bytes left in a body or chunk.
-	left    uint64
-	chunked bool
-	raw     [4096]byte
+	left uint64
+	raw  [4096]byte
 }
 
 func (c *framingConn) Read(p []byte) (int, error) {

@@ -16,13 +16,6 @@ import (
 	"github.com/imattertraining/ledger/api"
 )
 
-// rawRequest is one request as bytes on the wire, with the status it must
-// get.
-type rawRequest struct {
-	wire   string
-	status int
-}
-
 // sendRaw writes every request on one connection at once (pipelined) and
 // reads the responses in order; it returns their statuses and whether the
 // server then closed the connection.

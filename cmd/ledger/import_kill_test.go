@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -55,8 +56,9 @@ func bigImportCSV(t *testing.T, practitioners int) (string, int) {
 	return writeFile(t, "big.csv", b.String()), 1 + 5*practitioners
 }
 
-// TestImportKilled kills `ledger import` of a 15,001-event CSV with
-// SIGKILL at random moments, most of them while it stores what it checked,
+// TestImportKilled kills `ledger import` of a 15,001-event CSV, or of its
+// export (a restore), with SIGKILL at random moments, most of them while
+// it stores what it checked,
 // and checks after each kill that the store holds nothing of the file or
 // all of it, and that every chain verifies (issue 16 item 11: five such
 // kills left 1,736 to 12,166 of the 15,001 events).
@@ -68,14 +70,25 @@ func TestImportKilled(t *testing.T) {
 	if testing.Short() {
 		rounds = 3
 	}
-	file, total := bigImportCSV(t, 3000)
+	csvFile, total := bigImportCSV(t, 3000)
+	// The same history exported, for rounds that restore it.
+	full := t.TempDir()
+	code, _, errb := run(t, "import", "--data", full, csvFile)
+	require.Equal(t, 0, code, errb)
+	code, export, errb := run(t, "export", "--data", full)
+	require.Equal(t, 0, code, errb)
+	jsonlFile := writeFile(t, "big.jsonl", export)
 	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 16))
 	outcomes := map[int]int{}
 	for round := range rounds {
 		dir := t.TempDir()
-		// Most kills fall in the moments after the rows are checked, when
+		// Most kills fall in the moments after the file is checked, when
 		// the events are being stored; the others anywhere.
-		marker, delay := "rows checked", time.Duration(r.IntN(500_000))*time.Microsecond
+		file, marker := csvFile, "rows checked"
+		if round%2 == 1 {
+			file, marker = jsonlFile, "is restored"
+		}
+		delay := time.Duration(r.IntN(500_000)) * time.Microsecond
 		if round%3 == 2 {
 			marker, delay = "", time.Duration(r.IntN(1200))*time.Millisecond
 		}
@@ -93,7 +106,7 @@ func TestImportKilled(t *testing.T) {
 			assert.Equal(t, total, n, "round %d: the import ended on its own", round)
 		}
 		outcomes[n]++
-		t.Logf("round %d: killed %v after %q: %d events", round, delay, marker, n)
+		t.Logf("round %d (%s): killed %v after %q: %d events", round, filepath.Base(file), delay, marker, n)
 		s, err := openBolt(dir, 0)
 		require.NoError(t, err)
 		rep, err := eventstore.Verify(context.Background(), s)

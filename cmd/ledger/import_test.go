@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,12 +14,14 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/schollz/progressbar/v3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/imattertraining/ledger/api"
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
+	"github.com/imattertraining/ledger/eventstore/keystore"
 )
 
 func writeFile(t *testing.T, name, content string) string {
@@ -322,4 +327,87 @@ func TestImportJSONLWithACheckpoint(t *testing.T) {
 		code, _, _ := run(t, "import", "--data", t.TempDir(), "--checkpoint", cp, file)
 		assert.Equal(t, 2, code)
 	})
+}
+
+// failingAppends is a store that, like KurrentDB, has no AppendMany, and
+// whose appends fail once left runs out (never when left is negative).
+type failingAppends struct {
+	eventstore.Store
+	left int
+}
+
+func (f *failingAppends) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events ...eventstore.EventData) (eventstore.AppendResult, error) {
+	if f.left == 0 {
+		return eventstore.AppendResult{}, errors.New("connection to the cluster lost")
+	}
+	f.left--
+	return f.Store.Append(ctx, stream, expected, events...)
+}
+
+func quietBar(n int, _ string) *progressbar.ProgressBar {
+	return progressbar.NewOptions(n, progressbar.OptionSetWriter(io.Discard))
+}
+
+// TestImportFinishesOnARerunWithoutTransactions: on a store with no
+// multi-stream transaction an import that fails part-way leaves whole
+// streams stored, and running it again stores the rest and nothing twice,
+// for a CSV and for a restore (what the README promises for KurrentDB).
+func TestImportFinishesOnARerunWithoutTransactions(t *testing.T) {
+	ctx := context.Background()
+	file, total := bigImportCSV(t, 40)
+	by := api.Principal{Name: "import", Role: api.RoleAdmin}
+	src := t.TempDir()
+	s, err := openBolt(src, 0)
+	require.NoError(t, err)
+	srcKeys, err := keystore.Open(src)
+	require.NoError(t, err)
+	defer srcKeys.Close()
+	read := func(name string) io.Reader {
+		f, err := os.Open(name)
+		require.NoError(t, err)
+		t.Cleanup(func() { f.Close() })
+		return f
+	}
+	_, err = importCSV(ctx, &failingAppends{s, 7}, srcKeys, read(file), by, time.Now, io.Discard, quietBar)
+	require.Error(t, err)
+	perStream := map[string]int{}
+	for e, err := range s.ReadAll(ctx, eventstore.Start) {
+		require.NoError(t, err)
+		perStream[e.Stream]++
+	}
+	require.Len(t, perStream, 7, "the streams appended before the failure")
+	for stream, n := range perStream {
+		if strings.HasPrefix(stream, "practitioner-") {
+			assert.Equal(t, 5, n, "%s is whole", stream)
+		}
+	}
+	n, err := importCSV(ctx, &failingAppends{s, -1}, srcKeys, read(file), by, time.Now, io.Discard, quietBar)
+	require.NoError(t, err)
+	assert.Equal(t, total-1-6*5, n, "the rerun stores only the rest")
+	n, err = importCSV(ctx, &failingAppends{s, -1}, srcKeys, read(file), by, time.Now, io.Discard, quietBar)
+	require.NoError(t, err)
+	assert.Zero(t, n)
+	require.NoError(t, s.Close())
+
+	code, export, errb := run(t, "export", "--data", src)
+	require.Equal(t, 0, code, errb)
+	exported := writeFile(t, "export.jsonl", export)
+	dst := t.TempDir()
+	d, err := openBolt(dst, 0)
+	require.NoError(t, err)
+	dstKeys, err := keystore.Open(dst)
+	require.NoError(t, err)
+	defer dstKeys.Close()
+	_, err = importJSONL(ctx, &failingAppends{d, 3}, dstKeys, read(exported), nil, by, time.Now, io.Discard, quietBar)
+	require.Error(t, err)
+	var report bytes.Buffer
+	_, err = importJSONL(ctx, &failingAppends{d, -1}, dstKeys, read(exported), nil, by, time.Now, &report, quietBar)
+	require.NoError(t, err)
+	assert.Contains(t, report.String(), "all of them the file's own: the file is restored")
+	require.NoError(t, d.Close())
+	orig, copied := storeEvents(t, src), storeEvents(t, dst)
+	require.Len(t, copied, total)
+	for i := range orig {
+		assert.Equal(t, orig[i].Hash, copied[i].Hash, "event %d keeps its hash", i)
+	}
 }
