@@ -18,7 +18,7 @@ Usage:
   ledger token   revoke --data DIR --name NAME
   ledger verify  [STORE] [--against FILE [--key PUBFILE]]
   ledger replay  [STORE] --practitioner ID [--as-of DATE] [--known-at TIME]
-  ledger import  [STORE] [--format csv|jsonl] [--recorded-by NAME] FILE
+  ledger import  [STORE] [--format csv|jsonl] [--recorded-by NAME] [--checkpoint FILE --key PUBFILE] FILE
   ledger export  [STORE] [--out FILE]
   ledger migrate --from bolt|kurrentdb --to bolt|kurrentdb [--data DIR] --kurrentdb URL
   ledger rebuild --data DIR
