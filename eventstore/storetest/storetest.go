@@ -2,7 +2,8 @@
 // Its one entry point, Run, checks each behaviour the eventstore.Store
 // contract promises (ordering, expected revisions, idempotent retries,
 // atomic multi-event appends, the hash chain, subscriptions across catch-up
-// and live, concurrent writers, closing) against a fresh store per subtest.
+// and live, concurrent writers, closing, and multi-stream appends on a store
+// that offers them) against a fresh store per subtest.
 //
 // The package knows only the eventstore interface: it must not import a
 // backend (bolt, kurrentdb), nor domain, projections or api. Backends call it
@@ -49,6 +50,7 @@ func Run(t *testing.T, newStore func(t *testing.T) eventstore.Store) {
 		{"Idempotency", testIdempotency},
 		{"InvalidAppend", testInvalidAppend},
 		{"Atomicity", testAtomicity},
+		{"MultiAppend", testMultiAppend},
 		{"HashChain", testHashChain},
 		{"Subscribe", testSubscribe},
 		{"Concurrency", testConcurrency},
