@@ -193,6 +193,9 @@ func message(err error, code string) string {
 			return msg
 		}
 	}
+	if errors.Is(err, eventstore.ErrCorrupt) {
+		return "Internal error: the ledger's store is damaged where this request reads or writes, and nothing was stored; see /healthz."
+	}
 	return "Internal error."
 }
 

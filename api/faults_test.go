@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	bbolt "go.etcd.io/bbolt"
 
 	"github.com/imattertraining/ledger/api"
 	"github.com/imattertraining/ledger/eventstore"
@@ -178,4 +180,48 @@ func (ts *testServer) waitReady() {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// TestStoreShortOfItsLastEvent: a store whose last event was removed
+// cleanly (bbolt itself, the file valid, every remaining chain intact)
+// used to pass /v1/verify while every stream read and append failed and
+// /healthz said ok. The server now starts degraded, logs the damage at
+// start, /healthz answers 503 naming the store, and /v1/verify fails naming
+// the position missing.
+func TestStoreShortOfItsLastEvent(t *testing.T) {
+	ts := newTestServer(t)
+	ts.registerPractitioner("Alex Example")
+	id := ts.registerPractitioner("Sam Sample")
+	n := ts.count()
+	ts.stop()
+	db, err := bbolt.Open(filepath.Join(ts.dir, "events.db"), 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, db.Update(func(tx *bbolt.Tx) error {
+		c := tx.Bucket([]byte("events")).Cursor()
+		k, _ := c.Last()
+		return c.Bucket().Delete(k)
+	}))
+	require.NoError(t, db.Close())
+
+	ts.start()
+	assert.Contains(t, ts.logs.String(), "the store is damaged")
+	h := ts.do("GET", "/healthz", "", "")
+	assert.Equal(t, http.StatusServiceUnavailable, h.status, "%s", h.body)
+	assert.Equal(t, "unavailable", h.json(t)["status"])
+	assert.Contains(t, string(h.body), `"component":"store","state":"damaged"`)
+	assert.NotEmpty(t, h.header.Get("Retry-After"))
+
+	r := ts.do("GET", "/v1/verify", api.RoleAuditor, "")
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	rep := r.json(t)
+	assert.Equal(t, false, rep["ok"], "%s", r.body)
+	assert.Equal(t, float64(n-1), rep["events_checked"])
+	failure, _ := rep["first_failure"].(map[string]any)
+	require.NotNil(t, failure, "%s", r.body)
+	assert.Equal(t, float64(n), failure["position"], "names the position missing")
+	assert.Contains(t, failure["reason"], "missing")
+
+	r = ts.do("GET", "/v1/practitioners/"+id+"/history", api.RoleAuditor, "")
+	assert.Equal(t, http.StatusInternalServerError, r.status, "%s", r.body)
+	assert.Contains(t, r.json(t)["error"].(map[string]any)["message"], "damaged")
 }

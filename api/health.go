@@ -83,6 +83,14 @@ func (s *Server) problems() []problem {
 	if p, ok := s.disk.problem(); ok {
 		out = append(out, p)
 	}
+	if sc, ok := s.cfg.Store.(eventstore.SelfChecker); ok {
+		if err := sc.Damage(); err != nil {
+			out = append(out, problem{
+				Component: "store", State: "damaged", unavailable: true, retryAfter: 60,
+				Message: "The store found itself damaged when it opened (" + err.Error() + "); reads and appends that touch the damage fail. Run ledger verify, and restore from a backup.",
+			})
+		}
+	}
 	var nr *projections.NotReadyError
 	if err := s.cfg.Projector.Ready(); errors.As(err, &nr) {
 		p := problem{

@@ -278,6 +278,15 @@ func (s *Server) Open(addr string) error {
 		return fmt.Errorf("api: listen %s: %w", addr, err)
 	}
 	s.ln = refuseAmbiguousFraming(ln)
+	if sc, ok := s.cfg.Store.(eventstore.SelfChecker); ok {
+		if err := sc.Damage(); err != nil {
+			// Served degraded rather than refused: what the damage does not
+			// touch still answers, and /healthz and /v1/verify say what is
+			// wrong.
+			s.cfg.Logger.Error("the store is damaged: reads and appends that touch the damage fail and /healthz answers 503; run ledger verify, and restore from a backup",
+				slog.String("error", err.Error()))
+		}
+	}
 	s.catchUpTarget()
 	ctx, cancel := context.WithCancel(context.Background())
 	s.projCancel = cancel

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -99,11 +100,15 @@ func ChainFieldsOf(e RecordedEvent) ChainFields {
 	}
 }
 
-// VerifyFailure names the first event whose chain does not verify.
+// VerifyFailure names the first event whose chain does not verify, or
+// the first place where the store's own account of what it holds (see
+// SelfChecker) disagrees with the events read: then Stream, Revision and
+// EventID name what they can (an event missing from the end of the store
+// belongs to no stream that can be told) and Position the position missing.
 type VerifyFailure struct {
-	Stream   string    `json:"stream"`
+	Stream   string    `json:"stream,omitempty"`
 	Revision uint64    `json:"revision"`
-	EventID  uuid.UUID `json:"event_id"`
+	EventID  uuid.UUID `json:"event_id,omitzero"`
 	Position Position  `json:"position"`
 	Reason   string    `json:"reason"`
 }
@@ -115,19 +120,73 @@ type VerifyReport struct {
 	FirstFailure  *VerifyFailure `json:"first_failure"`
 }
 
+// SelfChecker is implemented by a backend that keeps its own account of
+// what it holds beside the events: the embedded store records its last
+// position with every commit and builds a stream index at open. Events
+// removed cleanly from the end of such a store leave every chain that
+// remains intact, yet the store cannot serve (it refuses reads and appends
+// it cannot vouch for); Verify holds the events against the account to find
+// them, and a server reports Damage at start and in its health.
+type SelfChecker interface {
+	// Account returns the store's account of itself as it stands.
+	Account(ctx context.Context) (Account, error)
+	// Damage returns what the store found wrong with itself when it
+	// opened (nil when nothing), in words that name no stream: cheap
+	// enough for a health check.
+	Damage() error
+}
+
+// Account is a store's own account of what it holds.
+type Account struct {
+	// Last is the position of the last event the store records having
+	// stored (Start: none).
+	Last Position
+	// Streams holds each stream's head as the store would append after it.
+	Streams map[string]Head
+	// Damage is what the store found wrong with itself that it cannot
+	// place in one stream (nil when nothing).
+	Damage error
+}
+
+// Head is one stream's last revision and hash as the store records them.
+type Head struct {
+	Revision uint64
+	Hash     Hash
+	// Damage is what the store found wrong with this stream (nil when
+	// nothing): its reads and appends are refused.
+	Damage error
+}
+
 // Verify reads every event in global order and recomputes every stream's
 // chain: each event's PrevHash must equal the previous event's Hash, its
 // revision must follow on, and its Hash must equal ComputeHash over the bytes
-// read. It stops at the first failure and names that event. An error that
-// stops the read itself (a damaged file, say) is returned as the error, with
-// the report of what was checked so far.
+// read. When the store keeps its own account of what it holds (SelfChecker),
+// the events must also match it: the last position it records must hold an
+// event, each stream must reach the head it records with the hash it
+// records, and whatever damage it found itself is a failure. Verify stops
+// at the first failure and names it. An error that stops the read itself (a
+// damaged file, say) is returned as the error, with the report of what was
+// checked so far.
+//
+// The account is taken before the events are read, so a store appended to
+// meanwhile (a running server's) verifies: the events read then reach past
+// it.
 func Verify(ctx context.Context, s Store) (VerifyReport, error) {
+	var account *Account
+	if sc, ok := s.(SelfChecker); ok {
+		h, err := sc.Account(ctx)
+		if err != nil {
+			return VerifyReport{}, err
+		}
+		account = &h
+	}
 	type tip struct {
 		next uint64
 		hash Hash
 	}
 	tips := make(map[string]tip)
 	var rep VerifyReport
+	last := Start
 	for e, err := range s.ReadAll(ctx, Start) {
 		if err != nil {
 			return rep, err
@@ -145,9 +204,62 @@ func Verify(ctx context.Context, s Store) (VerifyReport, error) {
 		case ComputeHash(ChainFieldsOf(e)) != e.Hash:
 			return fail("hash does not match the event's contents")
 		}
+		if account != nil {
+			if h, ok := account.Streams[e.Stream]; ok && h.Revision == e.Revision && h.Hash != e.Hash {
+				return fail(fmt.Sprintf("the store records hash %s for this stream's head, but the event there hashes %s", h.Hash, e.Hash))
+			}
+		}
 		tips[e.Stream] = tip{next: e.Revision + 1, hash: e.Hash}
+		last = e.Position
 		rep.EventsChecked++
+	}
+	if account != nil {
+		rep.FirstFailure = account.check(last, func(stream string) (uint64, bool) {
+			t, ok := tips[stream]
+			return t.next, ok
+		})
+		if rep.FirstFailure != nil {
+			return rep, nil
+		}
 	}
 	rep.OK = true
 	return rep, nil
+}
+
+// check holds the account against the events read: the last at position
+// last, and read(stream) giving how many events of a stream were read.
+// It returns the first disagreement, nil if none.
+func (h *Account) check(last Position, read func(stream string) (uint64, bool)) *VerifyFailure {
+	if h.Last > last {
+		what := fmt.Sprintf("the last one read is at position %d", last)
+		if last == Start {
+			what = "none was read"
+		}
+		return &VerifyFailure{Position: h.Last, Reason: fmt.Sprintf(
+			"the store records position %d as its last event's, but %s: every event after position %d up to position %d is missing (removed, or cut off the end of the store), and which streams they belonged to cannot be told",
+			h.Last, what, last, h.Last)}
+	}
+	names := make([]string, 0, len(h.Streams))
+	for name := range h.Streams {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		head := h.Streams[name]
+		n, ok := read(name)
+		switch {
+		case head.Damage != nil:
+			return &VerifyFailure{Stream: name, Revision: head.Revision, Reason: "the store found this stream damaged when it opened: " + head.Damage.Error()}
+		case !ok:
+			return &VerifyFailure{Stream: name, Revision: head.Revision, Reason: fmt.Sprintf(
+				"the store records revision %d as this stream's last, but none of its events was read: revisions 0 to %d are missing", head.Revision, head.Revision)}
+		case n <= head.Revision:
+			return &VerifyFailure{Stream: name, Revision: head.Revision, Reason: fmt.Sprintf(
+				"the store records revision %d as this stream's last, but the last read is revision %d: revisions %d to %d are missing", head.Revision, n-1, n, head.Revision)}
+		}
+	}
+	if h.Damage != nil {
+		return &VerifyFailure{Position: last, Reason: "the store found itself damaged when it opened: " + h.Damage.Error()}
+	}
+	return nil
 }

@@ -362,3 +362,87 @@ func TestVerify(t *testing.T) {
 		assert.Equal(t, 3, rep.EventsChecked)
 	})
 }
+
+// accountedStore is a sliceStore that keeps its own account of what it
+// holds, as the embedded store does.
+type accountedStore struct {
+	sliceStore
+	heads eventstore.Account
+}
+
+func (s accountedStore) Account(context.Context) (eventstore.Account, error) { return s.heads, nil }
+func (s accountedStore) Damage() error                                       { return s.heads.Damage }
+
+// headsOf is the account a healthy store keeps of events.
+func headsOf(events []eventstore.RecordedEvent) eventstore.Account {
+	h := eventstore.Account{Streams: map[string]eventstore.Head{}}
+	for _, e := range events {
+		h.Last = e.Position
+		h.Streams[e.Stream] = eventstore.Head{Revision: e.Revision, Hash: e.Hash}
+	}
+	return h
+}
+
+// TestVerifyHoldsTheEventsAgainstTheStoresAccount: events removed cleanly
+// leave every remaining chain intact; Verify finds them through what the
+// store records of its last position and stream heads, and names what is
+// missing.
+func TestVerifyHoldsTheEventsAgainstTheStoresAccount(t *testing.T) {
+	history := chained("practitioner-a", "practitioner-b", "practitioner-a", "organisation-c", "practitioner-b", "practitioner-a")
+	errDamage := errors.New("positions 20 to 20 are missing")
+	cases := []struct {
+		name     string
+		events   []eventstore.RecordedEvent // what is read
+		heads    func(eventstore.Account) eventstore.Account
+		stream   string
+		position eventstore.Position
+		reason   string
+	}{
+		{"intact", history, nil, "", 0, ""},
+		{"appended to after the account was taken", history, func(eventstore.Account) eventstore.Account { return headsOf(history[:4]) }, "", 0, ""},
+		{"the last event removed", history[:5], nil, "", 60, "records position 60 as its last event's, but the last one read is at position 50"},
+		{"every event removed", nil, nil, "", 60, "records position 60 as its last event's, but none was read"},
+		{"a stream's last event removed", append(history[:4:4], history[5]), func(h eventstore.Account) eventstore.Account {
+			h.Damage = errDamage
+			return h
+		}, "practitioner-b", 0, "revision 1 as this stream's last, but the last read is revision 0: revisions 1 to 1 are missing"},
+		{"damage the store cannot place", history, func(h eventstore.Account) eventstore.Account {
+			h.Damage = errDamage
+			return h
+		}, "", 60, "found itself damaged when it opened: " + errDamage.Error()},
+		{"a damaged stream", history, func(h eventstore.Account) eventstore.Account {
+			b := h.Streams["practitioner-b"]
+			b.Damage = errors.New("revision 3 where 2 was expected")
+			h.Streams["practitioner-b"] = b
+			return h
+		}, "practitioner-b", 0, "found this stream damaged"},
+		{"a head the store hashes otherwise", history, func(h eventstore.Account) eventstore.Account {
+			a := h.Streams["practitioner-a"]
+			a.Hash[0] ^= 1
+			h.Streams["practitioner-a"] = a
+			return h
+		}, "practitioner-a", 60, "records hash"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			heads := headsOf(history)
+			if tc.heads != nil {
+				heads = tc.heads(heads)
+			}
+			rep, err := eventstore.Verify(t.Context(), accountedStore{sliceStore{events: tc.events}, heads})
+			require.NoError(t, err)
+			if tc.reason == "" {
+				assert.True(t, rep.OK, "%+v", rep.FirstFailure)
+				assert.Equal(t, len(tc.events), rep.EventsChecked)
+				return
+			}
+			assert.False(t, rep.OK)
+			require.NotNil(t, rep.FirstFailure)
+			assert.Equal(t, tc.stream, rep.FirstFailure.Stream)
+			if tc.position != 0 {
+				assert.Equal(t, tc.position, rep.FirstFailure.Position)
+			}
+			assert.Contains(t, rep.FirstFailure.Reason, tc.reason)
+		})
+	}
+}

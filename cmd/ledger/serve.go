@@ -112,8 +112,19 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	switch m.Store {
 	case "", "bolt":
 		s, err := openBolt(m.Data, time.Second)
+		if errors.Is(err, eventstore.ErrCorrupt) {
+			// A store too damaged to open (a file cut short, say) is not
+			// served: the error names what is wrong.
+			return fmt.Errorf("the store in %s cannot be served: %w\nRun `ledger verify --data %s`, and restore from a backup", m.Data, err, m.Data)
+		}
 		if err != nil {
 			return err
+		}
+		if err := s.Damage(); err != nil {
+			// One it opens but whose own records disagree with its events is
+			// served degraded: what the damage does not touch still answers,
+			// and /healthz and /v1/verify say what is wrong.
+			fmt.Fprintf(m.Stderr, "WARNING: the store in %s is damaged: %v\nServing it degraded: reads and appends that touch the damage fail and /healthz answers 503. Run `ledger verify --data %s`, and restore from a backup.\n", m.Data, err, m.Data)
 		}
 		m.store = s
 	case "kurrentdb":

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+
+	"github.com/google/uuid"
 )
 
 func runVerify(ctx context.Context, e *env, args []string) (err error) {
@@ -40,6 +42,16 @@ func runVerify(ctx context.Context, e *env, args []string) (err error) {
 	}
 	if !rep.OK {
 		f := rep.FirstFailure
+		if f.EventID == uuid.Nil {
+			// Not an event that fails its chain: the store's own account of
+			// what it holds disagrees with the events it holds.
+			where := fmt.Sprintf("at position %d", f.Position)
+			if f.Stream != "" {
+				where = fmt.Sprintf("in %s at revision %d", f.Stream, f.Revision)
+			}
+			fmt.Fprintf(e.stdout, "FAILED after %d good events.\nThe store is damaged %s.\nReason: %s\n", rep.EventsChecked, where, f.Reason)
+			return &exitError{code: 1, msg: "the store is damaged: events are missing"}
+		}
 		fmt.Fprintf(e.stdout, "FAILED after %d good events.\nFirst bad event: %s in %s at revision %d (position %d)\nReason: %s\n",
 			rep.EventsChecked, f.EventID, f.Stream, f.Revision, f.Position, f.Reason)
 		return &exitError{code: 1, msg: "a hash chain does not verify"}

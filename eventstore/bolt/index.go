@@ -116,6 +116,25 @@ func buildIndex(db *bbolt.DB) (*streamIndex, error) {
 	return idx, nil
 }
 
+// summary returns the damage found when the index was built, in words that
+// name no stream: the damage that cannot be placed, and how many streams
+// are damaged; nil when none.
+func (idx *streamIndex) summary() error {
+	n := 0
+	for _, e := range idx.streams {
+		if e.damaged != nil {
+			n++
+		}
+	}
+	switch {
+	case n == 0:
+		return idx.damaged
+	case idx.damaged != nil:
+		return fmt.Errorf("%w; and %d streams are damaged", idx.damaged, n)
+	}
+	return fmt.Errorf("%w: %d streams are damaged: their reads and appends are refused; ledger verify names them", eventstore.ErrCorrupt, n)
+}
+
 // damage records the first damage that cannot be placed in one stream.
 func (idx *streamIndex) damage(err error) {
 	if idx.damaged == nil {

@@ -1,9 +1,11 @@
 package bolt
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"strings"
 	"sync"
@@ -148,6 +150,8 @@ type Store struct {
 
 	// idx is the stream index, rebuilt from the events at Open.
 	idx *streamIndex
+	// damage is what Open found wrong (see Damage); it does not change.
+	damage error
 
 	// arena is the writer's buffer for keys and values, reused by each
 	// batch once the previous one has committed. Only the writer uses it.
@@ -201,6 +205,9 @@ func open(path string, opts Options, hooks *testHooks) (s *Store, err error) {
 		file = f
 		return f, err
 	}
+	if err := checkLength(path); err != nil {
+		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
+	}
 	var db *bbolt.DB
 	err = guard("opening "+path, func() error {
 		var err error
@@ -240,6 +247,7 @@ func open(path string, opts Options, hooks *testHooks) (s *Store, err error) {
 		_ = guard("closing after a failed open", db.Close)
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
+	s.damage = s.idx.summary()
 	go s.writer()
 	return s, nil
 }
@@ -373,6 +381,131 @@ func dbErr(err error) error {
 	}
 	return err
 }
+
+// checkLength refuses a file cut short: one whose valid meta page says
+// its pages run further than the file does. bbolt would fail on it with an
+// error about whichever page it met first beyond the end (often "invalid
+// freelist page"); this names what is missing. A file bbolt grew ahead of
+// its pages and that lost only that unused tail is fine. A file too short
+// to hold its meta pages, or whose meta pages are both invalid, is left
+// for bbolt to refuse.
+func checkLength(path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	var best *boltMeta
+	for _, off := range []int64{0, -1} {
+		buf := make([]byte, metaBytes)
+		if off < 0 {
+			// The second meta page is one page in; its size is in the first,
+			// or, if that is damaged, the OS page size is bbolt's default.
+			off = int64(os.Getpagesize())
+			if best != nil {
+				off = int64(best.pageSize)
+			}
+		}
+		if _, err := f.ReadAt(buf, off); err != nil {
+			continue
+		}
+		if m, ok := parseBoltMeta(buf); ok && (best == nil || m.txid > best.txid) {
+			best = &m
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	want := int64(best.pgid) * int64(best.pageSize)
+	if st.Size() >= want {
+		return nil
+	}
+	first := st.Size() / int64(best.pageSize)
+	return corruptf("the file was cut short: it is %d bytes, but its pages run to %d bytes; bytes %d to %d (pages %d to %d) are missing, and with them events that cannot be named: restore from a backup",
+		st.Size(), want, st.Size(), want, first, best.pgid-1)
+}
+
+// A bbolt meta page, as far as checkLength reads it: after the 16-byte page
+// header, magic, version, page size and flags (4 bytes each), the root
+// bucket (16), the freelist page, the high-water page id and the
+// transaction id (8 each), and an FNV-1a checksum of all that, in the
+// machine's byte order (little-endian on every platform the ledger runs on).
+const (
+	metaBytes    = 16 + 64
+	boltMagic    = 0xED0CDAED
+	boltVersion  = 2
+	metaOffPgid  = 16 + 40
+	metaOffTxid  = 16 + 48
+	metaOffCheck = 16 + 56
+)
+
+type boltMeta struct {
+	pageSize uint32
+	pgid     uint64
+	txid     uint64
+}
+
+func parseBoltMeta(b []byte) (boltMeta, bool) {
+	le := binary.LittleEndian
+	if le.Uint32(b[16:]) != boltMagic || le.Uint32(b[20:]) != boltVersion {
+		return boltMeta{}, false
+	}
+	h := fnv.New64a()
+	h.Write(b[16:metaOffCheck])
+	if h.Sum64() != le.Uint64(b[metaOffCheck:]) {
+		return boltMeta{}, false
+	}
+	m := boltMeta{pageSize: le.Uint32(b[24:]), pgid: le.Uint64(b[metaOffPgid:]), txid: le.Uint64(b[metaOffTxid:])}
+	return m, m.pageSize >= 512
+}
+
+// Damage returns what Open found wrong with the file (nil when nothing),
+// naming no stream; see eventstore.SelfChecker. It does not change while
+// the store is open.
+func (s *Store) Damage() error { return s.damage }
+
+// Account returns the store's own account of what it holds: the last
+// position its meta bucket records, and each stream's head and damage from
+// the index built at Open; see eventstore.SelfChecker.
+func (s *Store) Account(ctx context.Context) (eventstore.Account, error) {
+	if err := ctx.Err(); err != nil {
+		return eventstore.Account{}, err
+	}
+	h := eventstore.Account{Streams: make(map[string]eventstore.Head)}
+	// The index first: the meta read after it records at least as much.
+	s.idx.mu.RLock()
+	h.Damage = s.idx.damaged
+	for name, e := range s.idx.streams {
+		head := eventstore.Head{Hash: e.lastHash, Damage: e.damaged}
+		if n := len(e.positions); n > 0 {
+			head.Revision = uint64(n - 1)
+		}
+		h.Streams[name] = head
+	}
+	s.idx.mu.RUnlock()
+	err := guard("reading the last position", func() error {
+		return dbErr(s.db.View(func(tx *bbolt.Tx) error {
+			b, err := openBuckets(tx)
+			if err != nil {
+				return err
+			}
+			if v := b.meta.Get(metaLastPos); v != nil {
+				h.Last, err = parsePosition(v)
+			}
+			return err
+		}))
+	})
+	return h, err
+}
+
+var _ eventstore.SelfChecker = (*Store)(nil)
 
 // noSpace classifies a failed write: a full disk (ENOSPC) or a used-up
 // quota (EDQUOT) becomes eventstore.ErrNoSpace, which a caller can answer
