@@ -243,6 +243,9 @@ func TestBrowser(t *testing.T) {
 		assert.Contains(t, b.text(), "Level 1")
 		assert.Contains(t, b.text(), "as known now")
 		b.shot("practitioner")
+		chart, err := chromedp.Run(b.ctx, chromedp.Screenshot(chromedp.CSS(`section[aria-labelledby="h-chart"]`)))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(b.shots, "practitioner-chart.png"), chart, 0o644))
 	})
 	t.Run("as of a past date, and as known at a past time", func(t *testing.T) {
 		b.t = t

@@ -45,9 +45,10 @@ type band struct {
 }
 
 type tick struct {
-	X, Y  float64 // where the label goes
-	L     float64 // where the grid line goes
-	Label string
+	X, Y   float64 // where the label goes
+	L      float64 // where the grid line goes
+	Label  string
+	Anchor string // the label's text-anchor
 }
 
 type chartRow struct {
@@ -176,12 +177,19 @@ func drawChart(rows []chartRow, to domain.Date) chart {
 		ch.Bands = append(ch.Bands, band{X: x(r.On), W: max(end-x(r.On), 1), Status: r.Standing, Fill: standingFills[domain.StandingStatus(r.Standing)]})
 	}
 	for l := 0; l <= 5; l++ {
-		ch.YTicks = append(ch.YTicks, tick{X: plotL - 8, Y: y(l) + 4, L: y(l), Label: fmt.Sprint(l)})
+		ch.YTicks = append(ch.YTicks, tick{X: plotL - 8, Y: y(l) + 4, L: y(l), Label: fmt.Sprint(l), Anchor: "end"})
 	}
 	for i := 0; i <= 4; i++ {
 		d := first.AddDays(int(span * float64(i) / 4))
 		xi := plotL + (plotR-plotL)*float64(i)/4
-		ch.XTicks = append(ch.XTicks, tick{X: xi, Y: bandT + bandH + 20, L: xi, Label: d.String()})
+		anchor := "middle"
+		switch i {
+		case 0:
+			anchor = "start"
+		case 4:
+			anchor = "end"
+		}
+		ch.XTicks = append(ch.XTicks, tick{X: xi, Y: bandT + bandH + 20, L: xi, Label: d.String(), Anchor: anchor})
 	}
 	seen := map[string]bool{}
 	for _, r := range rows {
