@@ -156,7 +156,7 @@ func TestErase(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, keysBefore, keysAfter, "no key deleted")
 		_, out, _ := run(t, "export", "--data", dir)
-		assert.Equal(t, 19, strings.Count(out, "\n"), "nothing stored")
+		assert.Equal(t, demoEvents(), strings.Count(out, "\n"), "nothing stored")
 		_, out, _ = run(t, "replay", "--data", dir, "--practitioner", demoPractitioner)
 		assert.Contains(t, out, demoName, "nothing erased")
 	})
