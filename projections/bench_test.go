@@ -18,6 +18,7 @@ import (
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/eventstore/bolt"
+	"github.com/imattertraining/ledger/eventstore/keystore"
 )
 
 // Benchmark fixture sizes come from the environment so that `make bench`
@@ -33,24 +34,28 @@ func benchPractitioners() int {
 
 const benchOrgs = 500
 
-// benchDir holds fixtures shared by the benchmarks of one run; TestMain
-// removes it.
-var (
-	benchDir     string
-	benchOnce    sync.Once
-	benchFixture struct {
-		path   string
-		events int
-		last   eventstore.Position
-		pracs  []uuid.UUID
-		err    error
-	}
-)
+// benchFixtures hold the stores shared by the benchmarks of one run: [0]
+// as written before personal data was sealed, [1] with every name and email
+// sealed (and its key store); TestMain removes their directories.
+type benchFix struct {
+	once   sync.Once
+	dir    string
+	path   string
+	events int
+	last   eventstore.Position
+	pracs  []uuid.UUID
+	keys   *keystore.Keys
+	err    error
+}
+
+var benchFixtures [2]benchFix
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if benchDir != "" {
-		os.RemoveAll(benchDir)
+	for i := range benchFixtures {
+		if benchFixtures[i].dir != "" {
+			os.RemoveAll(benchFixtures[i].dir)
+		}
 	}
 	os.Exit(code)
 }
@@ -94,13 +99,31 @@ func benchEvents(i int, org uuid.UUID, base time.Time) []eventstore.EventData {
 // per run with large multi-event appends from several writers.
 func benchStore(b *testing.B) (string, int, eventstore.Position, []uuid.UUID) {
 	b.Helper()
-	benchOnce.Do(func() {
+	f := benchStoreOf(b, false)
+	return f.path, f.events, f.last, f.pracs
+}
+
+// benchStoreOf builds the fixture store once per run, with the names and
+// emails sealed or not.
+func benchStoreOf(b *testing.B, sealed bool) *benchFix {
+	b.Helper()
+	benchFixture := &benchFixtures[0]
+	if sealed {
+		benchFixture = &benchFixtures[1]
+	}
+	benchFixture.once.Do(func() {
 		dir, err := os.MkdirTemp("", "projections-bench-")
 		if err != nil {
 			benchFixture.err = err
 			return
 		}
-		benchDir = dir
+		benchFixture.dir = dir
+		if sealed {
+			if benchFixture.keys, err = keystore.Open(dir); err != nil {
+				benchFixture.err = err
+				return
+			}
+		}
 		path := filepath.Join(dir, "events.db")
 		s, err := bolt.Open(path, bolt.Options{})
 		if err != nil {
@@ -134,7 +157,16 @@ func benchStore(b *testing.B) (string, int, eventstore.Position, []uuid.UUID) {
 				defer wg.Done()
 				for i := w; i < n; i += writers {
 					pracs[i] = uuid.New()
-					res, err := s.Append(ctx, PractitionerStream(pracs[i]), eventstore.NoStream(), benchEvents(i, orgs[i%len(orgs)], base)...)
+					evs := benchEvents(i, orgs[i%len(orgs)], base)
+					if sealed {
+						reg := &evs[0]
+						var err error
+						if reg.Data, err = benchFixture.keys.Seal(PractitionerStream(pracs[i]), reg.ID, reg.Type, reg.Data, domain.PersonalFields(reg.Type)); err != nil {
+							errs <- err
+							return
+						}
+					}
+					res, err := s.Append(ctx, PractitionerStream(pracs[i]), eventstore.NoStream(), evs...)
 					if err != nil {
 						errs <- err
 						return
@@ -154,7 +186,7 @@ func benchStore(b *testing.B) (string, int, eventstore.Position, []uuid.UUID) {
 		benchFixture.path, benchFixture.events, benchFixture.last, benchFixture.pracs = path, benchOrgs+10*n, last, pracs
 	})
 	require.NoError(b, benchFixture.err)
-	return benchFixture.path, benchFixture.events, benchFixture.last, benchFixture.pracs
+	return benchFixture
 }
 
 // cpuTime returns the process's user plus system CPU time. The machine the
@@ -183,19 +215,26 @@ func openBenchStore(b *testing.B, path string) eventstore.Store {
 	return s
 }
 
-// BenchmarkRebuild folds the whole fixture store into fresh models.
+// BenchmarkRebuild folds the whole fixture store into fresh models: as
+// written before sealing, and with every name and email sealed (each
+// registration opened with its practitioner's key: the cost of encryption
+// on a rebuild).
 func BenchmarkRebuild(b *testing.B) {
-	path, events, _, _ := benchStore(b)
-	s := openBenchStore(b, path)
-	b.ResetTimer()
-	cpu := cpuTime()
-	for b.Loop() {
-		p, err := New(s, Options{Today: benchToday})
-		require.NoError(b, err)
-		require.NoError(b, p.Rebuild(context.Background(), nil))
+	for _, sealed := range []bool{false, true} {
+		b.Run(map[bool]string{false: "plain", true: "sealed"}[sealed], func(b *testing.B) {
+			f := benchStoreOf(b, sealed)
+			s := openBenchStore(b, f.path)
+			b.ResetTimer()
+			cpu := cpuTime()
+			for b.Loop() {
+				p, err := New(s, Options{Today: benchToday, Keys: f.keys})
+				require.NoError(b, err)
+				require.NoError(b, p.Rebuild(context.Background(), nil))
+			}
+			reportCPU(b, cpu)
+			b.ReportMetric(float64(f.events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
 	}
-	reportCPU(b, cpu)
-	b.ReportMetric(float64(events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
 // BenchmarkMemoryPerPractitioner measures the heap the list models hold per

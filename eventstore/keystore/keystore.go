@@ -51,6 +51,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -125,9 +126,13 @@ type Keys struct {
 	file   *os.File // appends; nil until the first key
 	keys   map[string][]byte
 	erased map[string]time.Time
-	loaded os.FileInfo // the file as last read; nil: none
-	aeads  sync.Map    // stream -> cipher.AEAD
+	loaded os.FileInfo  // the file as last read; nil: none
+	aeads  sync.Map     // stream -> cipher.AEAD
+	cached atomic.Int64 // about how many aeads holds
 }
+
+// maxCachedCiphers bounds the ciphers kept ready (a few hundred bytes each).
+const maxCachedCiphers = 4096
 
 // Open opens the key store of directory dir: OpenFile of dir/FileName.
 func Open(dir string) (*Keys, error) { return OpenFile(filepath.Join(dir, FileName)) }
@@ -317,6 +322,11 @@ func (k *Keys) aead(stream string, create bool) (cipher.AEAD, bool, error) {
 	defer k.mu.RUnlock()
 	if k.keys[stream] == nil {
 		return nil, false, fmt.Errorf("%w: %s", ErrErased, stream)
+	}
+	if k.cached.Add(1) > maxCachedCiphers {
+		// A rebuild meets every practitioner once: keep the cache small.
+		k.aeads.Clear()
+		k.cached.Store(1)
 	}
 	k.aeads.Store(stream, a)
 	return a, true, nil
@@ -612,6 +622,11 @@ func (k *Keys) Open(stream string, id uuid.UUID, typ string, data []byte, fields
 	if !sealed && !erased {
 		return data, Plain, nil
 	}
+	if !erased && k != nil {
+		if out, ok, err := k.openFast(stream, id, typ, data); ok || err != nil {
+			return out, Opened, err
+		}
+	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(data, &obj); err != nil {
 		return nil, Plain, fmt.Errorf("keystore: open %s: %w", typ, err)
@@ -676,4 +691,76 @@ func openSealed(a cipher.AEAD, raw json.RawMessage, ad []byte) (map[string]json.
 		return nil, fmt.Errorf("sealed value: %w", err)
 	}
 	return personal, nil
+}
+
+// sealedMember is how Seal writes the sealed field (encoding/json's compact
+// output): a JSON string cannot hold these bytes unescaped, so finding them
+// finds the member.
+var sealedMember = []byte(`"` + SealedField + `":"` + sealedPrefix)
+
+// openFast opens data as Seal wrote it without decoding the whole object:
+// the sealed member is cut out and the opened fields put in its place. A
+// rebuild opens every registration, and the general path (a map of the
+// members, decoded and encoded again) cost most of the time. ok is false
+// when data is not of that shape or the stream has no key here; then Open
+// takes the general path.
+func (k *Keys) openFast(stream string, id uuid.UUID, typ string, data []byte) ([]byte, bool, error) {
+	start := bytes.Index(data, sealedMember)
+	if start < 1 {
+		return nil, false, nil
+	}
+	valStart := start + len(sealedMember)
+	n := bytes.IndexByte(data[valStart:], '"')
+	if n < 0 {
+		return nil, false, nil
+	}
+	end := valStart + n + 1 // past the closing quote
+	a, ok, err := k.aead(stream, false)
+	if errors.Is(err, ErrErased) || err == nil && !ok {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	raw := data[valStart : end-1]
+	buf := make([]byte, base64.RawStdEncoding.DecodedLen(len(raw)))
+	m, err := base64.RawStdEncoding.Decode(buf, raw)
+	if err != nil || m < a.NonceSize()+a.Overhead() {
+		return nil, false, fmt.Errorf("keystore: open %s %s of %s: sealed value is damaged", typ, id, stream)
+	}
+	buf = buf[:m]
+	plain, err := a.Open(buf[a.NonceSize():a.NonceSize()], buf[:a.NonceSize()], buf[a.NonceSize():], aad(stream, id, typ))
+	if err != nil {
+		return nil, false, fmt.Errorf("keystore: open %s %s of %s: sealed value does not open with the stream's key for this event", typ, id, stream)
+	}
+	plain = bytes.TrimSpace(plain)
+	if len(plain) < 2 || plain[0] != '{' || plain[len(plain)-1] != '}' {
+		return nil, false, nil
+	}
+	inner := plain[1 : len(plain)-1]
+	// The member and one comma beside it go; the opened members take
+	// their place.
+	before, after := bytes.TrimRight(data[:start], " \t\r\n"), data[end:]
+	switch {
+	case len(before) > 0 && before[len(before)-1] == ',':
+		before = before[:len(before)-1]
+	case len(bytes.TrimSpace(after)) > 0 && bytes.TrimSpace(after)[0] == ',':
+		after = bytes.TrimSpace(after)[1:]
+	}
+	out := make([]byte, 0, len(before)+len(inner)+len(after)+1)
+	out = append(out, before...)
+	if len(inner) > 0 {
+		if t := bytes.TrimSpace(before); len(t) > 0 && t[len(t)-1] != '{' {
+			out = append(out, ',')
+		}
+		out = append(out, inner...)
+		if t := bytes.TrimSpace(after); len(t) > 0 && t[0] != '}' {
+			out = append(out, ',')
+		}
+	}
+	out = append(out, after...)
+	if !json.Valid(out) {
+		return nil, false, nil
+	}
+	return out, true, nil
 }
