@@ -194,3 +194,39 @@ func TestRunSurvivesAKurrentDBOutage(t *testing.T) {
 	assert.ElementsMatch(t, []string{"Practitioner Before", "Practitioner After The Outage"}, listed(t, p))
 	assert.Contains(t, logs.String(), "read models running again")
 }
+
+// TestReadyWhenBehind: an event known to be stored (a server's own append,
+// waited for) that the models have not folded in within BehindAfter makes
+// Ready say they are behind; once they fold it in they are ready again.
+func TestReadyWhenBehind(t *testing.T) {
+	store := openStore(t, t.TempDir())
+	f := newFixture(t, store)
+	var mu sync.Mutex
+	clock := time.Date(2030, 3, 1, 9, 0, 0, 0, time.UTC)
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	tick := func(d time.Duration) { mu.Lock(); clock = clock.Add(d); mu.Unlock() }
+	p, err := New(store, Options{Today: func() domain.Date { return date("2030-03-01") }, Now: now, BehindAfter: time.Minute})
+	require.NoError(t, err)
+	ctx := runProjector(t, p)
+	first := register(f, "Practitioner Before")
+	require.NoError(t, p.WaitFor(ctx, first.Position))
+	waitReady(t, p)
+
+	// The next position is known to be stored (as a server knows its own
+	// append) before the models have it.
+	next := first.Position + 1
+	short, cancel := context.WithCancel(ctx)
+	cancel()
+	assert.ErrorIs(t, p.WaitFor(short, next), context.Canceled)
+	assert.NoError(t, p.Ready(), "not behind for long yet")
+	tick(2 * time.Minute)
+	var nr *NotReadyError
+	require.ErrorAs(t, p.Ready(), &nr)
+	assert.Equal(t, StateBehind, nr.State)
+	assert.Equal(t, now().Add(-2*time.Minute), nr.Since)
+
+	second := register(f, "Practitioner Next")
+	require.Equal(t, next, second.Position)
+	require.NoError(t, p.WaitFor(ctx, next))
+	assert.NoError(t, p.Ready(), "caught up")
+}

@@ -30,7 +30,9 @@ func (e fnError) Error() string { return e.err.Error() }
 // last event it delivered, and skips anything at or before it, so a
 // reconnection neither loses nor repeats an event. It gives up with an error
 // wrapping eventstore.ErrUnavailable when it cannot resubscribe for
-// Options.RetryFor.
+// Options.RetryFor, so that the caller learns of an outage: a caller that
+// must stay subscribed (the read models' Projector.Run) subscribes again
+// from its checkpoint, with its own backoff, for as long as it runs.
 func (s *Store) Subscribe(ctx context.Context, from eventstore.Position, fn func(eventstore.RecordedEvent) error) error {
 	if s.isClosed() {
 		return eventstore.ErrClosed
