@@ -25,9 +25,32 @@ func (r *Recorder) seal(stream string, id uuid.UUID, typ string, data []byte) ([
 	}
 	sealed, err := r.keys.Seal(stream, id, typ, data, domain.PersonalFields(typ))
 	if errors.Is(err, keystore.ErrErased) {
-		return nil, domain.Errorf(domain.EREFUSED, "data", "the personal data of %s was erased: no name or email is recorded for them again", strings.Replace(stream, "-", " ", 1))
+		return nil, erasedError(stream)
 	}
 	return sealed, err
+}
+
+// sealable refuses, as seal would, new personal data for a practitioner
+// whose personal data was erased: what a dry run checks without sealing.
+func (r *Recorder) sealable(stream string, ev domain.Event) error {
+	if r.keys == nil || !domain.HasPersonalData(ev.EventType()) {
+		return nil
+	}
+	if _, gone := r.keys.Erased(stream); !gone {
+		return nil
+	}
+	data, _, err := domain.Encode(ev)
+	if err != nil {
+		return err
+	}
+	if holdsPersonal(eventstore.RecordedEvent{Type: ev.EventType(), Data: data}) {
+		return erasedError(stream)
+	}
+	return nil
+}
+
+func erasedError(stream string) error {
+	return domain.Errorf(domain.EREFUSED, "data", "the personal data of %s was erased: no name or email is recorded for them again", strings.Replace(stream, "-", " ", 1))
 }
 
 // decodeStored decodes a stored event as the domain reads it, its personal

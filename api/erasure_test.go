@@ -112,6 +112,8 @@ func TestErasure(t *testing.T) {
 	// No new personal data for them; other facts still recorded.
 	r = ts.do("POST", "/v1/practitioners/"+id+"/events", api.RoleAdmin, `{"type":"PractitionerDetailsChanged","occurred_on":"2024-04-01","data":{"name":"`+erasedName+`"}}`)
 	assert.Equal(t, http.StatusUnprocessableEntity, r.status, "%s", r.body)
+	r = ts.do("POST", "/v1/practitioners/"+id+"/events?dry_run=true", api.RoleAdmin, `{"type":"PractitionerDetailsChanged","occurred_on":"2024-04-01","data":{"name":"`+erasedName+`"}}`)
+	assert.Equal(t, http.StatusUnprocessableEntity, r.status, "a dry run says so too: %s", r.body)
 	assert.Equal(t, before+1, ts.count())
 	ts.event(id, "CPDEngagementRecorded", "2024-04-02", `{"kind":"linked_cpd","hours":2}`)
 

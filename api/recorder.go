@@ -319,6 +319,9 @@ func (r *Recorder) record(ctx context.Context, by Principal, stream string, p Pr
 		}
 	}
 	if dry != nil {
+		if err := r.sealable(stream, ev); err != nil {
+			return Recorded{}, err
+		}
 		return Recorded{EventID: p.ID, Stream: stream}, nil
 	}
 	data, version, err := domain.Encode(ev)
