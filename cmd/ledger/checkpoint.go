@@ -140,34 +140,39 @@ func callServer(ctx context.Context, method, url, token string, timeout time.Dur
 	return resp, nil
 }
 
-// verifyAgainst checks that the store src reads still extends the
-// checkpoint in file, signed by the key in keyFile or else by the data
-// directory's key.
-func verifyAgainst(ctx context.Context, e *env, src source, dir, file, keyFile string) error {
+// openAgainst reads the checkpoint in file and checks its signature with
+// the public key in keyFile, or else with the data directory's key.
+func openAgainst(dir, file, keyFile string) (*checkpoint.Checkpoint, error) {
 	b, err := os.ReadFile(file)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var pub ed25519.PublicKey
 	if keyFile != "" {
 		kb, err := os.ReadFile(keyFile)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if pub, err = checkpoint.ParsePublicKey(kb); err != nil {
-			return fmt.Errorf("--key %s: %w", keyFile, err)
+			return nil, fmt.Errorf("--key %s: %w", keyFile, err)
 		}
 	} else {
 		key, err := checkpoint.LoadKey(dir)
 		if err != nil {
-			return fmt.Errorf("%w (or name the public key with --key FILE)", err)
+			return nil, fmt.Errorf("%w (or name the public key with --key FILE)", err)
 		}
 		pub = key.Public().(ed25519.PublicKey)
 	}
 	c, err := checkpoint.Open(b, pub)
 	if err != nil {
-		return fmt.Errorf("%s: %w", file, err)
+		return nil, fmt.Errorf("%s: %w", file, err)
 	}
+	return c, nil
+}
+
+// verifyAgainst checks that the store src reads still extends checkpoint
+// c, and says what differs.
+func verifyAgainst(ctx context.Context, e *env, src source, c *checkpoint.Checkpoint) error {
 	st := c.Statement
 	rep, err := checkpoint.Against(ctx, readerOf(src), c)
 	if err != nil {

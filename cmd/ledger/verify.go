@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
+
+	"github.com/imattertraining/ledger/eventstore/checkpoint"
 )
 
 func runVerify(ctx context.Context, e *env, args []string) (err error) {
@@ -24,6 +26,14 @@ func runVerify(ctx context.Context, e *env, args []string) (err error) {
 	if *keyFile != "" && *against == "" {
 		return usageError("--key is only used with --against")
 	}
+	var c *checkpoint.Checkpoint
+	if *against != "" {
+		// The checkpoint first: an edited file or a foreign key is refused
+		// before the store is read.
+		if c, err = openAgainst(sf.data, *against, *keyFile); err != nil {
+			return err
+		}
+	}
 	src, err := sf.openSource(ctx, "verify")
 	if err != nil {
 		return err
@@ -33,9 +43,15 @@ func runVerify(ctx context.Context, e *env, args []string) (err error) {
 			err = cerr
 		}
 	}()
-	if *against != "" {
-		return verifyAgainst(ctx, e, src, sf.data, *against, *keyFile)
+	if err := verifyChains(ctx, e, src); err != nil || c == nil {
+		return err
 	}
+	return verifyAgainst(ctx, e, src, c)
+}
+
+// verifyChains runs the store's own check: every hash chain, and the
+// store's account of what it holds.
+func verifyChains(ctx context.Context, e *env, src source) error {
 	rep, err := src.verify(ctx)
 	if err != nil {
 		return fmt.Errorf("verify stopped after %d events: %w", rep.EventsChecked, err)
