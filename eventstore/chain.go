@@ -171,7 +171,7 @@ type Head struct {
 // The account is taken before the events are read, so a store appended to
 // meanwhile (a running server's) verifies: the events read then reach past
 // it.
-func Verify(ctx context.Context, s Store) (VerifyReport, error) {
+func Verify(ctx context.Context, s AllReader) (VerifyReport, error) {
 	var account *Account
 	if sc, ok := s.(SelfChecker); ok {
 		h, err := sc.Account(ctx)

@@ -230,42 +230,24 @@ func TestHashStringAndParse(t *testing.T) {
 	}
 }
 
-// sliceStore is a Store whose ReadAll yields fixed events and then, if set,
-// an error. Verify only reads, and the faults it must catch (gaps, broken
+// damagedAfter reads events and then fails with err, as a damaged file
+// does. Verify only reads, and the faults it must catch (gaps, broken
 // links) are ones a real backend refuses to store.
-type sliceStore struct {
-	events []eventstore.RecordedEvent
+type damagedAfter struct {
+	events eventstore.Events
 	err    error
 }
 
-var errNotForVerify = errors.New("sliceStore: not used by Verify")
-
-func (s sliceStore) Append(context.Context, string, eventstore.ExpectedRevision, ...eventstore.EventData) (eventstore.AppendResult, error) {
-	return eventstore.AppendResult{}, errNotForVerify
-}
-
-func (s sliceStore) ReadStream(context.Context, string, eventstore.ReadOptions) ([]eventstore.RecordedEvent, error) {
-	return nil, errNotForVerify
-}
-
-func (s sliceStore) ReadAll(_ context.Context, from eventstore.Position) iter.Seq2[eventstore.RecordedEvent, error] {
+func (s damagedAfter) ReadAll(ctx context.Context, from eventstore.Position) iter.Seq2[eventstore.RecordedEvent, error] {
 	return func(yield func(eventstore.RecordedEvent, error) bool) {
-		for _, e := range s.events {
-			if e.Position > from && !yield(e, nil) {
+		for e, err := range s.events.ReadAll(ctx, from) {
+			if !yield(e, err) {
 				return
 			}
 		}
-		if s.err != nil {
-			yield(eventstore.RecordedEvent{}, s.err)
-		}
+		yield(eventstore.RecordedEvent{}, s.err)
 	}
 }
-
-func (s sliceStore) Subscribe(context.Context, eventstore.Position, func(eventstore.RecordedEvent) error) error {
-	return errNotForVerify
-}
-
-func (s sliceStore) Close() error { return nil }
 
 // chained builds a valid history: streams interleaved in global order, each
 // event hashed over its fields and chained to its stream's previous event.
@@ -336,7 +318,7 @@ func TestVerify(t *testing.T) {
 			if tc.damage != nil {
 				events = tc.damage(events)
 			}
-			rep, err := eventstore.Verify(t.Context(), sliceStore{events: events})
+			rep, err := eventstore.Verify(t.Context(), eventstore.Events(events))
 			require.NoError(t, err)
 			assert.Equal(t, tc.wantChecks, rep.EventsChecked)
 			if tc.failAt < 0 {
@@ -356,17 +338,17 @@ func TestVerify(t *testing.T) {
 
 	t.Run("a read error is returned with what was checked", func(t *testing.T) {
 		errDamaged := errors.New("damaged page")
-		rep, err := eventstore.Verify(t.Context(), sliceStore{events: history()[:3], err: errDamaged})
+		rep, err := eventstore.Verify(t.Context(), damagedAfter{events: history()[:3], err: errDamaged})
 		assert.ErrorIs(t, err, errDamaged)
 		assert.False(t, rep.OK)
 		assert.Equal(t, 3, rep.EventsChecked)
 	})
 }
 
-// accountedStore is a sliceStore that keeps its own account of what it
+// accountedStore is history in memory that keeps its own account of what it
 // holds, as the embedded store does.
 type accountedStore struct {
-	sliceStore
+	eventstore.Events
 	heads eventstore.Account
 }
 
@@ -429,7 +411,7 @@ func TestVerifyHoldsTheEventsAgainstTheStoresAccount(t *testing.T) {
 			if tc.heads != nil {
 				heads = tc.heads(heads)
 			}
-			rep, err := eventstore.Verify(t.Context(), accountedStore{sliceStore{events: tc.events}, heads})
+			rep, err := eventstore.Verify(t.Context(), accountedStore{tc.events, heads})
 			require.NoError(t, err)
 			if tc.reason == "" {
 				assert.True(t, rep.OK, "%+v", rep.FirstFailure)

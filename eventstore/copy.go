@@ -25,7 +25,7 @@ const copyBatch = 100
 // Copy is safe to run again after an interruption: events already copied
 // are recognised as idempotent retries by their IDs and stored once. progress,
 // when not nil, is called with the running count after every append.
-func Copy(ctx context.Context, from, to Store, progress func(n int)) (int, error) {
+func Copy(ctx context.Context, from AllReader, to Store, progress func(n int)) (int, error) {
 	n := 0
 	var batch []RecordedEvent
 	flush := func() error {

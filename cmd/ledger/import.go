@@ -326,7 +326,7 @@ func importJSONL(ctx context.Context, store eventstore.Store, keys *keystore.Key
 		}
 		return 0, &exitError{code: 1, msg: fmt.Sprintf("%d lines refused; nothing was imported", len(bad))}
 	}
-	rep, err := eventstore.Verify(ctx, sliceStore(events))
+	rep, err := eventstore.Verify(ctx, eventstore.Events(events))
 	if err != nil {
 		return 0, err
 	}

@@ -247,7 +247,7 @@ func TestImportJSONLKeepsRecordedTimesOnlyForARestore(t *testing.T) {
 			require.NoError(t, json.Unmarshal([]byte(lines[i]), &x))
 			assert.Equal(t, x.EventID, got[p].ID, "ids are kept")
 		}
-		rep, err := eventstore.Verify(context.Background(), sliceStore(all))
+		rep, err := eventstore.Verify(context.Background(), eventstore.Events(all))
 		require.NoError(t, err)
 		assert.True(t, rep.OK)
 

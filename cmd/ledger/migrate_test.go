@@ -119,7 +119,7 @@ func TestMigrateResumesAPartialCopy(t *testing.T) {
 	ctx := context.Background()
 	target, err := kurrentdb.Open(ctx, url, kurrentdb.Options{})
 	require.NoError(t, err)
-	n, err := eventstore.Copy(ctx, sliceStore(half), target, nil)
+	n, err := eventstore.Copy(ctx, eventstore.Events(half), target, nil)
 	require.NoError(t, err)
 	require.Equal(t, len(half), n)
 	require.NoError(t, target.Close())
@@ -158,7 +158,7 @@ func TestMigrateRefusesATargetWithOtherHistory(t *testing.T) {
 			require.NoError(t, err)
 		}, "the target holds 1 events, the source 0"},
 		{"a longer stream", func(t *testing.T, s eventstore.Store) {
-			var mine sliceStore
+			var mine eventstore.Events
 			for _, e := range orig {
 				if e.Stream == stream {
 					mine = append(mine, e)
