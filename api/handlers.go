@@ -9,6 +9,7 @@ import (
 
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
+	"github.com/imattertraining/ledger/eventstore/export"
 	"github.com/imattertraining/ledger/projections"
 )
 
@@ -394,7 +395,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, _ Principa
 		}
 		from = eventstore.Position(n)
 	}
-	page := list[ExportedEvent]{Items: []ExportedEvent{}}
+	page := list[export.Event]{Items: []export.Event{}}
 	for e, err := range s.cfg.Store.ReadAll(r.Context(), from) {
 		if err != nil {
 			return err
@@ -403,7 +404,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, _ Principa
 			page.NextCursor = strconv.FormatUint(uint64(page.Items[limit-1].Position), 10)
 			break
 		}
-		page.Items = append(page.Items, Export(e))
+		page.Items = append(page.Items, export.From(e))
 	}
 	writeJSON(w, http.StatusOK, page)
 	return nil

@@ -15,6 +15,7 @@ import (
 
 	"github.com/imattertraining/ledger/api"
 	"github.com/imattertraining/ledger/eventstore"
+	"github.com/imattertraining/ledger/eventstore/export"
 )
 
 // contract is ARCHITECTURE.md's route table, written out independently of
@@ -327,8 +328,8 @@ func TestReadsAfterWrites(t *testing.T) {
 	ev := ts.do("GET", "/v1/events?limit=4", api.RoleAuditor, "")
 	require.Equal(t, http.StatusOK, ev.status, "%s", ev.body)
 	var evp struct {
-		Items      []api.ExportedEvent `json:"items"`
-		NextCursor string              `json:"next_cursor"`
+		Items      []export.Event `json:"items"`
+		NextCursor string         `json:"next_cursor"`
 	}
 	require.NoError(t, json.Unmarshal(ev.body, &evp))
 	assert.Len(t, evp.Items, 4)

@@ -17,6 +17,7 @@ import (
 	"github.com/imattertraining/ledger/api"
 	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/eventstore/checkpoint"
+	"github.com/imattertraining/ledger/eventstore/export"
 )
 
 // checkpointsDir is where a server keeps the checkpoints it takes, in its
@@ -208,7 +209,7 @@ type exportReader struct{ src source }
 func (x exportReader) ReadAll(ctx context.Context, from eventstore.Position) iter.Seq2[eventstore.RecordedEvent, error] {
 	return func(yield func(eventstore.RecordedEvent, error) bool) {
 		errStop := errors.New("stop")
-		err := x.src.events(ctx, func(ex api.ExportedEvent) error {
+		err := x.src.events(ctx, func(ex export.Event) error {
 			if ex.Position <= from {
 				return nil
 			}

@@ -24,6 +24,7 @@ import (
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/eventstore/bolt"
+	"github.com/imattertraining/ledger/eventstore/export"
 	"github.com/imattertraining/ledger/eventstore/keystore"
 	"github.com/imattertraining/ledger/eventstore/kurrentdb"
 	"github.com/imattertraining/ledger/projections"
@@ -139,7 +140,7 @@ type source interface {
 	verify(ctx context.Context) (eventstore.VerifyReport, error)
 	practitioner(ctx context.Context, id uuid.UUID, asOf domain.Date, knownAt time.Time) (projections.PractitionerView, error)
 	history(ctx context.Context, stream string, knownAt time.Time) ([]projections.HistoryItem, error)
-	events(ctx context.Context, fn func(api.ExportedEvent) error) error
+	events(ctx context.Context, fn func(export.Event) error) error
 	close() error
 }
 
@@ -211,12 +212,12 @@ func (l *localSource) history(ctx context.Context, stream string, knownAt time.T
 	return l.views.History(ctx, stream, knownAt)
 }
 
-func (l *localSource) events(ctx context.Context, fn func(api.ExportedEvent) error) error {
+func (l *localSource) events(ctx context.Context, fn func(export.Event) error) error {
 	for e, err := range l.store.ReadAll(ctx, eventstore.Start) {
 		if err != nil {
 			return err
 		}
-		if err := fn(api.Export(e)); err != nil {
+		if err := fn(export.From(e)); err != nil {
 			return err
 		}
 	}
@@ -317,7 +318,7 @@ func (r *remoteSource) history(ctx context.Context, stream string, knownAt time.
 	return page.Items, err
 }
 
-func (r *remoteSource) events(ctx context.Context, fn func(api.ExportedEvent) error) error {
+func (r *remoteSource) events(ctx context.Context, fn func(export.Event) error) error {
 	cursor := ""
 	for {
 		q := url.Values{"limit": {strconv.Itoa(5000)}}
@@ -325,8 +326,8 @@ func (r *remoteSource) events(ctx context.Context, fn func(api.ExportedEvent) er
 			q.Set("cursor", cursor)
 		}
 		var page struct {
-			Items      []api.ExportedEvent `json:"items"`
-			NextCursor string              `json:"next_cursor"`
+			Items      []export.Event `json:"items"`
+			NextCursor string         `json:"next_cursor"`
 		}
 		if err := r.get(ctx, "/v1/events", q, &page); err != nil {
 			return err

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/imattertraining/ledger/api"
 	"github.com/imattertraining/ledger/domain"
+	"github.com/imattertraining/ledger/eventstore/export"
 	"github.com/imattertraining/ledger/eventstore/keystore"
 )
 
@@ -51,7 +51,7 @@ func runExport(ctx context.Context, e *env, args []string) (err error) {
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
 	n, sealed := 0, 0
-	if err := src.events(ctx, func(x api.ExportedEvent) error {
+	if err := src.events(ctx, func(x export.Event) error {
 		n++
 		if keystore.IsSealed(x.Data) {
 			sealed++

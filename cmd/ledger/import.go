@@ -21,6 +21,7 @@ import (
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/eventstore/checkpoint"
+	"github.com/imattertraining/ledger/eventstore/export"
 	"github.com/imattertraining/ledger/eventstore/keystore"
 )
 
@@ -373,7 +374,7 @@ func readJSONL(r io.Reader) (events []eventstore.RecordedEvent, lines []int, bad
 		if text == "" {
 			continue
 		}
-		var x api.ExportedEvent
+		var x export.Event
 		dec := json.NewDecoder(strings.NewReader(text))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&x); err != nil {

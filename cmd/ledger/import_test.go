@@ -21,6 +21,7 @@ import (
 	"github.com/imattertraining/ledger/api"
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
+	"github.com/imattertraining/ledger/eventstore/export"
 	"github.com/imattertraining/ledger/eventstore/keystore"
 )
 
@@ -243,7 +244,7 @@ func TestImportJSONLKeepsRecordedTimesOnlyForARestore(t *testing.T) {
 		for i, p := range []string{p1, p2} {
 			assert.Equal(t, "migration-2026", got[p].RecordedBy)
 			assert.False(t, got[p].RecordedAt.Before(start))
-			var x api.ExportedEvent
+			var x export.Event
 			require.NoError(t, json.Unmarshal([]byte(lines[i]), &x))
 			assert.Equal(t, x.EventID, got[p].ID, "ids are kept")
 		}

@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/imattertraining/ledger/api"
 	"github.com/imattertraining/ledger/eventstore"
+	"github.com/imattertraining/ledger/eventstore/export"
 	"github.com/imattertraining/ledger/eventstore/kurrentdb"
 )
 
@@ -28,7 +28,7 @@ func exportLines(t *testing.T, args ...string) []string {
 	require.Equal(t, 0, code, errb)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	for i, l := range lines {
-		var x api.ExportedEvent
+		var x export.Event
 		require.NoError(t, json.Unmarshal([]byte(l), &x))
 		require.NotZero(t, x.Position)
 		x.Position = 0

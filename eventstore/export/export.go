@@ -1,4 +1,13 @@
-package api
+// Package export is the ledger's interchange format for stored events: one
+// JSON object per event with every envelope field and the payload byte for
+// byte, so that a copy recomputes the same hash chains. `ledger export`
+// writes it one per line, `ledger import --format jsonl` reads it back, and
+// the API's GET /v1/events pages through it; api/client decodes it.
+//
+// It owns the format only: it reads and writes no store and no file. It
+// imports eventstore (for the envelope) and never domain, projections, api
+// or a store backend.
+package export
 
 import (
 	"bytes"
@@ -12,12 +21,10 @@ import (
 	"github.com/imattertraining/ledger/eventstore"
 )
 
-// ExportedEvent is one stored event with every envelope field, as
-// `ledger export` writes it (one per line) and `ledger import --format
-// jsonl` reads it back. The payload is kept byte for byte, so that a copy
-// recomputes the same hash chain: as JSON when the stored bytes are
-// compact JSON, otherwise base64 in data_b64 (and the same for metadata).
-type ExportedEvent struct {
+// Event is one stored event with every envelope field. The payload is kept
+// byte for byte: as JSON when the stored bytes are compact JSON, otherwise
+// base64 in data_b64 (and the same for metadata).
+type Event struct {
 	EventID       uuid.UUID           `json:"event_id"`
 	Stream        string              `json:"stream"`
 	Type          string              `json:"type"`
@@ -35,9 +42,9 @@ type ExportedEvent struct {
 	PrevHash      string              `json:"prev_hash"`
 }
 
-// Export returns e as an ExportedEvent.
-func Export(e eventstore.RecordedEvent) ExportedEvent {
-	x := ExportedEvent{
+// From returns e in the export format.
+func From(e eventstore.RecordedEvent) Event {
+	x := Event{
 		EventID: e.ID, Stream: e.Stream, Type: e.Type, SchemaVersion: e.SchemaVersion,
 		Revision: e.Revision, Position: e.Position, OccurredOn: e.OccurredOn,
 		RecordedAt: e.RecordedAt.UTC().Format(time.RFC3339Nano), RecordedBy: e.RecordedBy,
@@ -62,7 +69,7 @@ func rawOrBase64(b []byte) (json.RawMessage, string) {
 }
 
 // Recorded returns x as the stored event it describes, hashes included.
-func (x ExportedEvent) Recorded() (eventstore.RecordedEvent, error) {
+func (x Event) Recorded() (eventstore.RecordedEvent, error) {
 	e := eventstore.RecordedEvent{
 		ID: x.EventID, Stream: x.Stream, Type: x.Type, SchemaVersion: x.SchemaVersion,
 		Revision: x.Revision, Position: x.Position, OccurredOn: x.OccurredOn, RecordedBy: x.RecordedBy,
