@@ -6,25 +6,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/imattertraining/ledger/api/client"
 	"github.com/imattertraining/ledger/domain"
 )
 
 // RebuildStatus is the state of a running server's latest online rebuild
-// of its read models (POST /v1/admin/rebuild starts one).
-type RebuildStatus struct {
-	// State is idle (none since start), running, done or failed.
-	State string `json:"state"`
-	// Phase, while running, is reading (events read from the store so far,
-	// total not yet known) or folding (events folded of EventsTotal).
-	Phase       string     `json:"phase,omitempty"`
-	EventsDone  uint64     `json:"events_done"`
-	EventsTotal uint64     `json:"events_total"`
-	StartedAt   *time.Time `json:"started_at"`
-	FinishedAt  *time.Time `json:"finished_at"`
-	// Error says that a failed rebuild failed; its detail is in the
-	// server's log, as for every internal error.
-	Error string `json:"error,omitempty"`
-}
+// of its read models (POST /v1/admin/rebuild starts one). Its one
+// definition is the client's, so that the two cannot drift.
+type RebuildStatus = client.RebuildStatus
 
 // rebuildJob runs at most one online rebuild at a time. The projector
 // builds the new models beside the served ones and swaps them in whole, so
