@@ -1,9 +1,11 @@
 package console_test
 
 import (
+	"crypto/tls"
 	"encoding/csv"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -78,6 +80,15 @@ func TestSignIn(t *testing.T) {
 	assert.NotContains(t, cookie, e.tokens[api.RoleAuditor], "the token stays on the server")
 	home := b.get("/ui/")
 	assert.Contains(t, home.body, "auditor-1")
+
+	// Over TLS the cookie is Secure too.
+	req := httptest.NewRequest("POST", "https://ledger.example/ui/signin", strings.NewReader(url.Values{"token": {e.tokens[api.RoleAuditor]}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.TLS = &tls.ConnectionState{}
+	w := httptest.NewRecorder()
+	e.srv.Handler().ServeHTTP(w, req)
+	require.Equal(t, http.StatusSeeOther, w.Code)
+	assert.Contains(t, w.Header().Get("Set-Cookie"), "; Secure")
 
 	offsite := e.browser().post("/ui/signin", url.Values{"token": {e.tokens[api.RoleAuditor]}, "next": {"//evil.example/x"}})
 	assert.Equal(t, "/ui/", offsite.header.Get("Location"))
@@ -514,4 +525,30 @@ func TestDirectoryPaged(t *testing.T) {
 	assert.Contains(t, p1.body, "Page 1 of 2")
 	p2 := b.get("/ui/directory?page=2")
 	assert.Contains(t, p2.body, "Sam Sample")
+}
+
+// TestErasedPractitioner: the console shows what the views give for an
+// erased practitioner: the name as erased, the personal data gone from the
+// timeline, the rest of the history kept.
+func TestErasedPractitioner(t *testing.T) {
+	e := newEnv(t, console.Options{})
+	pid := e.apiPost("/v1/practitioners", `{"occurred_on":"2024-01-10","data":{"name":"Robin Erasable","email":"robin@example.org","profession":"education"}}`)
+	e.fact(pid, "CourseCompleted", "2024-02-01", `{"course":"awareness"}`)
+	b := e.signedIn(api.RoleAuditor)
+	before := b.get("/ui/practitioners/" + pid)
+	require.Equal(t, http.StatusOK, before.status)
+	assert.Contains(t, before.body, "Robin Erasable")
+	assert.Contains(t, before.body, "email: robin@example.org", "opened for a signed-in user")
+
+	e.apiPost("/v1/practitioners/"+pid+"/erasure", `{"reason":"The practitioner asked for erasure."}`)
+	for _, path := range []string{"/ui/practitioners/" + pid, "/ui/practitioners?q=robin", "/ui/practitioners/" + pid + "/history.csv", "/ui/practitioners/" + pid + "/history.json"} {
+		p := b.get(path)
+		require.Equal(t, http.StatusOK, p.status, path)
+		assert.NotContains(t, p.body, "Robin", path)
+		assert.NotContains(t, p.body, "robin@example.org", path)
+	}
+	after := b.get("/ui/practitioners/" + pid)
+	assert.Contains(t, after.body, domain.ErasedName)
+	assert.Contains(t, after.body, "personal data: erased")
+	assert.Contains(t, after.body, "course: awareness", "the rest of the history stays")
 }

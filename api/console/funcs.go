@@ -48,22 +48,33 @@ var funcs = template.FuncMap{
 		}
 		return "event " + id.String()[:8]
 	},
-	// data renders an event's stored data as "key: value" pairs, leaving
-	// out the evaluation the ledger stored with a decision (shown on the
-	// decision's page).
-	"data": func(raw json.RawMessage) []string {
+	// data renders an event's data as "key: value" pairs: its personal
+	// data opened when it opens, left out when it does not (erased, or
+	// sealed with a key this ledger lacks), and without the evaluation the
+	// ledger stored with a decision (shown on the decision's page).
+	"data": func(it projections.HistoryItem) []string {
+		raw, skip := it.Data, []string{"evaluation"}
+		if len(it.OpenedData) > 0 {
+			raw = it.OpenedData
+		} else if domain.HasPersonalData(it.Type) {
+			skip = append(skip, domain.PersonalFields(it.Type)...)
+		}
 		var m map[string]json.RawMessage
 		if json.Unmarshal(raw, &m) != nil {
 			return nil
 		}
 		keys := make([]string, 0, len(m))
 		for k := range m {
-			if k != "evaluation" {
+			if !slices.Contains(skip, k) {
 				keys = append(keys, k)
 			}
 		}
 		slices.Sort(keys)
-		out := make([]string, 0, len(keys))
+		out := make([]string, 0, len(keys)+1)
+		switch it.PersonalData {
+		case "erased", "unavailable":
+			out = append(out, "personal data: "+it.PersonalData)
+		}
 		for _, k := range keys {
 			v := string(m[k])
 			var s string

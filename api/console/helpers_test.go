@@ -21,6 +21,7 @@ import (
 	"github.com/imattertraining/ledger/api/console"
 	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/eventstore/bolt"
+	"github.com/imattertraining/ledger/eventstore/keystore"
 	"github.com/imattertraining/ledger/projections"
 )
 
@@ -78,10 +79,12 @@ func newEnv(t testing.TB, opts console.Options) *env {
 	}
 	store, err := bolt.Open(filepath.Join(e.dir, "events.db"), bolt.Options{})
 	require.NoError(t, err)
-	proj, err := projections.New(store, projections.Options{})
+	keys, err := keystore.Open(e.dir)
+	require.NoError(t, err)
+	proj, err := projections.New(store, projections.Options{Keys: keys})
 	require.NoError(t, err)
 	logs := &logBuffer{}
-	srv, err := api.NewServer(api.Config{Store: store, Projector: proj, Tokens: e.toks, Now: e.clock.now, UI: console.New(opts),
+	srv, err := api.NewServer(api.Config{Store: store, Projector: proj, Tokens: e.toks, Now: e.clock.now, UI: console.New(opts), Keys: keys,
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelError}))})
 	require.NoError(t, err)
 	require.NoError(t, srv.Open("127.0.0.1:0"))
