@@ -268,6 +268,12 @@ func (c *console) moment(r *http.Request) (domain.Date, time.Time, error) {
 		if knownAt, err = parseTime(s); err != nil {
 			return asOf, knownAt, invalidf("known_at", "%q is not a time like 2025-01-31T09:30:00Z", s)
 		}
+		if knownAt.IsZero() {
+			// 0001-01-01T00:00:00Z is when nothing was known yet, but the
+			// zero time means "now" to the reads: one nanosecond later is
+			// still before anything the ledger can have recorded.
+			knownAt = knownAt.Add(time.Nanosecond)
+		}
 	}
 	return asOf, knownAt, nil
 }
