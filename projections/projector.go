@@ -346,6 +346,7 @@ func (p *Projector) runOnce(ctx context.Context) (live bool, err error) {
 		return live, err
 	}
 	batch := make([]eventstore.RecordedEvent, 0, 4096)
+	snapAt := int64(p.opts.SnapshotEvery) // events since the last snapshot that call for the next
 	for {
 		select {
 		case <-ctx.Done():
@@ -376,9 +377,13 @@ func (p *Projector) runOnce(ctx context.Context) (live bool, err error) {
 			if err := p.applyBatch(ctx, batch); err != nil {
 				return finish(err)
 			}
-			if p.sinceSnap.Load() >= int64(p.opts.SnapshotEvery) && len(ch) == 0 {
+			if p.sinceSnap.Load() >= snapAt && len(ch) == 0 {
+				snapAt = int64(p.opts.SnapshotEvery)
 				if err := p.Snapshot(); err != nil {
-					p.logf("projections: snapshot: %v", err)
+					// A full disk, say: try again after as many events
+					// again, not on every batch (nor log each).
+					snapAt = p.sinceSnap.Load() + int64(p.opts.SnapshotEvery)
+					p.logf("projections: snapshot: %v (trying again after %d more events)", err, p.opts.SnapshotEvery)
 				}
 			}
 		}

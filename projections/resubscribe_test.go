@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -229,4 +230,38 @@ func TestReadyWhenBehind(t *testing.T) {
 	require.Equal(t, next, second.Position)
 	require.NoError(t, p.WaitFor(ctx, next))
 	assert.NoError(t, p.Ready(), "caught up")
+}
+
+// TestSnapshotFailuresAreNotRetriedEveryBatch: a snapshot that cannot be
+// written (a full disk, here a path that cannot be a file) is logged and
+// tried again after SnapshotEvery more events, not on every batch after.
+func TestSnapshotFailuresAreNotRetriedEveryBatch(t *testing.T) {
+	dir := t.TempDir()
+	store := openStore(t, dir)
+	f := newFixture(t, store)
+	register(f, "Practitioner First")
+	var logs logLines
+	p, err := New(store, Options{Today: func() domain.Date { return date("2030-03-01") },
+		SnapshotPath: filepath.Join(dir, "events.db", "models.snapshot"), SnapshotEvery: 3,
+		RetryMin: time.Millisecond, Logf: logs.logf})
+	require.NoError(t, err)
+	ctx := runProjector(t, p)
+	waitReady(t, p)
+	snapshotLines := func() int {
+		n := 0
+		for _, l := range strings.Split(logs.String(), "\n") {
+			if strings.HasPrefix(l, "projections: snapshot: ") {
+				n++
+			}
+		}
+		return n
+	}
+	before := snapshotLines()
+	for i := range 12 {
+		e := register(f, fmt.Sprintf("Practitioner %d", i))
+		require.NoError(t, p.WaitFor(ctx, e.Position))
+	}
+	tries := snapshotLines() - before
+	assert.Positive(t, tries, "the failure is logged")
+	assert.LessOrEqual(t, tries, 4, "once per 3 events at most, not once per batch:\n%s", logs.String())
 }
