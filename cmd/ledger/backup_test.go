@@ -168,3 +168,31 @@ func TestBackupAndRestoreBadInput(t *testing.T) {
 		assert.Contains(t, errb, "no ledger")
 	})
 }
+
+// TestARestoredOlderBackupFailsALaterCheckpoint rolls a ledger back the
+// way an operator would: a backup, more history, a checkpoint the auditor
+// keeps, then the older backup restored. The restored store verifies on
+// its own and fails the checkpoint, naming what it lacks.
+func TestARestoredOlderBackupFailsALaterCheckpoint(t *testing.T) {
+	dir := demoDir(t)
+	m := serve(t, dir, false)
+	older := filepath.Join(t.TempDir(), "older.tar.gz")
+	code, _, errb := run(t, "backup", "--data", dir, "--to", older)
+	require.Equal(t, 0, code, errb)
+	stream := "practitioner-" + uuid.NewString()
+	appendFact(t, m.EventStore(), stream)
+	appendFact(t, m.EventStore(), stream)
+	later := filepath.Join(t.TempDir(), "later.json")
+	code, _, errb = run(t, "checkpoint", "--data", dir, "--out", later)
+	require.Equal(t, 0, code, errb)
+
+	to := filepath.Join(t.TempDir(), "rolled-back")
+	code, _, errb = run(t, "restore", "--from", older, "--data", to)
+	require.Equal(t, 0, code, errb)
+	code, out, _ := run(t, "verify", "--data", to)
+	require.Equal(t, 0, code, "the older backup verifies on its own: %s", out)
+	code, out, _ = run(t, "verify", "--data", to, "--against", later)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, stream+": missing: the checkpoint signed it at revision 1")
+	assert.Contains(t, out, "cut short or rolled back")
+}
