@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"iter"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,9 +14,7 @@ import (
 	"time"
 
 	"github.com/imattertraining/ledger/api"
-	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/eventstore/checkpoint"
-	"github.com/imattertraining/ledger/eventstore/export"
 )
 
 // checkpointsDir is where a server keeps the checkpoints it takes, in its
@@ -175,7 +172,7 @@ func openAgainst(dir, file, keyFile string) (*checkpoint.Checkpoint, error) {
 // c, and says what differs.
 func verifyAgainst(ctx context.Context, e *env, src source, c *checkpoint.Checkpoint) error {
 	st := c.Statement
-	rep, err := checkpoint.Against(ctx, readerOf(src), c)
+	rep, err := checkpoint.Against(ctx, src.reader(), c)
 	if err != nil {
 		return fmt.Errorf("verify stopped after %d events: %w", rep.EventsChecked, err)
 	}
@@ -193,39 +190,6 @@ func verifyAgainst(ctx context.Context, e *env, src source, c *checkpoint.Checkp
 	fmt.Fprintf(e.stdout, "OK: the store extends the checkpoint of %s signed by %s: all %d of its streams as signed, %d events checked (position %d), every hash chain verifies.\n",
 		st.TakenAt.Format(time.RFC3339), st.KeyID, st.Streams, rep.EventsChecked, rep.Position)
 	return nil
-}
-
-// readerOf reads every event of src in global order: the store itself, or
-// a running server's export of it.
-func readerOf(src source) checkpoint.Reader {
-	if l, ok := src.(*localSource); ok {
-		return l.store
-	}
-	return exportReader{src}
-}
-
-type exportReader struct{ src source }
-
-func (x exportReader) ReadAll(ctx context.Context, from eventstore.Position) iter.Seq2[eventstore.RecordedEvent, error] {
-	return func(yield func(eventstore.RecordedEvent, error) bool) {
-		errStop := errors.New("stop")
-		err := x.src.events(ctx, func(ex export.Event) error {
-			if ex.Position <= from {
-				return nil
-			}
-			e, err := ex.Recorded()
-			if err != nil {
-				return fmt.Errorf("event %s from the server: %w", ex.EventID, err)
-			}
-			if !yield(e, nil) {
-				return errStop
-			}
-			return nil
-		})
-		if err != nil && !errors.Is(err, errStop) {
-			yield(eventstore.RecordedEvent{}, err)
-		}
-	}
 }
 
 // keepCheckpoint writes c into dir's checkpoints folder and removes the

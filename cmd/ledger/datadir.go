@@ -1,19 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	berrors "go.etcd.io/bbolt/errors"
@@ -21,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/imattertraining/ledger/api"
+	"github.com/imattertraining/ledger/api/client"
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/eventstore/bolt"
@@ -141,6 +137,8 @@ type source interface {
 	practitioner(ctx context.Context, id uuid.UUID, asOf domain.Date, knownAt time.Time) (projections.PractitionerView, error)
 	history(ctx context.Context, stream string, knownAt time.Time) ([]projections.HistoryItem, error)
 	events(ctx context.Context, fn func(export.Event) error) error
+	// reader reads every event in global order, as stored.
+	reader() eventstore.AllReader
 	close() error
 }
 
@@ -161,7 +159,7 @@ func openSource(dir, purpose string) (source, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &remoteSource{base: info.URL, token: token, name: name, tokens: tokens, client: &http.Client{Timeout: 5 * time.Minute}}, nil
+	return &remoteSource{Client: client.New(info.URL, token, &http.Client{Timeout: 5 * time.Minute}), name: name, tokens: tokens}, nil
 }
 
 // reachServer finds the server serving dir (from its server.json) and mints
@@ -224,134 +222,44 @@ func (l *localSource) events(ctx context.Context, fn func(export.Event) error) e
 	return nil
 }
 
+func (l *localSource) reader() eventstore.AllReader { return l.store }
+
 func (l *localSource) close() error {
 	return errors.Join(l.store.Close(), l.keys.Close())
 }
 
+// remoteSource reads through a running server's API, with a token it
+// revokes when closed.
 type remoteSource struct {
-	base, token, name string
-	tokens            *api.Tokens
-	client            *http.Client
-}
-
-// get fetches path with query q into dst, turning an API error into one.
-func (r *remoteSource) get(ctx context.Context, path string, q url.Values, dst any) error {
-	u := r.base + path
-	if len(q) > 0 {
-		u += "?" + q.Encode()
-	}
-	var resp *http.Response
-	var body []byte
-	// A large page costs the token more than one request (the server
-	// charges responses by size), so a long read meets 429s: wait them out.
-	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Authorization", "Bearer "+r.token)
-		resp, err = r.client.Do(req)
-		if err != nil {
-			return fmt.Errorf("the running server at %s: %w", r.base, err)
-		}
-		body, err = io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			return err
-		}
-		if resp.StatusCode != http.StatusTooManyRequests {
-			break
-		}
-		wait := time.Second
-		if n, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && n > 0 {
-			wait = time.Duration(n) * time.Second
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
-	}
-	if resp.StatusCode != http.StatusOK {
-		var e struct {
-			Error struct{ Code, Message string } `json:"error"`
-		}
-		if json.Unmarshal(body, &e) == nil && e.Error.Code != "" {
-			return domain.Errorf(e.Error.Code, "", "%s", e.Error.Message)
-		}
-		return fmt.Errorf("the running server answered %s", resp.Status)
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	return dec.Decode(dst)
+	*client.Client
+	name   string
+	tokens *api.Tokens
 }
 
 func (r *remoteSource) verify(ctx context.Context) (eventstore.VerifyReport, error) {
-	var rep eventstore.VerifyReport
-	err := r.get(ctx, "/v1/verify", nil, &rep)
-	return rep, err
+	return r.Verify(ctx)
 }
 
 func (r *remoteSource) practitioner(ctx context.Context, id uuid.UUID, asOf domain.Date, knownAt time.Time) (projections.PractitionerView, error) {
-	q := url.Values{}
-	if !asOf.IsZero() {
-		q.Set("as_of", asOf.String())
-	}
-	if !knownAt.IsZero() {
-		q.Set("known_at", knownAt.UTC().Format(time.RFC3339Nano))
-	}
-	var v projections.PractitionerView
-	err := r.get(ctx, "/v1/practitioners/"+id.String(), q, &v)
-	return v, err
+	return r.Practitioner(ctx, id, asOf, knownAt)
 }
 
 func (r *remoteSource) history(ctx context.Context, stream string, knownAt time.Time) ([]projections.HistoryItem, error) {
-	q := url.Values{}
-	if !knownAt.IsZero() {
-		q.Set("known_at", knownAt.UTC().Format(time.RFC3339Nano))
-	}
-	kind, id, _ := cutStream(stream)
-	var page struct {
-		Items []projections.HistoryItem `json:"items"`
-	}
-	err := r.get(ctx, "/v1/"+kind+"s/"+id+"/history", q, &page)
-	return page.Items, err
+	return r.History(ctx, stream, knownAt)
 }
 
 func (r *remoteSource) events(ctx context.Context, fn func(export.Event) error) error {
-	cursor := ""
-	for {
-		q := url.Values{"limit": {strconv.Itoa(5000)}}
-		if cursor != "" {
-			q.Set("cursor", cursor)
-		}
-		var page struct {
-			Items      []export.Event `json:"items"`
-			NextCursor string         `json:"next_cursor"`
-		}
-		if err := r.get(ctx, "/v1/events", q, &page); err != nil {
+	for x, err := range r.Events(ctx, eventstore.Start) {
+		if err != nil {
 			return err
 		}
-		for _, e := range page.Items {
-			if err := fn(e); err != nil {
-				return err
-			}
+		if err := fn(x); err != nil {
+			return err
 		}
-		if page.NextCursor == "" {
-			return nil
-		}
-		cursor = page.NextCursor
 	}
+	return nil
 }
+
+func (r *remoteSource) reader() eventstore.AllReader { return r.Client }
 
 func (r *remoteSource) close() error { return r.tokens.Revoke(r.name) }
-
-// cutStream splits "practitioner-<uuid>" into its kind ("practitioner" or
-// "organisation", as in the API's paths) and id.
-func cutStream(stream string) (kind, id string, ok bool) {
-	k, uid, ok := domain.ParseStream(stream)
-	if !ok {
-		return "", "", false
-	}
-	return strings.TrimSuffix(domain.StreamPrefix(k), "-"), uid.String(), true
-}

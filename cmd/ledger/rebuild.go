@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +13,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/imattertraining/ledger/api"
+	"github.com/imattertraining/ledger/api/client"
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore/keystore"
 	"github.com/imattertraining/ledger/projections"
@@ -117,36 +116,16 @@ func rebuildOnline(ctx context.Context, e *env, dir string) (err error) {
 			err = rerr
 		}
 	}()
-	client := &http.Client{Timeout: time.Minute}
-	call := func(method string) (int, api.RebuildStatus, error) {
-		req, err := http.NewRequestWithContext(ctx, method, info.URL+"/v1/admin/rebuild", nil)
-		if err != nil {
-			return 0, api.RebuildStatus{}, err
-		}
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := client.Do(req)
-		if err != nil {
-			return 0, api.RebuildStatus{}, fmt.Errorf("the running server at %s: %w", info.URL, err)
-		}
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		if err != nil {
-			return 0, api.RebuildStatus{}, err
-		}
-		var st api.RebuildStatus
-		if resp.StatusCode < 300 {
-			err = json.NewDecoder(bytes.NewReader(body)).Decode(&st)
-		}
-		return resp.StatusCode, st, err
-	}
-	code, _, err := call(http.MethodPost)
+	c := client.New(info.URL, token, &http.Client{Timeout: time.Minute})
+	_, err = c.StartRebuild(ctx)
+	var refused *client.Error
 	switch {
+	case errors.As(err, &refused) && refused.StatusCode == http.StatusConflict:
+		fmt.Fprintln(e.stderr, "A rebuild is already running on the server; following it.")
+	case errors.As(err, &refused):
+		return fmt.Errorf("the running server refused the rebuild (%d %s)", refused.StatusCode, http.StatusText(refused.StatusCode))
 	case err != nil:
 		return err
-	case code == http.StatusConflict:
-		fmt.Fprintln(e.stderr, "A rebuild is already running on the server; following it.")
-	case code != http.StatusAccepted:
-		return fmt.Errorf("the running server refused the rebuild (%d %s)", code, http.StatusText(code))
 	default:
 		fmt.Fprintf(e.stderr, "The server at %s is rebuilding its read models beside the served ones.\n", info.URL)
 	}
@@ -157,12 +136,9 @@ func rebuildOnline(ctx context.Context, e *env, dir string) (err error) {
 			return ctx.Err()
 		case <-time.After(rebuildPoll):
 		}
-		code, st, err := call(http.MethodGet)
+		st, err := c.Rebuild(ctx)
 		if err != nil {
 			return err
-		}
-		if code != http.StatusOK {
-			return fmt.Errorf("the running server answered %d %s", code, http.StatusText(code))
 		}
 		bar.update(st.EventsDone, st.EventsTotal)
 		switch st.State {
