@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -551,4 +552,22 @@ func TestErasedPractitioner(t *testing.T) {
 	assert.Contains(t, after.body, domain.ErasedName)
 	assert.Contains(t, after.body, "personal data: erased")
 	assert.Contains(t, after.body, "course: awareness", "the rest of the history stays")
+}
+
+// TestNoPageListsAWholeRegister: past 200 organisations the search filter
+// and the forms ask for an organisation's id instead of listing them all.
+func TestNoPageListsAWholeRegister(t *testing.T) {
+	e := newEnv(t, console.Options{})
+	pid := e.practitioner("Casey Fictional", "2024-01-10")
+	for i := range 201 {
+		e.organisation(fmt.Sprintf("Demo School %03d", i))
+	}
+	b := e.signedIn(api.RoleAdmin)
+	list := b.get("/ui/practitioners")
+	assert.Contains(t, list.body, `<input id="organisation_id" name="organisation_id" type="text"`)
+	assert.NotContains(t, list.body, "Demo School 150")
+	form := b.get("/ui/practitioners/" + pid + "/events/new?type=PractitionerJoinedOrganisation")
+	assert.Contains(t, form.body, `<input id="f-organisation_id" name="data.organisation_id" type="text"`)
+	orgs := b.get("/ui/organisations")
+	assert.Equal(t, 25, strings.Count(orgs.body, `<a href="/ui/organisations/`), "the organisations page is paged")
 }

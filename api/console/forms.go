@@ -95,6 +95,11 @@ func labelOf(key string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
+// maxChoices bounds a list of choices drawn in a page: past it, the page
+// asks for the id instead (each organisation's page shows it), so that no
+// page lists a whole register.
+const maxChoices = 200
+
 // prose fields get a text area.
 var prose = []string{"summary", "notes", "reason", "rationale", "title"}
 
@@ -120,7 +125,7 @@ func fieldsFor(info domain.TypeInfo, values url.Values, errs map[string]string, 
 		switch {
 		case t == typeOfDate:
 			f.Kind, f.Hint = "date", "YYYY-MM-DD"
-		case t == typeOfUUID && s.key == "organisation_id":
+		case t == typeOfUUID && s.key == "organisation_id" && len(orgs) <= maxChoices:
 			f.Kind = "select"
 			f.Options = append(f.Options, option{Value: "", Label: "Choose an organisation"})
 			for _, o := range orgs {

@@ -200,10 +200,14 @@ func (c *console) practitioners(w http.ResponseWriter, r *http.Request, q *req) 
 	if err != nil {
 		return err
 	}
-	if pg.Orgs, err = c.d.Projector.OrganisationList(r.Context()); err != nil {
+	orgs, err := c.d.Projector.OrganisationList(r.Context())
+	if err != nil {
 		return err
 	}
-	pg.OrgNames = orgNames(pg.Orgs)
+	pg.OrgNames = orgNames(orgs)
+	if len(orgs) <= maxChoices {
+		pg.Orgs = orgs // else the filter asks for the id
+	}
 	pg.Items = page.Items
 	if page.NextCursor != "" {
 		v.Set("cursor", page.NextCursor)
