@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 	"github.com/imattertraining/ledger/api"
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
+	"github.com/imattertraining/ledger/eventstore/keystore/keystoretest"
 )
 
 // Invented adult names, searched for in every response and data file.
@@ -25,26 +25,6 @@ const (
 	erasedEmail = "morwenna.erasable@example.org"
 	keptName    = "Jory Keepsname"
 )
-
-// dataFilesHolding returns the data directory's files whose bytes hold s.
-func dataFilesHolding(t *testing.T, dir, s string) []string {
-	t.Helper()
-	var out []string
-	require.NoError(t, filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if bytes.Contains(b, []byte(s)) {
-			out = append(out, filepath.Base(path))
-		}
-		return nil
-	}))
-	return out
-}
 
 // TestErasure: issue 14, "an erased name is in no byte of any data file, no
 // response and no export, while level and decisions stay and every chain
@@ -61,7 +41,7 @@ func TestErasure(t *testing.T) {
 	}
 	decision := ts.event(id, "CertificationAwarded", "2024-03-01", `{"role":"informed_practitioner","decided_by":"Panel chair C. Sample","rationale":"Ahead of the evidence, by agreement.","exception":true}`)
 	ts.event(id, "DirectoryListingConsented", "2024-03-02", `{"directory":"informed"}`)
-	assert.Empty(t, dataFilesHolding(t, ts.dir, erasedName), "only ciphertext is stored")
+	assert.Empty(t, keystoretest.FilesHolding(t, ts.dir, erasedName), "only ciphertext is stored")
 	r = ts.do("GET", "/v1/practitioners/"+id, api.RoleAuditor, "")
 	require.Equal(t, http.StatusOK, r.status)
 	assert.Equal(t, erasedName, r.json(t)["name"], "opened for the views")
@@ -142,7 +122,7 @@ func TestErasure(t *testing.T) {
 		r = ts.do("GET", "/v1/verify", api.RoleAuditor, "")
 		assert.Equal(t, true, r.json(t)["ok"], "%s: every chain verifies", when)
 		for _, s := range []string{erasedName, "Morwenna", erasedEmail} {
-			assert.Empty(t, dataFilesHolding(t, ts.dir, s), "%s: %q in a data file", when, s)
+			assert.Empty(t, keystoretest.FilesHolding(t, ts.dir, s), "%s: %q in a data file", when, s)
 		}
 	}
 	noName("after erasure")
@@ -199,5 +179,5 @@ func TestErasureOfPlaintextHistory(t *testing.T) {
 	r = ts.do("GET", "/v1/practitioners/"+id.String()+"/history", api.RoleAuditor, "")
 	assert.Contains(t, string(r.body), `"data_redacted":true`)
 	// The limit the README states: the old event's bytes keep it.
-	assert.Equal(t, []string{"events.db"}, dataFilesHolding(t, ts.dir, erasedName))
+	assert.Equal(t, []string{"events.db"}, keystoretest.FilesHolding(t, ts.dir, erasedName))
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/eventstore/keystore"
+	"github.com/imattertraining/ledger/eventstore/keystore/keystoretest"
 )
 
 // Invented adult names; the test searches the data directory's bytes for them.
@@ -40,26 +41,6 @@ func (f *fixture) sealedAdd(keys *keystore.Keys, stream, occurred string, ev dom
 	events, err := f.store.ReadStream(f.ctx, stream, eventstore.ReadOptions{})
 	require.NoError(f.t, err)
 	return events[len(events)-1]
-}
-
-// filesHolding returns the files under dir whose bytes hold s.
-func filesHolding(t *testing.T, dir, s string) []string {
-	t.Helper()
-	var out []string
-	require.NoError(t, filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if bytes.Contains(b, []byte(s)) {
-			out = append(out, filepath.Base(path))
-		}
-		return nil
-	}))
-	return out
 }
 
 // TestErasure follows issue 14: a practitioner's name and email are sealed
@@ -117,7 +98,7 @@ func TestErasure(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "plaintext", hist[0].PersonalData)
 	require.NoError(t, p.Snapshot())
-	assert.NotEmpty(t, filesHolding(t, dir, sealedName), "before erasure the snapshot holds the name")
+	assert.NotEmpty(t, keystoretest.FilesHolding(t, dir, sealedName), "before erasure the snapshot holds the name")
 
 	// Erase both as the API does: the key first, then the event.
 	for _, id := range []uuid.UUID{sealed, legacy} {
@@ -128,7 +109,8 @@ func TestErasure(t *testing.T) {
 	// The models take the batch before its snapshot is written: wait for
 	// the apply to finish (the API's erasure writes one itself too).
 	p.applyMu.Lock()
-	p.applyMu.Unlock() //nolint:staticcheck // an empty critical section: a wait
+	//lint:ignore SA2001 an empty critical section is the wait
+	p.applyMu.Unlock()
 
 	check := func(p *Projector, when string) {
 		t.Helper()
@@ -158,12 +140,12 @@ func TestErasure(t *testing.T) {
 		}
 		assert.Equal(t, map[string]int{domain.ErasedName: 2, survivorName: 1}, names, when)
 		for _, s := range []string{sealedName, "Morwenna", sealedEmail} {
-			assert.Empty(t, filesHolding(t, dir, s), "%s: %q is in a data file", when, s)
+			assert.Empty(t, keystoretest.FilesHolding(t, dir, s), "%s: %q is in a data file", when, s)
 		}
 		// The plaintext registration written before sealing existed stays
 		// in the store's bytes, and nowhere else.
-		assert.Equal(t, []string{"events.db"}, filesHolding(t, dir, legacyName), when)
-		assert.Equal(t, []string{"events.db"}, filesHolding(t, dir, legacyEmail), when)
+		assert.Equal(t, []string{"events.db"}, keystoretest.FilesHolding(t, dir, legacyName), when)
+		assert.Equal(t, []string{"events.db"}, keystoretest.FilesHolding(t, dir, legacyEmail), when)
 	}
 	check(p, "after erasure")
 	hist, err = p.History(ctx, PractitionerStream(legacy), time.Time{})

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/imattertraining/ledger/api"
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore/keystore"
+	"github.com/imattertraining/ledger/eventstore/keystore/keystoretest"
 )
 
 // The demo's most complete practitioner, an invented adult.
@@ -22,33 +22,13 @@ const (
 	demoEmail = "alex@example.org"
 )
 
-// filesHolding returns the files of dir whose raw bytes hold s.
-func filesHolding(t *testing.T, dir, s string) []string {
-	t.Helper()
-	var out []string
-	require.NoError(t, filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if bytes.Contains(b, []byte(s)) {
-			out = append(out, filepath.Base(path))
-		}
-		return nil
-	}))
-	return out
-}
-
 // erasedEverywhere checks what issue 14 asks after an erasure: the name and
 // email in no data file, no response and no export; the level and the
 // decisions kept; every chain verifying.
 func erasedEverywhere(t *testing.T, dir, when string) {
 	t.Helper()
 	for _, s := range []string{demoName, demoEmail} {
-		assert.Empty(t, filesHolding(t, dir, s), "%s: %q in a data file", when, s)
+		assert.Empty(t, keystoretest.FilesHolding(t, dir, s), "%s: %q in a data file", when, s)
 	}
 	code, out, errb := run(t, "export", "--data", dir)
 	require.Equal(t, 0, code, errb)
@@ -76,7 +56,7 @@ func erasedEverywhere(t *testing.T, dir, when string) {
 	assert.Contains(t, body, `"level":1`, "%s: the level stays", when)
 	require.NoError(t, m.Close())
 	for _, s := range []string{demoName, demoEmail} {
-		assert.Empty(t, filesHolding(t, dir, s), "%s, after a restart: %q in a data file", when, s)
+		assert.Empty(t, keystoretest.FilesHolding(t, dir, s), "%s, after a restart: %q in a data file", when, s)
 	}
 }
 
@@ -92,7 +72,7 @@ func TestErase(t *testing.T) {
 		require.Contains(t, body, demoName)
 		require.NoError(t, m.Close())
 		// The demo names were sealed on the way in; the snapshot holds them.
-		assert.Equal(t, []string{"projections.snapshot"}, filesHolding(t, dir, demoName))
+		assert.Equal(t, []string{"projections.snapshot"}, keystoretest.FilesHolding(t, dir, demoName))
 
 		code, out, errb := run(t, "erase", "--data", dir, "--practitioner", demoPractitioner, "--reason", reason)
 		require.Equal(t, 0, code, errb)
@@ -100,7 +80,7 @@ func TestErase(t *testing.T) {
 		assert.NotContains(t, errb, "Warning", "the demo was sealed from the start")
 		erasedEverywhere(t, dir, "offline")
 
-		code, out, errb = run(t, "rebuild", "--data", dir)
+		code, _, errb = run(t, "rebuild", "--data", dir)
 		require.Equal(t, 0, code, errb)
 		erasedEverywhere(t, dir, "after an offline rebuild")
 	})
@@ -114,7 +94,7 @@ func TestErase(t *testing.T) {
 		_, body := get(t, m.URL()+"/v1/practitioners/"+demoPractitioner, m.AdminToken)
 		assert.Contains(t, body, `"name":"[erased]"`)
 		for _, s := range []string{demoName, demoEmail} {
-			assert.Empty(t, filesHolding(t, dir, s), "while serving: %q in a data file", s)
+			assert.Empty(t, keystoretest.FilesHolding(t, dir, s), "while serving: %q in a data file", s)
 		}
 		list, err := api.OpenTokens(dir).List()
 		require.NoError(t, err)
