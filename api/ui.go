@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/imattertraining/ledger/eventstore"
@@ -26,6 +28,10 @@ type UIDeps struct {
 	// ready and include every append the server acknowledged, as the API's
 	// list queries do; its error (not ready) is the query's answer.
 	ReadYourWrites func(context.Context) error
+	// Secure reports whether the browser reached the server over TLS:
+	// directly, or through a trusted proxy (Config.TrustedProxies) that
+	// says so in X-Forwarded-Proto. The session cookie is Secure then.
+	Secure func(*http.Request) bool
 }
 
 // UIFunc builds the web console's handler, mounted under /ui.
@@ -38,10 +44,23 @@ func (s *Server) mountUI(r interface {
 }) {
 	h := s.cfg.UI(UIDeps{
 		Recorder: s.recorder, Projector: s.cfg.Projector, Tokens: s.cfg.Tokens, Store: s.cfg.Store,
-		Now: s.cfg.Now, Logger: s.cfg.Logger, Acknowledged: s.acknowledged, ReadYourWrites: s.readYourWrites,
+		Now: s.cfg.Now, Logger: s.cfg.Logger, Acknowledged: s.acknowledged, ReadYourWrites: s.readYourWrites, Secure: s.viaTLS,
 	})
 	r.Mount("/ui", h)
 	r.Get("/", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/ui/", http.StatusSeeOther)
 	})
+}
+
+// viaTLS reports whether r came over TLS, to this server or to a trusted
+// proxy in front of it; X-Forwarded-Proto from any other peer is ignored.
+func (s *Server) viaTLS(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil || !s.trusted(ap.Addr().Unmap()) {
+		return false
+	}
+	return strings.EqualFold(strings.TrimSpace(r.Header.Get("X-Forwarded-Proto")), "https")
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -90,6 +91,22 @@ func TestSignIn(t *testing.T) {
 	e.srv.Handler().ServeHTTP(w, req)
 	require.Equal(t, http.StatusSeeOther, w.Code)
 	assert.Contains(t, w.Header().Get("Set-Cookie"), "; Secure")
+
+	// Behind a trusted proxy that terminated TLS, too; from anyone else
+	// the header is ignored.
+	behind := func(trusted string) string {
+		pe := newEnv(t, console.Options{}, func(c *api.Config) { c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix(trusted)} })
+		req, err := http.NewRequest("POST", pe.srv.URL()+"/ui/signin", strings.NewReader(url.Values{"token": {pe.tokens[api.RoleAuditor]}}.Encode()))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-Proto", "https")
+		resp, err := pe.browser().c.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.Header.Get("Set-Cookie")
+	}
+	assert.Contains(t, behind("127.0.0.1/32"), "; Secure")
+	assert.NotContains(t, behind("192.0.2.0/24"), "Secure")
 
 	offsite := e.browser().post("/ui/signin", url.Values{"token": {e.tokens[api.RoleAuditor]}, "next": {"//evil.example/x"}})
 	assert.Equal(t, "/ui/", offsite.header.Get("Location"))

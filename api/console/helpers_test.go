@@ -68,7 +68,7 @@ type env struct {
 	clock  *clock
 }
 
-func newEnv(t testing.TB, opts console.Options) *env {
+func newEnv(t testing.TB, opts console.Options, cfgs ...func(*api.Config)) *env {
 	t.Helper()
 	e := &env{t: t, dir: t.TempDir(), tokens: map[api.Role]string{}, clock: &clock{t: time.Now()}}
 	e.toks = api.OpenTokens(e.dir)
@@ -84,8 +84,12 @@ func newEnv(t testing.TB, opts console.Options) *env {
 	proj, err := projections.New(store, projections.Options{Keys: keys})
 	require.NoError(t, err)
 	logs := &logBuffer{}
-	srv, err := api.NewServer(api.Config{Store: store, Projector: proj, Tokens: e.toks, Now: e.clock.now, UI: console.New(opts), Keys: keys,
-		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelError}))})
+	cfg := api.Config{Store: store, Projector: proj, Tokens: e.toks, Now: e.clock.now, UI: console.New(opts), Keys: keys,
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelError}))}
+	for _, f := range cfgs {
+		f(&cfg)
+	}
+	srv, err := api.NewServer(cfg)
 	require.NoError(t, err)
 	require.NoError(t, srv.Open("127.0.0.1:0"))
 	e.srv, e.store = srv, store

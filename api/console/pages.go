@@ -66,7 +66,7 @@ func (c *console) signin(w http.ResponseWriter, r *http.Request) {
 		c.sessions.end(ck.Value) // never carry a session id over a sign-in
 	}
 	ss := c.sessions.create(token, p)
-	setCookie(w, r, ss.id, 0)
+	c.setCookie(w, r, ss.id, 0)
 	c.sessions.setFlash(ss, "Signed in as "+p.Name+" ("+string(p.Role)+").")
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
@@ -83,7 +83,7 @@ func (c *console) signout(w http.ResponseWriter, r *http.Request) {
 		}
 		c.sessions.end(q.s.id)
 	}
-	setCookie(w, r, "", -1)
+	c.setCookie(w, r, "", -1)
 	c.render(w, r, nil, http.StatusOK, "signin", "Signed out", "signin", signinPage{Next: "/ui/", Message: "You are signed out."})
 }
 

@@ -136,10 +136,14 @@ func (ss *session) validCSRF(token string) bool {
 }
 
 // setCookie gives the browser the session id: HttpOnly, SameSite=Strict,
-// Secure when the request came over TLS, for /ui only.
-func setCookie(w http.ResponseWriter, r *http.Request, id string, maxAge int) {
+// Secure when the browser came over TLS, for /ui only.
+func (c *console) setCookie(w http.ResponseWriter, r *http.Request, id string, maxAge int) {
+	secure := r.TLS != nil
+	if c.d.Secure != nil {
+		secure = c.d.Secure(r)
+	}
 	http.SetCookie(w, &http.Cookie{
 		Name: cookieName, Value: id, Path: "/ui", MaxAge: maxAge,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: secure,
 	})
 }
