@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -218,7 +219,9 @@ func keepCheckpoint(dir string, c *checkpoint.Checkpoint, keep int) error {
 	}
 	slices.Sort(names)
 	for len(names) > keep {
-		if err := os.Remove(filepath.Join(folder, names[0])); err != nil {
+		// A checkpoint taken at the same moment (the API's, the timer's)
+		// may have pruned it already.
+		if err := os.Remove(filepath.Join(folder, names[0])); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
 		names = names[1:]

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -223,4 +224,35 @@ func TestServeTakesCheckpoints(t *testing.T) {
 	assert.Len(t, files, 2, "only the newest 2 are kept")
 	code, stdout, errs := run(t, "verify", "--data", dir, "--against", filepath.Join(folder, files[len(files)-1]))
 	assert.Equal(t, 0, code, "%s %s", stdout, errs)
+}
+
+func TestKeepCheckpointPrunesAtTheSameTime(t *testing.T) {
+	dir := t.TempDir()
+	key, err := checkpoint.LoadOrCreateKey(dir)
+	require.NoError(t, err)
+	s, err := openBolt(dir, 0)
+	require.NoError(t, err)
+	defer s.Close()
+	appendFact(t, s, "practitioner-"+uuid.NewString())
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := checkpoint.Take(context.Background(), s, key, time.Date(2026, 12, 1, 0, 0, 0, i, time.UTC))
+			if err == nil {
+				err = keepCheckpoint(dir, c, 3)
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		assert.NoError(t, err)
+	}
+	entries, err := os.ReadDir(filepath.Join(dir, checkpointsDir))
+	require.NoError(t, err)
+	assert.Len(t, entries, 3)
 }
