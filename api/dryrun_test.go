@@ -74,7 +74,7 @@ func TestDryRun(t *testing.T) {
 			r := ts.do("POST", c.path+"?dry_run=true", c.role, c.body)
 			assert.Equal(t, c.status, r.status, "%s: %s", c.name, r.body)
 		}
-		r := ts.do("POST", "/v1/organisations/"+org+"/events?dry_run=maybe", api.RoleAdmin, `{"type":"OrganisationRegistered","occurred_on":"2024-03-01","data":{}}`)
+		r := ts.doOffSpec("POST", "/v1/organisations/"+org+"/events?dry_run=maybe", api.RoleAdmin, `{"type":"OrganisationRegistered","occurred_on":"2024-03-01","data":{}}`)
 		assert.Equal(t, http.StatusBadRequest, r.status, "%s", r.body)
 		assert.Equal(t, before, ts.count())
 	})

@@ -90,7 +90,9 @@ func (ts *testServer) start(opts ...serverOption) {
 	require.NoError(ts.t, err)
 	require.NoError(ts.t, srv.Open("127.0.0.1:0"))
 	ts.srv, ts.store, ts.keys = srv, store, keys
-	ts.client = &http.Client{Timeout: 30 * time.Second}
+	ts.client = &http.Client{Timeout: 30 * time.Second, Transport: &conforming{
+		t: ts.t, v: specValidator(ts.t, srv.URL()), next: http.DefaultTransport,
+	}}
 }
 
 // stop closes the server gracefully, then the store.
@@ -135,8 +137,22 @@ func (r response) errCode(t testing.TB) string {
 }
 
 // do sends a request as role ("" for none) with body and extra headers
-// given as name, value pairs.
+// given as name, value pairs. The request and its response must conform to
+// /v1/openapi.json (see conform_test.go).
 func (ts *testServer) do(method, path string, role api.Role, body string, headers ...string) response {
+	ts.t.Helper()
+	return ts.send(false, method, path, role, body, headers...)
+}
+
+// doOffSpec is do for a request that breaks the document on purpose (no
+// token, a malformed body, a parameter out of range…): only its response
+// must conform.
+func (ts *testServer) doOffSpec(method, path string, role api.Role, body string, headers ...string) response {
+	ts.t.Helper()
+	return ts.send(true, method, path, role, body, headers...)
+}
+
+func (ts *testServer) send(off bool, method, path string, role api.Role, body string, headers ...string) response {
 	ts.t.Helper()
 	var rd io.Reader
 	if body != "" {
@@ -152,6 +168,9 @@ func (ts *testServer) do(method, path string, role api.Role, body string, header
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
+	}
+	if off {
+		req = offSpec(req)
 	}
 	resp, err := ts.client.Do(req)
 	require.NoError(ts.t, err)

@@ -53,11 +53,11 @@ func TestMetricLabelsAreBounded(t *testing.T) {
 		if i%2 == 1 {
 			path = fmt.Sprintf("/v1/made-up-%d", i)
 		}
-		r := ts.do(fmt.Sprintf("PROBE%03d", i), path, "", "")
+		r := ts.doOffSpec(fmt.Sprintf("PROBE%03d", i), path, "", "")
 		require.Less(t, r.status, 500, "%s", r.body)
 	}
 	long := strings.Repeat("M", 4000) // under the header limit: served
-	assert.Equal(t, http.StatusMethodNotAllowed, ts.do(long, "/v1/practitioners", "", "").status)
+	assert.Equal(t, http.StatusMethodNotAllowed, ts.doOffSpec(long, "/v1/practitioners", "", "").status)
 	huge := strings.Repeat("H", 64<<10) // over it: refused before routing
 	assert.Equal(t, http.StatusRequestHeaderFieldsTooLarge, ts.rawRequest(huge+" / HTTP/1.1\r\nHost: x\r\n\r\n"))
 	assert.Equal(t, http.StatusRequestHeaderFieldsTooLarge,
@@ -248,7 +248,11 @@ func TestRoleRouteMatrix(t *testing.T) {
 				if !ok {
 					body = bodies[rt.method+" "+rt.path]
 				}
-				r := ts.do(rt.method, fill(rt.path), c.role, body, headers...)
+				do := ts.do
+				if c.role == "" {
+					do = ts.doOffSpec // no token, or one the server never issued
+				}
+				r := do(rt.method, fill(rt.path), c.role, body, headers...)
 				switch {
 				case rt.roles == nil:
 					assert.Less(t, r.status, 400, "public: %s", r.body)
