@@ -68,6 +68,7 @@ func TestFullDisk(t *testing.T) {
 	assert.Contains(t, string(h.body), `"state":"disk_full"`)
 	r := ts.do("GET", "/v1/practitioners/"+id, api.RoleAuditor, "")
 	assert.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	assert.Regexp(t, `(?m)^ledger_store_disk_full 1$`, string(ts.do("GET", "/metrics", "", "").body))
 
 	full.Store(false)
 	ts.event(id, "CourseCompleted", "2024-03-01", `{"course":"foundation_b"}`)
@@ -79,6 +80,7 @@ func TestFullDisk(t *testing.T) {
 	assert.Equal(t, http.StatusOK, h.status)
 	assert.Equal(t, "ok", h.json(t)["status"])
 	assert.NotContains(t, string(h.body), "problems")
+	assert.Regexp(t, `(?m)^ledger_store_disk_full 0$`, string(ts.do("GET", "/metrics", "", "").body))
 }
 
 // failingSubscriptions is a store whose subscriptions fail while down is

@@ -126,6 +126,15 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg}
 	s.metrics = newMetrics(cfg.Registry, cfg.Projector)
+	cfg.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "ledger_store_disk_full",
+		Help: "1 while appends fail for want of disk space (since the last one that did, until one succeeds), else 0.",
+	}, func() float64 {
+		if s.disk.full.Load() {
+			return 1
+		}
+		return 0
+	}))
 	s.recorder = NewRecorder(cfg.Store, cfg.Projector.Views, cfg.Now)
 	s.recorder.UseKeys(cfg.Keys)
 	s.recorder.observe = func(typ string, d time.Duration, err error) {
