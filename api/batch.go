@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"iter"
 	"slices"
 	"sync"
 	"time"
@@ -81,17 +80,16 @@ type staged struct {
 	recorded   []eventstore.RecordedEvent
 }
 
-// overlay is a store that reads through to base and keeps appends in
-// memory: the Recorder's view of "the history as it will be".
+// overlay reads streams through to base and keeps appends in memory: the
+// Recorder's view of "the history as it will be". It is an
+// eventstore.StreamAppender, all the Recorder and the views need.
 type overlay struct {
-	base   eventstore.Store
+	base   eventstore.StreamReader
 	now    func() time.Time
 	mu     sync.Mutex
 	staged map[string]*staged
 	order  []string
 }
-
-var errOverlayRead = errors.New("api: a batch reads streams only")
 
 func (o *overlay) stream(ctx context.Context, name string) (*staged, []eventstore.RecordedEvent, error) {
 	base, err := o.base.ReadStream(ctx, name, eventstore.ReadOptions{})
@@ -171,15 +169,3 @@ func (o *overlay) ReadStream(ctx context.Context, name string, opts eventstore.R
 	}
 	return out, nil
 }
-
-func (o *overlay) ReadAll(context.Context, eventstore.Position) iter.Seq2[eventstore.RecordedEvent, error] {
-	return func(yield func(eventstore.RecordedEvent, error) bool) {
-		yield(eventstore.RecordedEvent{}, errOverlayRead)
-	}
-}
-
-func (o *overlay) Subscribe(context.Context, eventstore.Position, func(eventstore.RecordedEvent) error) error {
-	return errOverlayRead
-}
-
-func (o *overlay) Close() error { return nil }

@@ -46,7 +46,7 @@ type Recorded struct {
 // moment, and appends with the revision the evaluation saw, so the stored
 // evaluation is exactly what the ledger knew. Safe for concurrent use.
 type Recorder struct {
-	store eventstore.Store
+	store eventstore.StreamAppender
 	views *projections.Views
 	now   func() time.Time
 	// observe, when set, is told of every append's latency and outcome.
@@ -90,7 +90,7 @@ func (k *knownStreams) add(stream string) {
 
 // NewRecorder returns a Recorder appending to store, reading histories
 // through views, with now as its clock (today's date, and "now" for known_at).
-func NewRecorder(store eventstore.Store, views *projections.Views, now func() time.Time) *Recorder {
+func NewRecorder(store eventstore.StreamAppender, views *projections.Views, now func() time.Time) *Recorder {
 	if now == nil {
 		now = time.Now
 	}

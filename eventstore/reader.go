@@ -14,6 +14,23 @@ type AllReader interface {
 	ReadAll(ctx context.Context, from Position) iter.Seq2[RecordedEvent, error]
 }
 
+// StreamReader reads one stream at a time: all that the views folded on
+// demand need of a store. Every Store is one.
+type StreamReader interface {
+	// ReadStream is Store.ReadStream.
+	ReadStream(ctx context.Context, stream string, opts ReadOptions) ([]RecordedEvent, error)
+}
+
+// StreamAppender reads and appends to one stream at a time: all that the
+// write path needs of a store, so that it also runs over a batch staged in
+// memory (an import's, checked before any of it is stored). Every Store is
+// one.
+type StreamAppender interface {
+	StreamReader
+	// Append is Store.Append.
+	Append(ctx context.Context, stream string, expected ExpectedRevision, events ...EventData) (AppendResult, error)
+}
+
 // Events is history held in memory, in global order (positions growing),
 // read as an AllReader: the events of an export file, say, checked before
 // any of them reaches a store.

@@ -86,7 +86,7 @@ type NextStepView struct {
 // are short, so replaying one per query is cheap and always exact. Safe for
 // concurrent use.
 type Views struct {
-	store eventstore.Store
+	store eventstore.StreamReader
 	rules *rules
 	cache *factCache // nil: every read decodes every event
 	// keys open sealed personal data; nil: none opens (it reads as
@@ -97,18 +97,18 @@ type Views struct {
 // NewViews returns Views reading store, remembering up to
 // DefaultCachedFacts decoded facts.
 // Sealed personal data reads as unavailable: see NewViewsWithKeys.
-func NewViews(store eventstore.Store) *Views {
+func NewViews(store eventstore.StreamReader) *Views {
 	return newViews(store, DefaultCachedFacts, nil, nil)
 }
 
 // NewViewsWithKeys is NewViews opening practitioners' sealed personal data
 // with keys: an erased practitioner's name reads as domain.ErasedName.
-func NewViewsWithKeys(store eventstore.Store, keys *keystore.Keys) *Views {
+func NewViewsWithKeys(store eventstore.StreamReader, keys *keystore.Keys) *Views {
 	return newViews(store, DefaultCachedFacts, keys, nil)
 }
 
 // newViews evaluates with rbs (nil: the domain's rulebooks and current one).
-func newViews(store eventstore.Store, cachedFacts int, keys *keystore.Keys, rbs *domain.Rulebooks) *Views {
+func newViews(store eventstore.StreamReader, cachedFacts int, keys *keystore.Keys, rbs *domain.Rulebooks) *Views {
 	return &Views{store: store, rules: newRules(rbs), cache: newFactCache(cachedFacts), keys: keys}
 }
 
