@@ -3,7 +3,6 @@ package api_test
 import (
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -80,20 +79,7 @@ func (ts *testServer) registerOrg(name string, registeredService bool) string {
 // two registered Foundation A groups and linked CPD.
 func (ts *testServer) yearKeptUp(pid, from string, months int, skip ...string) {
 	ts.t.Helper()
-	start, err := time.Parse(time.DateOnly, from)
-	require.NoError(ts.t, err)
-	for m := 0; m < months; m++ {
-		d := start.AddDate(0, m, 14).Format(time.DateOnly)
-		if !slices.Contains(skip, d[:7]) {
-			ts.event(pid, "CPDEngagementRecorded", d, `{"kind":"practitioner_development","hours":2}`)
-		}
-	}
-	ts.event(pid, "ParticipantFeedbackGathered", from, `{"group_id":"FB-1","responses":8}`)
-	ts.event(pid, "ReflectiveUpdateSubmitted", from, `{"kind":"log_book"}`)
-	ts.event(pid, "ActionPlanSubmitted", from, fmt.Sprintf(`{"year":%d,"budget_included":true}`, start.Year()))
-	ts.event(pid, "StudyGroupRun", from, `{"group_id":"Y1","course":"foundation_a","registered":true}`)
-	ts.event(pid, "StudyGroupRun", from, `{"group_id":"Y2","course":"foundation_a","registered":true}`)
-	ts.event(pid, "CPDEngagementRecorded", from, `{"kind":"linked_cpd","hours":3}`)
+	ts.dutiesOf(pid, from, months, skip...)
 }
 
 // trainee records, through the API and within the rules, a practitioner
