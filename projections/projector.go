@@ -205,8 +205,9 @@ func (p *Projector) waitUntil(ctx context.Context, done func() bool) error {
 }
 
 // failed returns why the models are not moving: a *NotReadyError while Run
-// waits to subscribe again after a failure, Run's error once it has
-// returned on one; nil while it runs or after a clean stop.
+// waits to subscribe again after a failure (or has, but the store has not
+// answered yet), Run's error once it has returned on one; nil while it
+// runs or after a clean stop.
 func (p *Projector) failed() error {
 	p.notifyMu.Lock()
 	st := p.state
@@ -214,6 +215,11 @@ func (p *Projector) failed() error {
 	switch {
 	case st.phase == phaseStopped:
 		return &NotReadyError{State: StateStopped, Since: st.since, Failures: st.failures, Cause: st.err}
+	case st.phase == phaseRecovering && !st.checked:
+		// Subscribed again, but the store has not answered yet (on
+		// KurrentDB that can take the client's whole RetryFor): nothing
+		// to wait for yet.
+		return &NotReadyError{State: StateRecovering, Since: st.since, Failures: st.failures, Cause: st.err}
 	case st.phase == phaseIdle && st.err != nil:
 		return fmt.Errorf("projections: projector stopped: %w", st.err)
 	}
