@@ -34,8 +34,10 @@ func loadDemo(ctx context.Context, store eventstore.Store, keys *keystore.Keys, 
 		}
 		return 0, nil // not empty
 	}
-	quiet := func(int, string) *progressbar.ProgressBar {
-		return progressbar.NewOptions(-1, progressbar.OptionSetWriter(io.Discard))
+	// A bar with its total: one of unknown total (-1) spins from a
+	// goroutine of its own, which races with the commit's Set.
+	quiet := func(total int, _ string) *progressbar.ProgressBar {
+		return progressbar.NewOptions(total, progressbar.OptionSetWriter(io.Discard))
 	}
 	return importCSV(ctx, store, keys, bytes.NewReader(demoCSV), api.Principal{Name: "demo", Role: api.RoleAdmin}, now, io.Discard, quiet)
 }
