@@ -199,6 +199,9 @@ func (s *Server) handleGetPractitioner(w http.ResponseWriter, r *http.Request, _
 	if err != nil {
 		return err
 	}
+	if notModified(w, r, `"`+view.Tag()+`"`) {
+		return nil
+	}
 	writeJSON(w, http.StatusOK, view)
 	return nil
 }
@@ -239,6 +242,9 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request, stream string) 
 	if err != nil {
 		return err
 	}
+	if notModified(w, r, s.historyTag(stream, knownAt, items)) {
+		return nil
+	}
 	writeJSON(w, http.StatusOK, historyPage{Items: items})
 	return nil
 }
@@ -271,12 +277,9 @@ func (s *Server) handleListPractitioners(w http.ResponseWriter, r *http.Request,
 	if err := s.readYourWrites(r.Context()); err != nil {
 		return err
 	}
-	page, err := s.cfg.Projector.ListPractitioners(r.Context(), f, today)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, page)
-	return nil
+	return s.fromModels(w, r, "practitioners", today.String(), func() (any, error) {
+		return s.cfg.Projector.ListPractitioners(r.Context(), f, today)
+	})
 }
 
 // list is the shape of every list response.
@@ -301,12 +304,10 @@ func (s *Server) handleLicences(w http.ResponseWriter, r *http.Request, _ Princi
 	if err := s.readYourWrites(r.Context()); err != nil {
 		return err
 	}
-	items, err := s.cfg.Projector.Licences(r.Context(), within, today)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, list[projections.LicenceItem]{Items: items})
-	return nil
+	return s.fromModels(w, r, "licences", today.String(), func() (any, error) {
+		items, err := s.cfg.Projector.Licences(r.Context(), within, today)
+		return list[projections.LicenceItem]{Items: items}, err
+	})
 }
 
 func (s *Server) handleListDecisions(w http.ResponseWriter, r *http.Request, _ Principal) error {
@@ -317,12 +318,10 @@ func (s *Server) handleListDecisions(w http.ResponseWriter, r *http.Request, _ P
 	if err := s.readYourWrites(r.Context()); err != nil {
 		return err
 	}
-	items, err := s.cfg.Projector.Decisions(r.Context(), q.str("status"))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, list[projections.DecisionItem]{Items: items})
-	return nil
+	return s.fromModels(w, r, "decisions", "", func() (any, error) {
+		items, err := s.cfg.Projector.Decisions(r.Context(), q.str("status"))
+		return list[projections.DecisionItem]{Items: items}, err
+	})
 }
 
 func (s *Server) handleGetDecision(w http.ResponseWriter, r *http.Request, _ Principal) error {
@@ -336,12 +335,10 @@ func (s *Server) handleGetDecision(w http.ResponseWriter, r *http.Request, _ Pri
 	if err := s.readYourWrites(r.Context()); err != nil {
 		return err
 	}
-	d, err := s.cfg.Projector.Decision(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, d)
-	return nil
+	// The re-evaluation is of everything known now, on today's date.
+	return s.fromModels(w, r, "decision", s.today().String(), func() (any, error) {
+		return s.cfg.Projector.Decision(r.Context(), id)
+	})
 }
 
 func (s *Server) handleDirectory(w http.ResponseWriter, r *http.Request, _ Principal) error {
@@ -356,12 +353,11 @@ func (s *Server) handleDirectory(w http.ResponseWriter, r *http.Request, _ Princ
 	if err := s.readYourWrites(r.Context()); err != nil {
 		return err
 	}
-	items, err := s.cfg.Projector.Directory(r.Context(), today)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, list[projections.Listing]{Items: items})
-	return nil
+	w.Header().Set("Cache-Control", cacheDirectory)
+	return s.fromModels(w, r, "directory", today.String(), func() (any, error) {
+		items, err := s.cfg.Projector.Directory(r.Context(), today)
+		return list[projections.Listing]{Items: items}, err
+	})
 }
 
 func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request, _ Principal) error {

@@ -203,6 +203,7 @@ func (s *Server) guard(rt route) http.Handler {
 			}
 		}
 		if !rt.access.public {
+			w.Header().Set("Cache-Control", cachePrivate)
 			if authErr != nil {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="ledger"`)
 				Error(w, r, authErr)

@@ -2,7 +2,10 @@ package projections
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -36,6 +39,28 @@ type PractitionerView struct {
 	KnownAt *string     `json:"known_at"`
 	// Revision is the stream revision of the last event the view saw.
 	Revision uint64 `json:"revision"`
+
+	// tag names everything the view was folded from (see Tag).
+	tag string
+}
+
+// Tag is a strong validator of the view: it changes whenever the view can,
+// since it is derived from everything the view is folded from: the
+// rulebook version, the practitioner, as_of, known_at, the practitioner's
+// stream revision, the revision of every organisation folded into it, and
+// whether the practitioner's personal data is erased. Empty for a view not
+// built by Views.
+func (v *PractitionerView) Tag() string { return v.tag }
+
+// tagOf hashes the parts a response is derived from into a short strong
+// validator.
+func tagOf(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:18])
 }
 
 // LicenceView is one licence with its status on the date asked: active,
@@ -141,7 +166,8 @@ func (v *Views) Practitioner(ctx context.Context, id uuid.UUID, asOf domain.Date
 		return PractitionerView{}, fmt.Errorf("projections: %s: %w", stream, err)
 	}
 	facts, later := sf.qualifying(on, uuid.Nil)
-	orgs, err := v.organisationsOf(ctx, domain.OrganisationsNamed(facts), on, knownAt)
+	var orgRevs []string
+	orgs, err := v.organisationsWith(ctx, domain.OrganisationsNamed(facts), on, knownAt, &orgRevs)
 	if err != nil {
 		return PractitionerView{}, err
 	}
@@ -173,10 +199,15 @@ func (v *Views) Practitioner(ctx context.Context, id uuid.UUID, asOf domain.Date
 	if next := earliest(a.Standing.NextChange, later); !next.IsZero() {
 		view.Standing.NextChange = &next
 	}
+	known := "now"
 	if !knownAt.IsZero() {
 		k := knownAt.UTC().Format(timeFormat)
 		view.KnownAt = &k
+		known = k
 	}
+	_, erased := v.keys.Erased(stream)
+	view.tag = tagOf(append([]string{"practitioner", v.rules.version, id.String(), on.String(), known,
+		strconv.FormatUint(sf.revision, 10), strconv.FormatBool(erased)}, orgRevs...)...)
 	return view, nil
 }
 
@@ -185,6 +216,12 @@ func (v *Views) Practitioner(ctx context.Context, id uuid.UUID, asOf domain.Date
 // organisation named but not (yet) registered is left out: the rules see it
 // as unknown.
 func (v *Views) organisationsOf(ctx context.Context, ids []uuid.UUID, asOf domain.Date, knownAt time.Time) (domain.OrganisationSet, error) {
+	return v.organisationsWith(ctx, ids, asOf, knownAt, nil)
+}
+
+// organisationsWith is organisationsOf noting, when revs is not nil, each
+// organisation folded and its stream revision.
+func (v *Views) organisationsWith(ctx context.Context, ids []uuid.UUID, asOf domain.Date, knownAt time.Time, revs *[]string) (domain.OrganisationSet, error) {
 	out := make(domain.OrganisationSet, len(ids))
 	for _, id := range ids {
 		events, err := v.store.ReadStream(ctx, OrganisationStream(id), eventstore.ReadOptions{KnownAt: knownAt})
@@ -204,6 +241,9 @@ func (v *Views) organisationsOf(ctx context.Context, ids []uuid.UUID, asOf domai
 			return nil, fmt.Errorf("projections: organisation %s: %w", id, err)
 		}
 		out[id] = o
+		if revs != nil {
+			*revs = append(*revs, id.String()+"@"+strconv.FormatUint(sf.revision, 10))
+		}
 	}
 	return out, nil
 }

@@ -153,3 +153,32 @@ func TestDecisionReevaluation(t *testing.T) {
 		assert.Equal(t, 3, view.Level, "a current Level 3 A licence")
 	})
 }
+
+// TestViewTagFollowsItsInputs: the same view read twice has the same tag;
+// a new event, another as_of, another known_at or another rulebook version
+// gives another.
+func TestViewTagFollowsItsInputs(t *testing.T) {
+	store := openStore(t, t.TempDir())
+	f := newFixture(t, store)
+	id := f.practitioner("Robin Example", "2029-01-10")
+	first := f.add(PractitionerStream(id), "2029-02-01", &domain.CourseCompleted{Course: domain.CourseFoundationAPart1})
+	v := NewViews(store)
+	on := domain.NewDate(2029, time.June, 1)
+	tag := func(v *Views, on domain.Date, knownAt time.Time) string {
+		t.Helper()
+		view, err := v.Practitioner(f.ctx, id, on, knownAt)
+		require.NoError(t, err)
+		require.NotEmpty(t, view.Tag())
+		return view.Tag()
+	}
+	base := tag(v, on, time.Time{})
+	assert.Equal(t, base, tag(v, on, time.Time{}), "the same inputs")
+	assert.NotEqual(t, base, tag(v, on.AddDays(1), time.Time{}), "as_of")
+	assert.NotEqual(t, base, tag(v, on, first.RecordedAt), "known_at")
+	older, ok := domain.RulebooksWithCurrent("v1")
+	require.True(t, ok)
+	require.NotEqual(t, "v1", domain.CurrentRulebookVersion)
+	assert.NotEqual(t, base, tag(newViews(store, DefaultCachedFacts, nil, older), on, time.Time{}), "rulebook version")
+	f.add(PractitionerStream(id), "2029-03-01", &domain.CourseCompleted{Course: domain.CourseFoundationAPart2})
+	assert.NotEqual(t, base, tag(v, on, time.Time{}), "a new event")
+}
