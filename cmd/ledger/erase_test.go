@@ -74,11 +74,19 @@ func TestErase(t *testing.T) {
 		// The demo names were sealed on the way in; the snapshot holds them.
 		assert.Equal(t, []string{"projections.snapshot"}, keystoretest.FilesHolding(t, dir, demoName))
 
+		cp := filepath.Join(t.TempDir(), "before-erasure.json")
+		code, _, errb := run(t, "checkpoint", "--data", dir, "--out", cp)
+		require.Equal(t, 0, code, errb)
+
 		code, out, errb := run(t, "erase", "--data", dir, "--practitioner", demoPractitioner, "--reason", reason)
 		require.Equal(t, 0, code, errb)
 		assert.Contains(t, out, "Erased the personal data of practitioner-"+demoPractitioner)
 		assert.NotContains(t, errb, "Warning", "the demo was sealed from the start")
 		erasedEverywhere(t, dir, "offline")
+		// The hashes cover the ciphertext, which the erasure did not touch:
+		// the checkpoint taken before it still verifies.
+		code, out, errb = run(t, "verify", "--data", dir, "--against", cp)
+		assert.Equal(t, 0, code, "%s%s", out, errb)
 
 		code, _, errb = run(t, "rebuild", "--data", dir)
 		require.Equal(t, 0, code, errb)
