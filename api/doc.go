@@ -1,8 +1,8 @@
 // Package api is the ledger's HTTP interface and its write path.
 //
-// It owns the routes under /v1 (JSON in and out, on go-chi/chi), the bearer
-// tokens and their roles (admin, reviewer, auditor; stored hashed in the
-// data directory, see Tokens), the mapping of error codes to HTTP statuses
+// It owns the routes under /v1 (JSON in and out, on go-chi/chi), which
+// role may call each (the roles and the token file are package api/auth's),
+// the mapping of error codes to HTTP statuses
 // (one table, one function: Error), request logs, Prometheus metrics,
 // per-principal rate limits, the OpenAPI description, and the Recorder: the
 // application service that turns a proposed fact into a validated domain

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/imattertraining/ledger/api"
+	"github.com/imattertraining/ledger/api/auth"
 	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/eventstore/bolt"
 	"github.com/imattertraining/ledger/eventstore/keystore"
@@ -59,7 +60,7 @@ func (s *syncBuffer) String() string {
 func newTestServer(t testing.TB, opts ...serverOption) *testServer {
 	t.Helper()
 	ts := &testServer{t: t, dir: t.TempDir(), tokens: map[api.Role]string{}, logs: &syncBuffer{}}
-	tokens := api.OpenTokens(ts.dir)
+	tokens := auth.Open(ts.dir)
 	for _, r := range api.Roles {
 		tok, err := tokens.Add(string(r)+"-1", r, 0)
 		require.NoError(t, err)
@@ -80,7 +81,7 @@ func (ts *testServer) start(opts ...serverOption) {
 	proj, err := projections.New(store, projections.Options{SnapshotPath: filepath.Join(ts.dir, "projections.snapshot"), Keys: keys})
 	require.NoError(ts.t, err)
 	cfg := api.Config{
-		Store: store, Projector: proj, Tokens: api.OpenTokens(ts.dir), Keys: keys,
+		Store: store, Projector: proj, Tokens: auth.Open(ts.dir), Keys: keys,
 		Logger: slog.New(slog.NewJSONHandler(ts.logs, nil)),
 	}
 	for _, o := range opts {

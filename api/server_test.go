@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/imattertraining/ledger/api"
+	"github.com/imattertraining/ledger/api/auth"
 	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/eventstore/export"
 )
@@ -215,7 +216,7 @@ func TestIdempotentRetries(t *testing.T) {
 		assert.Equal(t, before, ts.count())
 	})
 	t.Run("another principal's key does not collide", func(t *testing.T) {
-		tok, err := api.OpenTokens(ts.dir).Add("admin-2", api.RoleAdmin, 0)
+		tok, err := auth.Open(ts.dir).Add("admin-2", api.RoleAdmin, 0)
 		require.NoError(t, err)
 		before := ts.count()
 		r := ts.do("POST", path, "", course, "Idempotency-Key", "retry-1", "Authorization", "Bearer "+tok)

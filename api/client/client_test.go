@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/imattertraining/ledger/api"
+	"github.com/imattertraining/ledger/api/auth"
 	"github.com/imattertraining/ledger/api/client"
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
@@ -37,7 +38,7 @@ func start(t *testing.T, cfg api.Config, seed func(eventstore.Store)) *server {
 	t.Helper()
 	dir := t.TempDir()
 	s := &server{tokens: map[api.Role]string{}}
-	tokens := api.OpenTokens(dir)
+	tokens := auth.Open(dir)
 	for _, r := range api.Roles {
 		tok, err := tokens.Add(string(r)+"-1", r, 0)
 		require.NoError(t, err)
@@ -50,7 +51,7 @@ func start(t *testing.T, cfg api.Config, seed func(eventstore.Store)) *server {
 	}
 	proj, err := projections.New(store, projections.Options{})
 	require.NoError(t, err)
-	cfg.Store, cfg.Projector, cfg.Tokens = store, proj, api.OpenTokens(dir)
+	cfg.Store, cfg.Projector, cfg.Tokens = store, proj, auth.Open(dir)
 	srv, err := api.NewServer(cfg)
 	require.NoError(t, err)
 	require.NoError(t, srv.Open("127.0.0.1:0"))

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/imattertraining/ledger/api"
+	"github.com/imattertraining/ledger/api/auth"
 	"github.com/imattertraining/ledger/api/console"
 	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/eventstore/bolt"
@@ -71,7 +72,7 @@ type env struct {
 func newEnv(t testing.TB, opts console.Options, cfgs ...func(*api.Config)) *env {
 	t.Helper()
 	e := &env{t: t, dir: t.TempDir(), tokens: map[api.Role]string{}, clock: &clock{t: time.Now()}}
-	e.toks = api.OpenTokens(e.dir)
+	e.toks = auth.Open(e.dir)
 	for _, r := range api.Roles {
 		tok, err := e.toks.Add(string(r)+"-1", r, 0)
 		require.NoError(t, err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/imattertraining/ledger/api"
+	"github.com/imattertraining/ledger/api/auth"
 	"github.com/imattertraining/ledger/eventstore/backup"
 	"github.com/imattertraining/ledger/eventstore/checkpoint"
 	"github.com/imattertraining/ledger/eventstore/keystore"
@@ -169,7 +170,7 @@ func runRestore(ctx context.Context, e *env, args []string) error {
 // the tokens, the signing key and the personal-data key store must be
 // readable if present.
 func checkRestored(dir string) error {
-	if err := api.OpenTokens(dir).Check(); err != nil {
+	if err := auth.Open(dir).Check(); err != nil {
 		return err
 	}
 	if _, err := os.Stat(filepath.Join(dir, checkpoint.KeyFile)); err == nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/imattertraining/ledger/api"
+	"github.com/imattertraining/ledger/api/auth"
 	"github.com/imattertraining/ledger/api/client"
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
@@ -173,7 +174,7 @@ func reachServer(dir, purpose string, role api.Role) (info serverInfo, tokens *a
 	if err := json.Unmarshal(b, &info); err != nil || info.URL == "" {
 		return info, nil, "", "", fmt.Errorf("%s is damaged", serverFile)
 	}
-	tokens = api.OpenTokens(dir)
+	tokens = auth.Open(dir)
 	name = fmt.Sprintf("cli-%s-%d-%s", purpose, os.Getpid(), uuid.NewString()[:8])
 	token, err = tokens.Add(name, role, 15*time.Minute)
 	return info, tokens, name, token, err

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/imattertraining/ledger/api"
+	"github.com/imattertraining/ledger/api/auth"
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore/keystore"
 	"github.com/imattertraining/ledger/eventstore/keystore/keystoretest"
@@ -43,7 +44,7 @@ func erasedEverywhere(t *testing.T, dir, when string) {
 	assert.Contains(t, out, "OK:", when)
 
 	m := serve(t, dir, false)
-	tok, err := api.OpenTokens(dir).Add("test-admin-"+uuid.NewString()[:8], api.RoleAdmin, 0)
+	tok, err := auth.Open(dir).Add("test-admin-"+uuid.NewString()[:8], api.RoleAdmin, 0)
 	require.NoError(t, err)
 	for _, path := range []string{"/v1/practitioners/" + demoPractitioner, "/v1/practitioners/" + demoPractitioner + "/history", "/v1/practitioners", "/v1/decisions?status=all", "/v1/directory", "/v1/events"} {
 		code, body := get(t, m.URL()+path, tok)
@@ -104,7 +105,7 @@ func TestErase(t *testing.T) {
 		for _, s := range []string{demoName, demoEmail} {
 			assert.Empty(t, keystoretest.FilesHolding(t, dir, s), "while serving: %q in a data file", s)
 		}
-		list, err := api.OpenTokens(dir).List()
+		list, err := auth.Open(dir).List()
 		require.NoError(t, err)
 		for _, tok := range list {
 			assert.False(t, strings.HasPrefix(tok.Name, "cli-erase"), "the minted admin token is revoked: %s", tok.Name)

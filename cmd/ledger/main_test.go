@@ -11,7 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/imattertraining/ledger/api"
+	"github.com/imattertraining/ledger/api/auth"
 )
 
 // run runs the ledger command as main would and returns its exit code,
@@ -32,7 +32,7 @@ func run(t *testing.T, args ...string) (int, string, string) {
 func serve(t *testing.T, dir string, demo bool) *Main {
 	t.Helper()
 	var out, errb bytes.Buffer
-	m := &Main{Data: dir, Addr: "127.0.0.1:0", Demo: demo, Stdout: &out, Stderr: &errb, BootstrapAdmin: !api.OpenTokens(dir).Exists()}
+	m := &Main{Data: dir, Addr: "127.0.0.1:0", Demo: demo, Stdout: &out, Stderr: &errb, BootstrapAdmin: !auth.Open(dir).Exists()}
 	require.NoError(t, m.Open(context.Background()))
 	t.Cleanup(func() { _ = m.Close() })
 	return m

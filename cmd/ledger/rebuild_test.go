@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/imattertraining/ledger/api"
+	"github.com/imattertraining/ledger/api/auth"
 )
 
 func TestRebuild(t *testing.T) {
@@ -41,7 +42,7 @@ func TestRebuild(t *testing.T) {
 		assert.Contains(t, out, fmt.Sprintf("Rebuilt the read models from %d events and swapped them in", demoEvents()))
 		code, body := get(t, m.URL()+"/v1/practitioners/"+demoPractitioner, m.AdminToken)
 		assert.Equal(t, 200, code, body)
-		list, err := api.OpenTokens(dir).List()
+		list, err := auth.Open(dir).List()
 		require.NoError(t, err)
 		for _, tok := range list {
 			assert.False(t, strings.HasPrefix(tok.Name, "cli-rebuild"), "the minted admin token is revoked: %s", tok.Name)
@@ -71,7 +72,7 @@ func TestRebuild(t *testing.T) {
 // adminToken adds an admin token to dir for a test.
 func adminToken(t *testing.T, dir string) string {
 	t.Helper()
-	tok, err := api.OpenTokens(dir).Add("test-admin", api.RoleAdmin, 0)
+	tok, err := auth.Open(dir).Add("test-admin", api.RoleAdmin, 0)
 	require.NoError(t, err)
 	return tok
 }

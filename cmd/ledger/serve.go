@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/imattertraining/ledger/api"
+	"github.com/imattertraining/ledger/api/auth"
 	"github.com/imattertraining/ledger/api/console"
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
@@ -145,7 +146,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}
 	}()
 
-	tokens := api.OpenTokens(m.Data)
+	tokens := auth.Open(m.Data)
 	if err := m.bootstrapAdmin(ctx, tokens); err != nil {
 		return err
 	}

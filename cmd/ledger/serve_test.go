@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/imattertraining/ledger/api"
+	"github.com/imattertraining/ledger/api/auth"
 	"github.com/imattertraining/ledger/eventstore"
 )
 
@@ -107,7 +108,7 @@ func TestServeTokenBootstrap(t *testing.T) {
 	require.NoError(t, m.Open(context.Background()))
 	require.NotEmpty(t, m.AdminToken)
 	require.NoError(t, m.Close())
-	tokensPath := filepath.Join(dir, api.TokensFile)
+	tokensPath := filepath.Join(dir, auth.FileName)
 	saved, err := os.ReadFile(tokensPath)
 	require.NoError(t, err)
 
@@ -130,7 +131,7 @@ func TestServeTokenBootstrap(t *testing.T) {
 		require.NoError(t, m.Open(context.Background()))
 		defer m.Close()
 		require.Equal(t, m.AdminToken, strings.TrimSpace(out.String()))
-		p, err := api.OpenTokens(dir).Authenticate(m.AdminToken)
+		p, err := auth.Open(dir).Authenticate(m.AdminToken)
 		require.NoError(t, err)
 		assert.Equal(t, api.RoleAdmin, p.Role)
 		assert.NotEqual(t, "admin", p.Name, "the old admin's name is not handed out again")

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/imattertraining/ledger/api"
+	"github.com/imattertraining/ledger/api/auth"
 )
 
 func runToken(_ context.Context, e *env, args []string) error {
@@ -25,7 +26,7 @@ func runToken(_ context.Context, e *env, args []string) error {
 		if *role == "" || *name == "" {
 			return usageError("token add needs --role and --name")
 		}
-		tok, err := api.OpenTokens(*dir).Add(*name, api.Role(*role), 0)
+		tok, err := auth.Open(*dir).Add(*name, api.Role(*role), 0)
 		if err != nil {
 			return err
 		}
@@ -37,7 +38,7 @@ func runToken(_ context.Context, e *env, args []string) error {
 		if err := parse(fs, args[1:]); err != nil {
 			return err
 		}
-		tokens := api.OpenTokens(*dir)
+		tokens := auth.Open(*dir)
 		list, err := tokens.List()
 		if err != nil {
 			return err
@@ -75,7 +76,7 @@ func runToken(_ context.Context, e *env, args []string) error {
 		if *name == "" {
 			return usageError("token revoke needs --name")
 		}
-		if err := api.OpenTokens(*dir).Revoke(*name); err != nil {
+		if err := auth.Open(*dir).Revoke(*name); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stderr, "Token %q revoked.\n", *name)

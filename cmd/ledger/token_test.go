@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/imattertraining/ledger/api"
+	"github.com/imattertraining/ledger/api/auth"
 )
 
 func TestToken(t *testing.T) {
@@ -16,7 +17,7 @@ func TestToken(t *testing.T) {
 	require.Equal(t, 0, code, errb)
 	token := strings.TrimSpace(out)
 	assert.Equal(t, token+"\n", out, "the token alone on stdout")
-	p, err := api.OpenTokens(dir).Authenticate(token)
+	p, err := auth.Open(dir).Authenticate(token)
 	require.NoError(t, err)
 	assert.Equal(t, api.Principal{Name: "auditor-jo", Role: api.RoleAuditor}, p)
 
@@ -47,7 +48,7 @@ func TestToken(t *testing.T) {
 
 	code, _, _ = run(t, "token", "revoke", "--data", dir, "--name", "auditor-jo")
 	require.Equal(t, 0, code)
-	_, err = api.OpenTokens(dir).Authenticate(token)
+	_, err = auth.Open(dir).Authenticate(token)
 	assert.Error(t, err)
 
 	// The name is retired, not freed: whoever got it next would pass for

@@ -1,4 +1,4 @@
-package api
+package auth
 
 import (
 	"crypto/rand"
@@ -48,8 +48,8 @@ type Principal struct {
 	Role Role
 }
 
-// TokensFile is the name of the token file in the data directory.
-const TokensFile = "tokens.json"
+// FileName is the name of the token file in the data directory.
+const FileName = "tokens.json"
 
 // tokenPrefix marks a ledger token so that it is recognisable in a leaked
 // log or a secret scanner.
@@ -102,9 +102,17 @@ type Tokens struct {
 	hashes  [][sha256.Size]byte
 }
 
-// OpenTokens returns the token file in dir (which need not exist yet).
-func OpenTokens(dir string) *Tokens {
-	return &Tokens{path: filepath.Join(dir, TokensFile), now: time.Now}
+// Open returns the token file in dir (which need not exist yet), with
+// time.Now as its clock.
+func Open(dir string) *Tokens {
+	return &Tokens{path: filepath.Join(dir, FileName), now: time.Now}
+}
+
+// WithClock makes now the clock t reads for creation and expiry times, and
+// returns t. Call it before t is used.
+func (t *Tokens) WithClock(now func() time.Time) *Tokens {
+	t.now = now
+	return t
 }
 
 // Path returns the token file's path.
@@ -119,7 +127,7 @@ func (t *Tokens) load() ([]TokenInfo, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("api: tokens: %w", err)
+		return nil, fmt.Errorf("auth: tokens: %w", err)
 	}
 	// A rewrite renames a new file into place, so a changed inode, size or
 	// time means the tokens changed.
@@ -128,17 +136,17 @@ func (t *Tokens) load() ([]TokenInfo, error) {
 	}
 	b, err := os.ReadFile(t.path)
 	if err != nil {
-		return nil, fmt.Errorf("api: tokens: %w", err)
+		return nil, fmt.Errorf("auth: tokens: %w", err)
 	}
 	var f tokenFile
 	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("api: tokens: %s is damaged: %w", t.path, err)
+		return nil, fmt.Errorf("auth: tokens: %s is damaged: %w", t.path, err)
 	}
 	hashes := make([][sha256.Size]byte, len(f.Tokens))
 	for i, ti := range f.Tokens {
 		h, err := hex.DecodeString(ti.SHA256)
 		if err != nil || len(h) != sha256.Size {
-			return nil, fmt.Errorf("api: tokens: %s: token %q has a damaged hash", t.path, ti.Name)
+			return nil, fmt.Errorf("auth: tokens: %s: token %q has a damaged hash", t.path, ti.Name)
 		}
 		copy(hashes[i][:], h)
 	}
@@ -202,7 +210,7 @@ func (t *Tokens) Add(name string, role Role, ttl time.Duration) (string, error) 
 	}
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
-		return "", fmt.Errorf("api: tokens: %w", err)
+		return "", fmt.Errorf("auth: tokens: %w", err)
 	}
 	token := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
 	sum := sha256.Sum256([]byte(token))
@@ -250,7 +258,7 @@ func (t *Tokens) update(change func(*tokenFile) error) error {
 	// file too: a lock file serialises read-modify-write across processes.
 	unlock, err := lockFile(t.path + ".lock")
 	if err != nil {
-		return fmt.Errorf("api: tokens: %w", err)
+		return fmt.Errorf("auth: tokens: %w", err)
 	}
 	defer unlock()
 	t.cached = nil
@@ -277,10 +285,10 @@ func (t *Tokens) update(change func(*tokenFile) error) error {
 	}
 	b, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
-		return fmt.Errorf("api: tokens: %w", err)
+		return fmt.Errorf("auth: tokens: %w", err)
 	}
 	if err := writeFileAtomic(t.path, append(b, '\n'), 0o600); err != nil {
-		return fmt.Errorf("api: tokens: %w", err)
+		return fmt.Errorf("auth: tokens: %w", err)
 	}
 	t.cached = nil // re-read (and re-stat) next time
 	return nil

@@ -1,4 +1,4 @@
-package api_test
+package auth_test
 
 import (
 	"os"
@@ -10,28 +10,29 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/imattertraining/ledger/api"
+	"github.com/imattertraining/ledger/api/auth"
 	"github.com/imattertraining/ledger/domain"
 )
 
 func TestTokens(t *testing.T) {
 	dir := t.TempDir()
-	tokens := api.OpenTokens(dir)
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	tokens := auth.Open(dir).WithClock(func() time.Time { return now })
 	assert.False(t, tokens.Exists())
 
-	admin, err := tokens.Add("ops-admin", api.RoleAdmin, 0)
+	admin, err := tokens.Add("ops-admin", auth.RoleAdmin, 0)
 	require.NoError(t, err)
-	auditor, err := tokens.Add("auditor-jo", api.RoleAuditor, 0)
+	auditor, err := tokens.Add("auditor-jo", auth.RoleAuditor, 0)
 	require.NoError(t, err)
 	assert.NotEqual(t, admin, auditor)
 	assert.GreaterOrEqual(t, len(admin), 40, "a token carries 256 random bits")
 
 	t.Run("the file keeps hashes, never tokens, readable by the owner only", func(t *testing.T) {
-		b, err := os.ReadFile(filepath.Join(dir, api.TokensFile))
+		b, err := os.ReadFile(filepath.Join(dir, auth.FileName))
 		require.NoError(t, err)
 		assert.NotContains(t, string(b), admin)
 		assert.NotContains(t, string(b), auditor)
-		fi, err := os.Stat(filepath.Join(dir, api.TokensFile))
+		fi, err := os.Stat(filepath.Join(dir, auth.FileName))
 		require.NoError(t, err)
 		assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
 	})
@@ -39,15 +40,15 @@ func TestTokens(t *testing.T) {
 	cases := []struct {
 		name  string
 		token string
-		want  api.Principal
+		want  auth.Principal
 		code  string
 	}{
-		{"admin", admin, api.Principal{Name: "ops-admin", Role: api.RoleAdmin}, ""},
-		{"auditor", auditor, api.Principal{Name: "auditor-jo", Role: api.RoleAuditor}, ""},
-		{"empty", "", api.Principal{}, domain.EUNAUTHORIZED},
-		{"unknown", "ldg_" + strings.Repeat("A", 43), api.Principal{}, domain.EUNAUTHORIZED},
-		{"one character changed", admin[:len(admin)-1] + "x", api.Principal{}, domain.EUNAUTHORIZED},
-		{"no prefix", strings.TrimPrefix(admin, "ldg_"), api.Principal{}, domain.EUNAUTHORIZED},
+		{"admin", admin, auth.Principal{Name: "ops-admin", Role: auth.RoleAdmin}, ""},
+		{"auditor", auditor, auth.Principal{Name: "auditor-jo", Role: auth.RoleAuditor}, ""},
+		{"empty", "", auth.Principal{}, domain.EUNAUTHORIZED},
+		{"unknown", "ldg_" + strings.Repeat("A", 43), auth.Principal{}, domain.EUNAUTHORIZED},
+		{"one character changed", admin[:len(admin)-1] + "x", auth.Principal{}, domain.EUNAUTHORIZED},
+		{"no prefix", strings.TrimPrefix(admin, "ldg_"), auth.Principal{}, domain.EUNAUTHORIZED},
 	}
 	for _, tc := range cases {
 		t.Run("authenticate "+tc.name, func(t *testing.T) {
@@ -58,21 +59,21 @@ func TestTokens(t *testing.T) {
 	}
 
 	t.Run("names are unique and well formed, roles known", func(t *testing.T) {
-		_, err := tokens.Add("ops-admin", api.RoleReviewer, 0)
+		_, err := tokens.Add("ops-admin", auth.RoleReviewer, 0)
 		assert.Equal(t, domain.ECONFLICT, domain.ErrorCode(err))
-		_, err = tokens.Add("Has Spaces", api.RoleReviewer, 0)
+		_, err = tokens.Add("Has Spaces", auth.RoleReviewer, 0)
 		assert.Equal(t, domain.EINVALID, domain.ErrorCode(err))
-		_, err = tokens.Add("someone", api.Role("owner"), 0)
+		_, err = tokens.Add("someone", auth.Role("owner"), 0)
 		assert.Equal(t, domain.EINVALID, domain.ErrorCode(err))
 	})
 
 	t.Run("another process's changes are seen", func(t *testing.T) {
-		other := api.OpenTokens(dir)
-		rev, err := other.Add("reviewer-sam", api.RoleReviewer, 0)
+		other := auth.Open(dir)
+		rev, err := other.Add("reviewer-sam", auth.RoleReviewer, 0)
 		require.NoError(t, err)
 		p, err := tokens.Authenticate(rev)
 		require.NoError(t, err)
-		assert.Equal(t, api.RoleReviewer, p.Role)
+		assert.Equal(t, auth.RoleReviewer, p.Role)
 		require.NoError(t, other.Revoke("auditor-jo"))
 		_, err = tokens.Authenticate(auditor)
 		assert.Equal(t, domain.EUNAUTHORIZED, domain.ErrorCode(err))
@@ -93,11 +94,15 @@ func TestTokens(t *testing.T) {
 	})
 
 	t.Run("a short-lived token expires", func(t *testing.T) {
-		tok, err := tokens.Add("cli-short", api.RoleAuditor, time.Nanosecond)
+		tok, err := tokens.Add("cli-short", auth.RoleAuditor, 15*time.Minute)
 		require.NoError(t, err)
-		time.Sleep(time.Millisecond)
+		now = now.Add(15 * time.Minute)
+		_, err = tokens.Authenticate(tok)
+		require.NoError(t, err, "valid up to its expiry")
+		now = now.Add(time.Nanosecond)
 		_, err = tokens.Authenticate(tok)
 		assert.Equal(t, domain.EUNAUTHORIZED, domain.ErrorCode(err))
+		assert.ErrorContains(t, err, "expired")
 	})
 
 	t.Run("a revoked or expired token's name is never issued again", func(t *testing.T) {
@@ -105,7 +110,7 @@ func TestTokens(t *testing.T) {
 		// inherit its recorded_by and its idempotency keys.
 		require.NoError(t, tokens.Revoke("reviewer-sam"))
 		for _, name := range []string{"reviewer-sam", "auditor-jo", "cli-short"} {
-			_, err := api.OpenTokens(dir).Add(name, api.RoleAdmin, 0)
+			_, err := auth.Open(dir).Add(name, auth.RoleAdmin, 0)
 			assert.Equal(t, domain.ECONFLICT, domain.ErrorCode(err), name)
 			assert.ErrorContains(t, err, "never given to another token", name)
 		}
