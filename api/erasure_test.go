@@ -181,3 +181,20 @@ func TestErasureOfPlaintextHistory(t *testing.T) {
 	// The limit the README states: the old event's bytes keep it.
 	assert.Equal(t, []string{"events.db"}, keystoretest.FilesHolding(t, ts.dir, erasedName))
 }
+
+// TestErasureCompletesAnInterruptedOne: an erasure cut short after the key
+// was deleted and before its event was appended (a crash, a store failure)
+// already reads as erased, and erasing again records the event.
+func TestErasureCompletesAnInterruptedOne(t *testing.T) {
+	ts := newTestServer(t)
+	id := ts.registerPractitioner(erasedName)
+	require.NoError(t, ts.keys.Erase("practitioner-"+id, time.Now()))
+	r := ts.do("GET", "/v1/practitioners/"+id, api.RoleAuditor, "")
+	assert.Equal(t, domain.ErasedName, r.json(t)["name"])
+	before := ts.count()
+	r = ts.do("POST", "/v1/practitioners/"+id+"/erasure", api.RoleAdmin, `{"reason":"Erasure requested by the practitioner."}`)
+	require.Equal(t, http.StatusCreated, r.status, "%s", r.body)
+	assert.Equal(t, before+1, ts.count())
+	r = ts.do("POST", "/v1/practitioners/"+id+"/erasure", api.RoleAdmin, `{"reason":"Erasure requested by the practitioner."}`)
+	assert.Equal(t, http.StatusConflict, r.status, "%s", r.body)
+}

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
@@ -149,4 +151,50 @@ func TestErase(t *testing.T) {
 		_, out, _ = run(t, "replay", "--data", dir, "--practitioner", demoPractitioner)
 		assert.Contains(t, out, demoName, "nothing erased")
 	})
+}
+
+// TestEraseOnKurrentDBWithTwoServers: on KurrentDB the store holds the
+// same ciphertext; two servers sharing one key file both open the name,
+// and an erasure through one reads as erased through the other once it
+// meets the PersonalDataErased event, its snapshot rewritten without the
+// name.
+func TestEraseOnKurrentDBWithTwoServers(t *testing.T) {
+	url := startDouble(t).ConnectionString()
+	keys := filepath.Join(t.TempDir(), keystore.FileName)
+	a := serveKurrentDB(t, url, keys)
+	b := serveKurrentDB(t, url, keys)
+	const name = "Morwenna Twoservers"
+	status, body, err := call("POST", a.URL()+"/v1/practitioners", a.AdminToken, `{"occurred_on":"2024-01-10","data":{"name":"`+name+`","profession":"education"}}`)
+	require.NoError(t, err)
+	require.Equal(t, 201, status, body)
+	var reg struct{ ID string }
+	require.NoError(t, json.Unmarshal([]byte(body), &reg))
+	for _, e := range kurrentEvents(t, url) {
+		assert.NotContains(t, string(e.Data), name, "KurrentDB holds the ciphertext only")
+	}
+	require.Eventually(t, func() bool {
+		_, body, err := call("GET", b.URL()+"/v1/practitioners", b.AdminToken, "")
+		return err == nil && strings.Contains(body, name)
+	}, time.Minute, 10*time.Millisecond, "server B opens the name sealed through A")
+
+	status, body, err = call("POST", a.URL()+"/v1/practitioners/"+reg.ID+"/erasure", a.AdminToken, `{"reason":"Erasure requested by the practitioner."}`)
+	require.NoError(t, err)
+	require.Equal(t, 201, status, body)
+	require.Eventually(t, func() bool {
+		_, body, err := call("GET", b.URL()+"/v1/practitioners", b.AdminToken, "")
+		return err == nil && !strings.Contains(body, name) && strings.Contains(body, domain.ErasedName)
+	}, time.Minute, 10*time.Millisecond, "server B reads the name as erased")
+	for _, m := range []*Main{a, b} {
+		for _, path := range []string{"/v1/practitioners/" + reg.ID, "/v1/practitioners/" + reg.ID + "/history"} {
+			_, body, err := call("GET", m.URL()+path, m.AdminToken, "")
+			require.NoError(t, err)
+			assert.NotContains(t, body, name, path)
+		}
+	}
+	// B's snapshot is rewritten when it takes the erasure in.
+	require.NoError(t, b.Close())
+	require.NoError(t, a.Close())
+	for _, dir := range []string{a.Data, b.Data, filepath.Dir(keys)} {
+		assert.Empty(t, keystoretest.FilesHolding(t, dir, name), dir)
+	}
 }
