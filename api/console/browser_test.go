@@ -306,6 +306,20 @@ func TestBrowser(t *testing.T) {
 		decision = eval[string](b, `document.querySelector('table a[href^="/ui/decisions/"]').getAttribute("href")`)
 		b.shot("qc-queue")
 	})
+	t.Run("every other page passes axe too", func(t *testing.T) {
+		b.t = t
+		for _, path := range []string{"/ui/", "/ui/organisations", "/ui/organisations/" + org, "/ui/practitioners/new", "/ui/organisations/new",
+			"/ui/decisions?status=all", "/ui/verify", "/ui/practitioners/" + pid + "/events/new", "/ui/nowhere",
+			"/ui/organisations/" + org + "/events/new?type=LicenceGranted"} {
+			b.open(path)
+		}
+		assert.Contains(t, b.text(), "Record LicenceGranted for Hillside Demo Primary School")
+		b.open("/ui/practitioners/" + pid + "/events/new?type=CourseCompleted")
+		b.set("#f-course", "")
+		b.submit(`form[method=post] button[value=record]`)
+		assert.Contains(t, b.text(), "Some fields need attention")
+		b.shot("form-errors")
+	})
 	t.Run("sign out", func(t *testing.T) {
 		b.t = t
 		b.submit(`form.signout button`)

@@ -405,6 +405,7 @@ func TestRecordThroughForms(t *testing.T) {
 		"f-course":      {"type": {"CourseCompleted"}, "occurred_on": {"2024-03-01"}, "data.course": {"juggling"}},
 		"f-occurred_on": {"type": {"CourseCompleted"}, "occurred_on": {"2099-03-01"}, "data.course": {"foundation_b"}},
 		"f-hours":       {"type": {"CPDEngagementRecorded"}, "occurred_on": {"2024-03-01"}, "data.kind": {"linked_cpd"}, "data.hours": {"two"}},
+		"f-kind":        {"type": {"CPDEngagementRecorded"}, "occurred_on": {"2024-03-01"}},
 	} {
 		p := b.post("/ui/practitioners/"+pid+"/events", values)
 		assert.Equal(t, http.StatusBadRequest, p.status, field)

@@ -418,33 +418,34 @@ func (c *console) recordEvent(k domain.StreamKind) handlerFunc {
 // beside the field it names, or at the top; a refusal with its evaluation.
 // Errors that are not about the input (the store down) are returned.
 func (c *console) formAfter(r *http.Request, k domain.StreamKind, id uuid.UUID, name, typ string, err error) (formPage, error) {
-	errs := map[string]string{}
 	var de *domain.Error
-	top := ""
-	if err != nil {
-		if !errors.As(err, &de) {
-			return formPage{}, err
-		}
-		if de.Field != "" && r.PostForm.Has(de.Field) {
-			errs[de.Field] = de.Message
-		} else {
-			top = de.Error()
-		}
+	if err != nil && !errors.As(err, &de) {
+		return formPage{}, err
+	}
+	errs := map[string]string{}
+	if de != nil && de.Field != "" {
+		errs[de.Field] = de.Message
 	}
 	pg, perr := c.newFormPage(r, k, id, name, typ, r.PostForm, errs)
 	if perr != nil {
 		return pg, perr
 	}
 	if de != nil {
-		if de.Code == domain.EREFUSED {
+		switch {
+		case de.Code == domain.EREFUSED:
 			pg.Refusal, pg.Eval = de.Error(), de.Evaluation
-		} else if top != "" {
-			pg.Error = top
-		} else {
+		case hasField(pg.Fields, de.Field):
 			pg.Error = "Some fields need attention."
+		default:
+			pg.Error = de.Error() // about no field of the form
 		}
 	}
 	return pg, nil
+}
+
+// hasField reports whether the form has a field named name.
+func hasField(fields []field, name string) bool {
+	return name != "" && slices.ContainsFunc(fields, func(f field) bool { return f.Name == name })
 }
 
 // registerForm draws the form that opens a practitioner's or an
@@ -486,15 +487,13 @@ func (c *console) register(k domain.StreamKind) handlerFunc {
 			if !errors.As(err, &de) {
 				return err
 			}
-			if de.Field != "" && r.PostForm.Has(de.Field) {
+			if hasField(pg.Fields, de.Field) {
 				errs[de.Field] = de.Message
+				pg.Error = "Some fields need attention."
 			} else {
 				pg.Error = de.Error()
 			}
 			pg.Fields = c.registerPage(k, r.PostForm, errs).Fields
-			if pg.Error == "" {
-				pg.Error = "Some fields need attention."
-			}
 			pg.EventID = eventID.String()
 			c.render(w, r, q, api.ErrorStatus(de.Code), "form", formTitle(pg), k.String()+"s", pg)
 			return nil

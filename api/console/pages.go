@@ -506,9 +506,11 @@ func (c *console) review(w http.ResponseWriter, r *http.Request, q *req) error {
 		if !errors.As(err, &de) || de.Code != domain.EINVALID {
 			return err
 		}
-		form.Errors = map[string]string{strings.TrimPrefix(de.Field, "data."): de.Message}
-		if de.Field == "" {
-			form.Error = de.Error()
+		switch f := strings.TrimPrefix(de.Field, "data."); f {
+		case "outcome", "notes":
+			form.Errors = map[string]string{f: de.Message}
+		default:
+			form.Error = de.Error() // about no field of the form
 		}
 		return c.showDecision(w, r, q, api.ErrorStatus(de.Code), form)
 	}
