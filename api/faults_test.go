@@ -22,32 +22,34 @@ import (
 	"github.com/imattertraining/ledger/projections"
 )
 
-// fullDisk is a store whose appends fail as the embedded store's do on a
-// full disk while full is set.
-type fullDisk struct {
+// failingAppends is a store whose appends fail with *fail while it is set.
+type failingAppends struct {
 	eventstore.Store
-	full *atomic.Bool
+	fail *atomic.Pointer[error]
 }
 
-func (s fullDisk) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events ...eventstore.EventData) (eventstore.AppendResult, error) {
-	if s.full.Load() {
-		return eventstore.AppendResult{}, fmt.Errorf("%w: bolt: commit: %w", eventstore.ErrNoSpace,
-			&os.PathError{Op: "write", Path: "events.db", Err: syscall.ENOSPC})
+func (s failingAppends) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events ...eventstore.EventData) (eventstore.AppendResult, error) {
+	if err := s.fail.Load(); err != nil {
+		return eventstore.AppendResult{}, *err
 	}
 	return s.Store.Append(ctx, stream, expected, events...)
 }
+
+// errFullDisk is what the embedded store's append gives on a full disk.
+var errFullDisk = fmt.Errorf("%w: bolt: commit: %w", eventstore.ErrNoSpace,
+	&os.PathError{Op: "write", Path: "events.db", Err: syscall.ENOSPC})
 
 // TestFullDisk: an append on a full disk is a 503 with Retry-After, not an
 // opaque 500, and stores nothing; the server logs the full disk once, not
 // per request, and once more when appends succeed again; /healthz says
 // "degraded" meanwhile (reads are still served).
 func TestFullDisk(t *testing.T) {
-	var full atomic.Bool
-	ts := newTestServer(t, func(c *api.Config) { c.Store = fullDisk{Store: c.Store, full: &full} })
+	var fail atomic.Pointer[error]
+	ts := newTestServer(t, func(c *api.Config) { c.Store = failingAppends{Store: c.Store, fail: &fail} })
 	id := ts.registerPractitioner("Alex Example")
 	before := ts.count()
 
-	full.Store(true)
+	fail.Store(&errFullDisk)
 	for range 3 {
 		r := ts.do("POST", "/v1/practitioners/"+id+"/events", api.RoleAdmin,
 			`{"type":"CourseCompleted","occurred_on":"2024-03-01","data":{"course":"foundation_b"}}`)
@@ -70,7 +72,7 @@ func TestFullDisk(t *testing.T) {
 	assert.Equal(t, http.StatusOK, r.status, "%s", r.body)
 	assert.Regexp(t, `(?m)^ledger_store_disk_full 1$`, string(ts.do("GET", "/metrics", "", "").body))
 
-	full.Store(false)
+	fail.Store(nil)
 	ts.event(id, "CourseCompleted", "2024-03-01", `{"course":"foundation_b"}`)
 	ts.event(id, "CourseCompleted", "2024-03-02", `{"course":"intermediate_a"}`)
 	logs = ts.logs.String()
@@ -226,4 +228,28 @@ func TestStoreShortOfItsLastEvent(t *testing.T) {
 	r = ts.do("GET", "/v1/practitioners/"+id+"/history", api.RoleAuditor, "")
 	assert.Equal(t, http.StatusInternalServerError, r.status, "%s", r.body)
 	assert.Contains(t, r.json(t)["error"].(map[string]any)["message"], "damaged")
+}
+
+// TestDamageMetWhileServing: damage in the store that a request meets
+// while the server runs (not found at open) is a 500 saying the store is
+// damaged, logged once, and /healthz answers 503 naming the store from then
+// on.
+func TestDamageMetWhileServing(t *testing.T) {
+	var fail atomic.Pointer[error]
+	ts := newTestServer(t, func(c *api.Config) { c.Store = failingAppends{Store: c.Store, fail: &fail} })
+	id := ts.registerPractitioner("Alex Example")
+	ts.waitReady()
+
+	damaged := fmt.Errorf("bolt: %w: record at position 2: field 3 has no length", eventstore.ErrCorrupt)
+	fail.Store(&damaged)
+	for range 2 {
+		r := ts.do("POST", "/v1/practitioners/"+id+"/events", api.RoleAdmin,
+			`{"type":"CourseCompleted","occurred_on":"2024-03-01","data":{"course":"foundation_b"}}`)
+		assert.Equal(t, http.StatusInternalServerError, r.status, "%s", r.body)
+		assert.Contains(t, r.json(t)["error"].(map[string]any)["message"], "store is damaged")
+	}
+	assert.Equal(t, 1, strings.Count(ts.logs.String(), "a request met the damage while serving"), "logged once")
+	h := ts.do("GET", "/healthz", "", "")
+	assert.Equal(t, http.StatusServiceUnavailable, h.status, "%s", h.body)
+	assert.Contains(t, string(h.body), `"component":"store","state":"damaged"`)
 }

@@ -91,6 +91,9 @@ func (s *Server) problems() []problem {
 			})
 		}
 	}
+	if p, ok := s.damage.problem(); ok {
+		out = append(out, p)
+	}
 	var nr *projections.NotReadyError
 	if err := s.cfg.Projector.Ready(); errors.As(err, &nr) {
 		p := problem{
@@ -154,5 +157,44 @@ func (d *diskState) problem() (problem, bool) {
 	return problem{
 		Component: "store", State: "disk_full", Since: rfc3339(d.since),
 		Message: "The store's disk is full: appends are refused (503) until space is freed; reads are served.",
+	}, true
+}
+
+// damageSeen remembers the first damage in the store that a request met
+// while serving (damage found at open is the store's Damage), so that
+// /healthz reports it from then on and the log has it once. Safe for
+// concurrent use.
+type damageSeen struct {
+	seen  atomic.Bool // the fast path: every failed request asks
+	mu    sync.Mutex
+	since time.Time
+}
+
+// note takes a request's error.
+func (d *damageSeen) note(err error, log *slog.Logger, now time.Time) {
+	if d.seen.Load() || !errors.Is(err, eventstore.ErrCorrupt) {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.seen.Load() {
+		return
+	}
+	d.since = now
+	d.seen.Store(true)
+	log.Error("the store is damaged: a request met the damage while serving, and /healthz answers 503 from now on (logged once); run ledger verify, and restore from a backup",
+		slog.String("error", err.Error()))
+}
+
+// problem reports the damage met, if any.
+func (d *damageSeen) problem() (problem, bool) {
+	if !d.seen.Load() {
+		return problem{}, false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return problem{
+		Component: "store", State: "damaged", Since: rfc3339(d.since), unavailable: true, retryAfter: 60,
+		Message: "A request met damage in the store while serving; reads and appends that touch it fail. Run ledger verify, and restore from a backup.",
 	}, true
 }

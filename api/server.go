@@ -100,8 +100,10 @@ type Server struct {
 	// rebuild is the online rebuild of the read models, if any.
 	rebuild rebuildJob
 
-	// disk follows whether the store's disk is full (see /healthz).
-	disk diskState
+	// disk follows whether the store's disk is full, and damage the first
+	// damage a request met in the store (see /healthz).
+	disk   diskState
+	damage damageSeen
 }
 
 // NewServer builds a Server from cfg.
@@ -215,6 +217,7 @@ func (s *Server) guard(rt route) http.Handler {
 			}
 		}
 		if err := rt.handle(w, r, p); err != nil {
+			s.damage.note(err, s.cfg.Logger, s.cfg.Now())
 			Error(w, r, err)
 		}
 	})
