@@ -394,7 +394,12 @@ func TestRecordThroughForms(t *testing.T) {
 
 	org := b.post("/ui/organisations", url.Values{"occurred_on": {"2024-01-08"}, "data.name": {"Hillside Form School"}, "data.kind": {"school"}, "data.registered_service": {"true"}})
 	require.Equal(t, http.StatusSeeOther, org.status, org.body)
-	assert.Contains(t, b.get(org.header.Get("Location")).body, "Hillside Form School")
+	orgPage := org.header.Get("Location")
+	assert.Contains(t, b.get(orgPage).body, "Hillside Form School")
+	lic := b.post(orgPage+"/events", url.Values{"type": {"LicenceGranted"}, "action": {"record"}, "occurred_on": {"2024-02-01"}, "data.licence_id": {"ORG-L-1"},
+		"data.kind": {"organisational"}, "data.valid_until": {"2027-02-01"}, "data.decided_by": {"Demo Panel"}, "data.rationale": {"Ahead of the evidence."}, "data.exception": {"true"}})
+	require.Equal(t, http.StatusSeeOther, lic.status, lic.body)
+	assert.Contains(t, b.get(orgPage).body, "<td>ORG-L-1</td>", "an organisation's licences on its page")
 
 	form := b.get("/ui/practitioners/" + pid + "/events/new?type=CourseCompleted")
 	require.Equal(t, http.StatusOK, form.status)

@@ -367,6 +367,8 @@ type organisationPage struct {
 	ID       uuid.UUID
 	Name     string
 	Kind     domain.OrganisationKind
+	Today    string
+	Licences []domain.Licence
 	Timeline []projections.HistoryItem
 	Pager    pager
 	Types    []string
@@ -382,8 +384,9 @@ func (c *console) organisation(w http.ResponseWriter, r *http.Request, q *req) e
 		return err
 	}
 	pg := organisationPage{ID: id, Types: eventTypes(domain.OrganisationStream)}
+	pg.Today = c.today().String()
 	if o := c.d.Projector.Organisations().Organisation(id); o != nil {
-		pg.Name, pg.Kind = o.Name, o.Kind
+		pg.Name, pg.Kind, pg.Licences = o.Name, o.Kind, o.Licences(c.today())
 	}
 	if pg.Name == "" {
 		pg.Name = "Organisation " + id.String()[:8]
