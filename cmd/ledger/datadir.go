@@ -123,7 +123,7 @@ func (f *storeFlags) openSource(ctx context.Context, purpose string) (source, er
 		if err != nil {
 			return nil, err
 		}
-		return newLocalSource(s, f.data)
+		return newLocalSource(s, f.data), nil
 	}
 	return openSource(f.data, purpose)
 }
@@ -151,7 +151,7 @@ func openSource(dir, purpose string) (source, error) {
 	}
 	s, err := openBolt(dir, 500*time.Millisecond)
 	if err == nil {
-		return newLocalSource(s, dir)
+		return newLocalSource(s, dir), nil
 	}
 	if !errors.Is(err, errServing) {
 		return nil, err
@@ -185,18 +185,18 @@ func reachServer(dir, purpose string, role api.Role) (info serverInfo, tokens *a
 type localSource struct {
 	store eventstore.Store
 	keys  *keystore.Keys
-	views *projections.Views
+	// keysErr is why the key store could not be read; keys is nil then.
+	keysErr error
+	views   *projections.Views
 }
 
-// newLocalSource reads s, opening personal data with the key store of dir;
-// it closes s if the key store cannot be opened.
-func newLocalSource(s eventstore.Store, dir string) (*localSource, error) {
+// newLocalSource reads s, opening personal data with the key store of dir.
+//
+// A key store that cannot be read (damaged) fails only what shows names
+// (replay): verify and export read the store's bytes and need no keys.
+func newLocalSource(s eventstore.Store, dir string) *localSource {
 	keys, err := keystore.Open(dir)
-	if err != nil {
-		s.Close()
-		return nil, err
-	}
-	return &localSource{store: s, keys: keys, views: projections.NewViewsWithKeys(s, keys)}, nil
+	return &localSource{store: s, keys: keys, keysErr: err, views: projections.NewViewsWithKeys(s, keys)}
 }
 
 func (l *localSource) verify(ctx context.Context) (eventstore.VerifyReport, error) {
@@ -204,10 +204,16 @@ func (l *localSource) verify(ctx context.Context) (eventstore.VerifyReport, erro
 }
 
 func (l *localSource) practitioner(ctx context.Context, id uuid.UUID, asOf domain.Date, knownAt time.Time) (projections.PractitionerView, error) {
+	if l.keysErr != nil {
+		return projections.PractitionerView{}, l.keysErr
+	}
 	return l.views.Practitioner(ctx, id, asOf, knownAt)
 }
 
 func (l *localSource) history(ctx context.Context, stream string, knownAt time.Time) ([]projections.HistoryItem, error) {
+	if l.keysErr != nil {
+		return nil, l.keysErr
+	}
 	return l.views.History(ctx, stream, knownAt)
 }
 

@@ -198,3 +198,21 @@ func TestEraseOnKurrentDBWithTwoServers(t *testing.T) {
 		assert.Empty(t, keystoretest.FilesHolding(t, dir, name), dir)
 	}
 }
+
+// TestDamagedKeyStore: a key file that cannot be read fails what shows
+// names, with a message naming it, and leaves verify and export alone.
+func TestDamagedKeyStore(t *testing.T) {
+	dir := demoDir(t)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, keystore.FileName), []byte("{\"stream\":\n"), 0o600))
+	code, out, errb := run(t, "verify", "--data", dir)
+	assert.Equal(t, 0, code, errb)
+	assert.Contains(t, out, "OK:")
+	code, _, errb = run(t, "export", "--data", dir)
+	assert.Equal(t, 0, code, errb)
+	code, _, errb = run(t, "replay", "--data", dir, "--practitioner", demoPractitioner)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errb, "damaged")
+	code, _, errb = run(t, "erase", "--data", dir, "--practitioner", demoPractitioner, "--reason", "Erasure requested by the practitioner.")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errb, "damaged")
+}
