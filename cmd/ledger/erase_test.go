@@ -216,3 +216,35 @@ func TestDamagedKeyStore(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errb, "damaged")
 }
+
+// TestImportSealedExport: an export carries names sealed; restored into an
+// empty store without the key file they read as unavailable (the record
+// whole, every hash the same), and with the key file copied beside it they
+// open again.
+func TestImportSealedExport(t *testing.T) {
+	dir := demoDir(t)
+	file := filepath.Join(t.TempDir(), "export.jsonl")
+	code, _, errb := run(t, "export", "--data", dir, "--out", file)
+	require.Equal(t, 0, code, errb)
+	assert.Contains(t, errb, "sealed")
+	b, err := os.ReadFile(file)
+	require.NoError(t, err)
+	assert.NotContains(t, string(b), demoName)
+
+	fresh := t.TempDir()
+	code, _, errb = run(t, "import", "--data", fresh, file)
+	require.Equal(t, 0, code, errb)
+	code, out, errb := run(t, "replay", "--data", fresh, "--practitioner", demoPractitioner, "--as-of", "2024-06-01")
+	require.Equal(t, 0, code, errb)
+	assert.Contains(t, out, domain.UnavailableName)
+	assert.NotContains(t, out, demoName)
+	code, _, errb = run(t, "verify", "--data", fresh)
+	assert.Equal(t, 0, code, errb)
+
+	keys, err := os.ReadFile(filepath.Join(dir, keystore.FileName))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(fresh, keystore.FileName), keys, 0o600))
+	code, out, errb = run(t, "replay", "--data", fresh, "--practitioner", demoPractitioner, "--as-of", "2024-06-01")
+	require.Equal(t, 0, code, errb)
+	assert.Contains(t, out, demoName, "the keys open the restored names")
+}
