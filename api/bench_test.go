@@ -25,6 +25,7 @@ import (
 	"github.com/imattertraining/ledger/api"
 	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/eventstore/bolt"
+	"github.com/imattertraining/ledger/eventstore/storetest"
 	"github.com/imattertraining/ledger/projections"
 )
 
@@ -370,7 +371,7 @@ func load(b *testing.B, lc loadClient, addr string, clients, want int, next func
 	)
 	do := lc.dial(b, addr, clients)
 	b.ResetTimer()
-	cpu := cpuTime()
+	cpu := storetest.CPUTime()
 	for c := 0; c < clients; c++ {
 		wg.Add(1)
 		go func(c int) {
@@ -399,7 +400,7 @@ func load(b *testing.B, lc loadClient, addr string, clients, want int, next func
 	}
 	wg.Wait()
 	b.StopTimer()
-	cpu = cpuTime() - cpu
+	cpu = storetest.CPUTime() - cpu
 	if f := failure.Load(); f != nil {
 		b.Fatalf("request failed: %v", f)
 	}
@@ -417,15 +418,6 @@ func load(b *testing.B, lc loadClient, addr string, clients, want int, next func
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(0, "ns/op")
 	return rate
-}
-
-// cpuTime returns the process's user plus system CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // logToFile sends the server's request logs to a file, as `ledger serve`

@@ -11,6 +11,7 @@ import (
 	"github.com/imattertraining/ledger/api"
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore/keystore"
+	"github.com/imattertraining/ledger/eventstore/storetest"
 	"github.com/imattertraining/ledger/projections"
 )
 
@@ -50,7 +51,7 @@ func BenchmarkSealedAppend(b *testing.B) {
 					data = []byte(`{"name":"Benchmark Person Renamed","email":"renamed@example.org"}`)
 				}
 				b.ResetTimer()
-				cpu := cpuTime()
+				cpu := storetest.CPUTime()
 				for b.Loop() {
 					var err error
 					if work == "register" {
@@ -62,7 +63,7 @@ func BenchmarkSealedAppend(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
-				b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+				b.ReportMetric(float64(storetest.CPUTime()-cpu)/float64(b.N), "cpu-ns/op")
 				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
 			})
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/eventstore/bolt"
+	"github.com/imattertraining/ledger/eventstore/storetest"
 )
 
 // openBolt opens an embedded store in a fresh directory, closed when t ends.
@@ -72,21 +73,11 @@ func fillSource(t *testing.T, s eventstore.Store) int {
 	return n + 1
 }
 
-func readAll(t *testing.T, s eventstore.Store) []eventstore.RecordedEvent {
-	t.Helper()
-	var out []eventstore.RecordedEvent
-	for e, err := range s.ReadAll(context.Background(), eventstore.Start) {
-		require.NoError(t, err)
-		out = append(out, e)
-	}
-	return out
-}
-
 // assertCopied checks that to holds exactly from's events in from's order,
 // every field equal but the position, and that its chains verify.
 func assertCopied(t *testing.T, from, to eventstore.Store) {
 	t.Helper()
-	want, got := readAll(t, from), readAll(t, to)
+	want, got := storetest.ReadAll(t, from), storetest.ReadAll(t, to)
 	require.Len(t, got, len(want))
 	for i := range want {
 		w, g := want[i], got[i]
@@ -146,7 +137,7 @@ func TestCopyResumesAfterAnInterruption(t *testing.T) {
 				}
 			})
 			require.ErrorIs(t, err, context.Canceled)
-			partial := readAll(t, dst)
+			partial := storetest.ReadAll(t, dst)
 			assert.Equal(t, n, len(partial), "Copy reports what it stored")
 			require.Less(t, len(partial), total, "the copy stopped early")
 			require.NotEmpty(t, partial)
@@ -208,5 +199,5 @@ func TestCopyOfAGrownSourceLosesNothing(t *testing.T) {
 		return
 	}
 	assert.True(t, errors.Is(err, eventstore.ErrIdempotencyMismatch) || errors.Is(err, eventstore.ErrRevisionConflict), "%v", err)
-	assert.Len(t, readAll(t, dst), 2, "the target is as the first copy left it")
+	assert.Len(t, storetest.ReadAll(t, dst), 2, "the target is as the first copy left it")
 }

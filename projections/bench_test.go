@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/eventstore/bolt"
 	"github.com/imattertraining/ledger/eventstore/keystore"
+	"github.com/imattertraining/ledger/eventstore/storetest"
 )
 
 // Benchmark fixture sizes come from the environment so that `make bench`
@@ -189,22 +189,6 @@ func benchStoreOf(b *testing.B, sealed bool) *benchFix {
 	return benchFixture
 }
 
-// cpuTime returns the process's user plus system CPU time. The machine the
-// benchmarks run on is shared, so besides wall time they report CPU time
-// per operation, which other processes do not inflate.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// reportCPU adds the CPU time per operation since start.
-func reportCPU(b *testing.B, start time.Duration) {
-	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
-}
-
 func benchToday() domain.Date { return date("2029-06-01") }
 
 func openBenchStore(b *testing.B, path string) eventstore.Store {
@@ -225,13 +209,13 @@ func BenchmarkRebuild(b *testing.B) {
 			f := benchStoreOf(b, sealed)
 			s := openBenchStore(b, f.path)
 			b.ResetTimer()
-			cpu := cpuTime()
+			cpu := storetest.CPUTime()
 			for b.Loop() {
 				p, err := New(s, Options{Today: benchToday, Keys: f.keys})
 				require.NoError(b, err)
 				require.NoError(b, p.Rebuild(context.Background(), nil))
 			}
-			reportCPU(b, cpu)
+			storetest.ReportCPU(b, cpu)
 			b.ReportMetric(float64(f.events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
 		})
 	}
@@ -274,12 +258,12 @@ func BenchmarkListByStanding(b *testing.B) {
 		{"lapsed at level 5 (full scan)", Filter{Standing: "lapsed", Level: &level, Limit: 50}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			cpu := cpuTime()
+			cpu := storetest.CPUTime()
 			for b.Loop() {
 				_, err := p.ListPractitioners(ctx, c.f, benchToday())
 				require.NoError(b, err)
 			}
-			reportCPU(b, cpu)
+			storetest.ReportCPU(b, cpu)
 			b.ReportMetric(float64(len(pracs)), "practitioners")
 		})
 	}
@@ -295,7 +279,7 @@ func BenchmarkRestart(b *testing.B) {
 	require.NoError(b, err)
 	require.NoError(b, p.Rebuild(context.Background(), nil))
 	b.ResetTimer()
-	cpu := cpuTime()
+	cpu := storetest.CPUTime()
 	for b.Loop() {
 		ctx, cancel := context.WithCancel(context.Background())
 		p, err := New(s, Options{Today: benchToday, SnapshotPath: snap})
@@ -309,7 +293,7 @@ func BenchmarkRestart(b *testing.B) {
 		cancel()
 		<-done
 	}
-	reportCPU(b, cpu)
+	storetest.ReportCPU(b, cpu)
 	b.ReportMetric(float64(events), "events")
 }
 
@@ -343,10 +327,10 @@ func BenchmarkPractitionerAsOf(b *testing.B) {
 	v := NewViews(store)
 	asOf := date("2024-06-01")
 	b.ResetTimer()
-	cpu := cpuTime()
+	cpu := storetest.CPUTime()
 	for b.Loop() {
 		_, err := v.Practitioner(f.ctx, id, asOf, time.Time{})
 		require.NoError(b, err)
 	}
-	reportCPU(b, cpu)
+	storetest.ReportCPU(b, cpu)
 }

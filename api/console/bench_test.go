@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"syscall"
 	"testing"
 	"time"
 
@@ -16,14 +15,8 @@ import (
 	"github.com/imattertraining/ledger/api"
 	"github.com/imattertraining/ledger/api/console"
 	"github.com/imattertraining/ledger/domain"
+	"github.com/imattertraining/ledger/eventstore/storetest"
 )
-
-// cpuTime is the process's user and system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // BenchmarkPages measures each page's server time (the handler, from the
 // request to the last byte written, no network) for one practitioner with
@@ -90,7 +83,7 @@ func BenchmarkPages(b *testing.B) {
 			// Wall time per page is ns/op; on a busy machine it includes
 			// waiting for a core, so the process's CPU time per page is
 			// reported beside it.
-			cpu0 := cpuTime()
+			cpu0 := storetest.CPUTime()
 			for b.Loop() {
 				w := httptest.NewRecorder()
 				h.ServeHTTP(w, req)
@@ -98,7 +91,7 @@ func BenchmarkPages(b *testing.B) {
 					b.Fatalf("%s: %d %s", p.path, w.Code, w.Body.String()[:min(300, w.Body.Len())])
 				}
 			}
-			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/1e6, "cpu-ms/op")
+			b.ReportMetric(float64(storetest.CPUTime()-cpu0)/float64(b.N)/1e6, "cpu-ms/op")
 		})
 	}
 }

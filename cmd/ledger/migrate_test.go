@@ -18,6 +18,7 @@ import (
 	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/eventstore/export"
 	"github.com/imattertraining/ledger/eventstore/kurrentdb"
+	"github.com/imattertraining/ledger/eventstore/kurrentdb/protocoldouble"
 )
 
 // exportLines runs ledger export with args and returns its JSON lines with
@@ -63,7 +64,7 @@ func TestMigrateBoltToKurrentDBAndBack(t *testing.T) {
 	}
 	// A read-model snapshot of the bolt store, as a longer serve leaves.
 	require.NoError(t, os.WriteFile(filepath.Join(dir, snapshotFile), []byte("positions of the bolt store"), 0o600))
-	url := startDouble(t).ConnectionString()
+	url := protocoldouble.StartTest(t, protocoldouble.Options{}).ConnectionString()
 
 	code, out, errb := run(t, "migrate", "--from", "bolt", "--to", "kurrentdb", "--data", dir, "--kurrentdb", url)
 	require.Equal(t, 0, code, errb)
@@ -113,7 +114,7 @@ func TestMigrateBoltToKurrentDBAndBack(t *testing.T) {
 func TestMigrateResumesAPartialCopy(t *testing.T) {
 	dir := demoDir(t)
 	orig := storeEvents(t, dir)
-	url := startDouble(t).ConnectionString()
+	url := protocoldouble.StartTest(t, protocoldouble.Options{}).ConnectionString()
 	half := orig[:len(orig)/2]
 	require.Equal(t, half[len(half)-1].Stream, orig[len(half)].Stream, "the cut falls inside a stream")
 	ctx := context.Background()
@@ -175,7 +176,7 @@ func TestMigrateRefusesATargetWithOtherHistory(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			url := startDouble(t).ConnectionString()
+			url := protocoldouble.StartTest(t, protocoldouble.Options{}).ConnectionString()
 			s, err := kurrentdb.Open(context.Background(), url, kurrentdb.Options{})
 			require.NoError(t, err)
 			tc.prepare(t, s)
@@ -197,7 +198,7 @@ func TestMigrateRefusesATargetWithOtherHistory(t *testing.T) {
 func TestMigrateBadInput(t *testing.T) {
 	dir := demoDir(t)
 	orig := storeEvents(t, dir)
-	srv := startDouble(t)
+	srv := protocoldouble.StartTest(t, protocoldouble.Options{})
 	url := srv.ConnectionString()
 	dead := "esdb://" + closedAddr(t) + "?tls=false"
 	served := demoDir(t)
@@ -252,7 +253,7 @@ func TestMigrateBadInput(t *testing.T) {
 // expected revisions, and the migration fails saying so.
 func TestMigrateConflictWhileCopying(t *testing.T) {
 	dir := demoDir(t)
-	srv := startDouble(t)
+	srv := protocoldouble.StartTest(t, protocoldouble.Options{})
 	url := srv.ConnectionString()
 	other, err := kurrentdb.Open(context.Background(), url, kurrentdb.Options{})
 	require.NoError(t, err)

@@ -16,6 +16,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/imattertraining/ledger/eventstore/kurrentdb/protocoldouble"
 )
 
 // serveKurrentDB boots a real server on a loopback port against the
@@ -59,7 +61,7 @@ func call(method, url, token, body string) (int, string, error) {
 // conflicting writes through both with the same expected revision have
 // exactly one winner, round after round, leaving one unforked stream.
 func TestScaleOutTwoServersOneKurrentDB(t *testing.T) {
-	url := startDouble(t).ConnectionString()
+	url := protocoldouble.StartTest(t, protocoldouble.Options{}).ConnectionString()
 	keys := filepath.Join(t.TempDir(), "personal-keys.jsonl")
 	a := serveKurrentDB(t, url, keys)
 	b := serveKurrentDB(t, url, keys)

@@ -17,15 +17,6 @@ import (
 	"github.com/imattertraining/ledger/eventstore/kurrentdb/protocoldouble"
 )
 
-// startDouble starts a KurrentDB protocol double, stopped when t ends.
-func startDouble(t *testing.T) *protocoldouble.Server {
-	t.Helper()
-	srv, err := protocoldouble.Start(protocoldouble.Options{})
-	require.NoError(t, err)
-	t.Cleanup(srv.Close)
-	return srv
-}
-
 // kurrentEvents returns every ledger event the KurrentDB at url holds.
 func kurrentEvents(t *testing.T, url string) []eventstore.RecordedEvent {
 	t.Helper()
@@ -88,7 +79,7 @@ func TestStoreFlags(t *testing.T) {
 // TestImportIntoKurrentDB imports a CSV straight into KurrentDB; the result
 // verifies, and importing again stores nothing twice.
 func TestImportIntoKurrentDB(t *testing.T) {
-	url := startDouble(t).ConnectionString()
+	url := protocoldouble.StartTest(t, protocoldouble.Options{}).ConnectionString()
 	file := writeFile(t, "good.csv", goodCSV)
 	keys := t.TempDir() // the key store stays with the ledger, in its data directory
 	code, _, errb := run(t, "import", "--data", keys, "--store", "kurrentdb", "--kurrentdb", url, file)

@@ -11,12 +11,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/imattertraining/ledger/eventstore"
+	"github.com/imattertraining/ledger/eventstore/storetest"
 )
 
 func TestAppendMany(t *testing.T) {
 	ctx := t.Context()
 	s, path := openTemp(t, Options{}, nil)
-	reg := event("PractitionerRegistered")
+	reg := storetest.Event("PractitionerRegistered")
 	_, err := s.Append(ctx, "practitioner-0", eventstore.NoStream(), reg)
 	require.NoError(t, err)
 
@@ -68,7 +69,7 @@ func TestAppendMany(t *testing.T) {
 	t.Run("refusals of one part refuse the whole", func(t *testing.T) {
 		changed := reg
 		changed.Data = []byte(`{"changed":true}`)
-		old := event("CourseCompleted")
+		old := storetest.Event("CourseCompleted")
 		old.RecordedAt = time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
 		cases := []struct {
 			name string
@@ -115,7 +116,7 @@ func TestAppendManyInAGroupCommit(t *testing.T) {
 	g := newGate()
 	s, _ := openTemp(t, Options{}, g.hooks())
 	ctx := t.Context()
-	blocker := appendAsync(ctx, s, "practitioner-9", eventstore.NoStream(), event("PractitionerRegistered"))
+	blocker := appendAsync(ctx, s, "practitioner-9", eventstore.NoStream(), storetest.Event("PractitionerRegistered"))
 	<-g.queued
 	<-g.held // the writer is inside a commit: what follows queues up
 
@@ -197,7 +198,7 @@ func TestAppendAllWithoutMultiAppender(t *testing.T) {
 		parts[i] = eventstore.StreamAppend{Stream: fmt.Sprintf("practitioner-%d", i), Expected: eventstore.NoStream(), Events: events(2)}
 	}
 	// practitioner-3 holds something else: the first run stops there.
-	_, err := s.Append(ctx, "practitioner-3", eventstore.NoStream(), event("PractitionerRegistered"))
+	_, err := s.Append(ctx, "practitioner-3", eventstore.NoStream(), storetest.Event("PractitionerRegistered"))
 	require.NoError(t, err)
 	var seen []int
 	atomic, err := eventstore.AppendAll(ctx, appendOnly{s}, parts, func(n int) { seen = append(seen, n) })

@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -33,6 +32,7 @@ import (
 
 	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/eventstore/bolt"
+	"github.com/imattertraining/ledger/eventstore/storetest"
 )
 
 const (
@@ -83,56 +83,12 @@ func openBench(b *testing.B, dir string) *bolt.Store {
 	return s
 }
 
-// fsyncLoop appends 4 KiB blocks to a file in dir, syncing after each, n
-// times or until d has passed, and returns each write+fsync's latency.
-func fsyncLoop(tb testing.TB, dir string, n int, d time.Duration) []time.Duration {
-	tb.Helper()
-	f, err := os.CreateTemp(dir, "fsync-*.dat")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer func() {
-		f.Close()
-		os.Remove(f.Name())
-	}()
-	block := make([]byte, 4096)
-	lat := make([]time.Duration, 0, min(n, 1<<16))
-	end := time.Now().Add(d)
-	for i := 0; i < n && (d == 0 || time.Now().Before(end)); i++ {
-		t0 := time.Now()
-		if _, err := f.Write(block); err != nil {
-			tb.Fatal(err)
-		}
-		if err := f.Sync(); err != nil {
-			tb.Fatal(err)
-		}
-		lat = append(lat, time.Since(t0))
-	}
-	return lat
-}
-
 // fsyncRate measures the directory's write+fsync rate per second.
 func fsyncRate(b *testing.B, dir string) float64 {
 	b.Helper()
 	start := time.Now()
-	lat := fsyncLoop(b, dir, math.MaxInt, fsyncProbe)
+	lat := storetest.FsyncLoop(b, dir, math.MaxInt, fsyncProbe)
 	return float64(len(lat)) / time.Since(start).Seconds()
-}
-
-// reportLatencies reports the percentiles of lat in microseconds, per unit.
-func reportLatencies(b *testing.B, lat []time.Duration, unit string) {
-	b.Helper()
-	if len(lat) == 0 {
-		return
-	}
-	slices.Sort(lat)
-	for _, p := range []struct {
-		name string
-		q    float64
-	}{{"p50", 0.50}, {"p95", 0.95}, {"p99", 0.99}, {"p99.9", 0.999}} {
-		i := int(math.Ceil(p.q*float64(len(lat)))) - 1
-		b.ReportMetric(float64(lat[max(i, 0)])/float64(time.Microsecond), p.name+"-µs"+unit)
-	}
 }
 
 // BenchmarkFsync is the disk's raw durability rate: one 4 KiB append and
@@ -141,11 +97,11 @@ func BenchmarkFsync(b *testing.B) {
 	dir := b.TempDir()
 	b.ResetTimer()
 	start := time.Now()
-	lat := fsyncLoop(b, dir, b.N, 0)
+	lat := storetest.FsyncLoop(b, dir, b.N, 0)
 	elapsed := time.Since(start)
 	b.StopTimer()
 	b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "fsync/s")
-	reportLatencies(b, lat, "")
+	storetest.ReportLatencies(b, lat, "")
 }
 
 // BenchmarkAppend appends one durable 256-byte event per op to a stream
@@ -170,7 +126,7 @@ func BenchmarkAppend(b *testing.B) {
 			b.ReportMetric(rate, "events/s")
 			b.ReportMetric(fsyncs, "fsync/s")
 			b.ReportMetric(rate/fsyncs, "x_fsync")
-			reportLatencies(b, lat, "")
+			storetest.ReportLatencies(b, lat, "")
 		})
 	}
 }
@@ -297,7 +253,7 @@ func BenchmarkRead(b *testing.B) {
 			b.Fatal("read no payload bytes")
 		}
 		b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
-		reportLatencies(b, lat, "/1k-events")
+		storetest.ReportLatencies(b, lat, "/1k-events")
 	})
 
 	// readers: ESBS concurrent_readers: each op reads one whole stream (100
@@ -337,7 +293,7 @@ func BenchmarkRead(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "reads/s")
 			b.ReportMetric(float64(total)/elapsed.Seconds(), "events/s")
-			reportLatencies(b, slices.Concat(lats...), "")
+			storetest.ReportLatencies(b, slices.Concat(lats...), "")
 		})
 	}
 
@@ -373,7 +329,7 @@ func BenchmarkRead(b *testing.B) {
 		// has.
 		b.ReportMetric(float64(appended)/catchUp.Seconds(), "write-events/s")
 		b.ReportMetric(float64(drain.Microseconds())/float64(b.N), "drain-µs")
-		reportLatencies(b, writeLat, "/write")
+		storetest.ReportLatencies(b, writeLat, "/write")
 	})
 
 	// open: one op opens the store, which rebuilds the stream index from

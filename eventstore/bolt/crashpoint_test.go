@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/imattertraining/ledger/eventstore"
+	"github.com/imattertraining/ledger/eventstore/storetest"
 )
 
 const (
@@ -34,7 +35,7 @@ func TestCrashpointChild(t *testing.T) {
 	}
 	s, err := Open(path, Options{})
 	require.NoError(t, err)
-	e := event("CourseCompleted")
+	e := storetest.Event("CourseCompleted")
 	e.ID = uuid.MustParse(os.Getenv(crashpointIDEnv))
 	_, err = s.Append(t.Context(), "practitioner-1", eventstore.Exact(0), e)
 	fmt.Printf("ACKED %v\n", err)
@@ -60,7 +61,7 @@ func TestCrashpoints(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "events.db")
 			s, err := Open(path, Options{})
 			require.NoError(t, err)
-			first, err := s.Append(t.Context(), "practitioner-1", eventstore.NoStream(), event("PractitionerRegistered"))
+			first, err := s.Append(t.Context(), "practitioner-1", eventstore.NoStream(), storetest.Event("PractitionerRegistered"))
 			require.NoError(t, err)
 			require.NoError(t, s.Close())
 
@@ -93,7 +94,7 @@ func TestCrashpoints(t *testing.T) {
 			assert.True(t, rep.OK)
 
 			// The store goes on from what the file holds.
-			res, err := s2.Append(t.Context(), "practitioner-1", eventstore.Any(), event("CourseCompleted"))
+			res, err := s2.Append(t.Context(), "practitioner-1", eventstore.Any(), storetest.Event("CourseCompleted"))
 			require.NoError(t, err)
 			assert.Equal(t, uint64(len(got)), res.FirstRevision)
 		})

@@ -12,6 +12,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/imattertraining/ledger/eventstore"
+	"github.com/imattertraining/ledger/eventstore/storetest"
 )
 
 // TestReopenRebuildsTheIndex checks that what the in-memory index answers
@@ -196,7 +197,7 @@ func TestStreamReadWaitsForTheIndex(t *testing.T) {
 	var release sync.Once
 	defer release.Do(func() { close(proceed) }) // let the writer go, pass or fail
 	ctx := t.Context()
-	e := event("PractitionerRegistered")
+	e := storetest.Event("PractitionerRegistered")
 	appended := appendAsync(ctx, s, "practitioner-x", eventstore.NoStream(), e)
 	<-committed
 	all := readAllOf(t, s)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/imattertraining/ledger/eventstore"
+	"github.com/imattertraining/ledger/eventstore/storetest"
 )
 
 // openAt opens a store at path that is closed when t ends.
@@ -33,23 +33,10 @@ func openTemp(t *testing.T, opts Options, hooks *testHooks) (*Store, string) {
 	return openAt(t, path, opts, hooks), path
 }
 
-var seq atomic.Uint64
-
-// event returns a valid event about a fictional adult, unique by its payload.
-func event(typ string) eventstore.EventData {
-	n := seq.Add(1)
-	return eventstore.EventData{
-		ID: uuid.New(), Type: typ, SchemaVersion: 1, OccurredOn: "2024-03-01",
-		RecordedBy: "admin:Test Administrator",
-		Data:       fmt.Appendf(nil, `{"seq":%d,"name":"Test Practitioner %d"}`, n, n),
-		Metadata:   []byte(`{"source":"bolt test"}`),
-	}
-}
-
 func events(n int) []eventstore.EventData {
 	out := make([]eventstore.EventData, n)
 	for i := range out {
-		out[i] = event("CourseCompleted")
+		out[i] = storetest.Event("CourseCompleted")
 	}
 	return out
 }
@@ -110,7 +97,7 @@ func TestGroupCommitSharesOneTransaction(t *testing.T) {
 
 	// The first append's commit is held; everything queued meanwhile must go
 	// into the next commit together.
-	first := appendAsync(ctx, s, "practitioner-0", eventstore.NoStream(), event("PractitionerRegistered"))
+	first := appendAsync(ctx, s, "practitioner-0", eventstore.NoStream(), storetest.Event("PractitionerRegistered"))
 	<-g.queued
 	assert.Equal(t, 1, <-g.held)
 
@@ -255,7 +242,7 @@ func TestBatchRefusalsDoNotAffectOthers(t *testing.T) {
 
 	// Commit a first event, then queue a batch of appends that refer to it
 	// and to each other while the writer is held.
-	stored := event("PractitionerRegistered")
+	stored := storetest.Event("PractitionerRegistered")
 	first := appendAsync(ctx, s, "practitioner-1", eventstore.NoStream(), stored)
 	<-g.queued
 	<-g.held
@@ -263,14 +250,14 @@ func TestBatchRefusalsDoNotAffectOthers(t *testing.T) {
 	r0 := <-first
 	require.NoError(t, r0.err)
 
-	blocker := appendAsync(ctx, s, "practitioner-9", eventstore.Any(), event("CourseCompleted"))
+	blocker := appendAsync(ctx, s, "practitioner-9", eventstore.Any(), storetest.Event("CourseCompleted"))
 	<-g.queued
 	<-g.held // the writer is now inside a commit: the next appends queue up
 
-	inBatch := event("CourseCompleted")
+	inBatch := storetest.Event("CourseCompleted")
 	changed := stored
 	changed.Data = []byte(`{"changed":true}`)
-	later := event("CourseCompleted")
+	later := storetest.Event("CourseCompleted")
 	cases := []struct {
 		name   string
 		stream string
@@ -297,7 +284,7 @@ func TestBatchRefusalsDoNotAffectOthers(t *testing.T) {
 			assert.ErrorIs(t, o.err, eventstore.ErrIdempotencyMismatch)
 		}},
 		{"recorded time before the stream's last", "practitioner-1", eventstore.Any(), []eventstore.EventData{func() eventstore.EventData {
-			e := event("CourseCompleted")
+			e := storetest.Event("CourseCompleted")
 			e.RecordedAt = time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
 			return e
 		}()}, func(t *testing.T, o outcome) {
@@ -340,17 +327,17 @@ func TestFailedCommitStoresNothingAndForgetsItsState(t *testing.T) {
 	s, path := openTemp(t, Options{}, g.hooks())
 	ctx := t.Context()
 
-	a := appendAsync(ctx, s, "practitioner-1", eventstore.NoStream(), event("PractitionerRegistered"))
+	a := appendAsync(ctx, s, "practitioner-1", eventstore.NoStream(), storetest.Event("PractitionerRegistered"))
 	<-g.queued
 	<-g.held
 	g.release <- struct{}{}
 	require.NoError(t, (<-a).err)
 
 	// Hold the next commit, queue a batch behind it, then fail that batch.
-	blocker := appendAsync(ctx, s, "practitioner-9", eventstore.Any(), event("CourseCompleted"))
+	blocker := appendAsync(ctx, s, "practitioner-9", eventstore.Any(), storetest.Event("CourseCompleted"))
 	<-g.queued
 	<-g.held
-	lost := event("CourseCompleted")
+	lost := storetest.Event("CourseCompleted")
 	doomed := []<-chan outcome{
 		appendAsync(ctx, s, "practitioner-1", eventstore.Exact(0), lost),
 		appendAsync(ctx, s, "practitioner-2", eventstore.NoStream(), events(2)...),
@@ -359,7 +346,7 @@ func TestFailedCommitStoresNothingAndForgetsItsState(t *testing.T) {
 	<-g.queued
 	retryOfLost := appendAsync(ctx, s, "practitioner-1", eventstore.Any(), lost)
 	<-g.queued
-	conflict := appendAsync(ctx, s, "practitioner-1", eventstore.NoStream(), event("CourseCompleted"))
+	conflict := appendAsync(ctx, s, "practitioner-1", eventstore.NoStream(), storetest.Event("CourseCompleted"))
 	<-g.queued
 	g.release <- struct{}{}
 	require.NoError(t, (<-blocker).err)
@@ -405,7 +392,7 @@ func TestFailedWriteTakesOutOnlyThatAppend(t *testing.T) {
 	s, _ := openTemp(t, Options{}, h)
 	ctx := t.Context()
 
-	blocker := appendAsync(ctx, s, "practitioner-0", eventstore.Any(), event("CourseCompleted"))
+	blocker := appendAsync(ctx, s, "practitioner-0", eventstore.Any(), storetest.Event("CourseCompleted"))
 	<-g.queued
 	<-g.held
 	good1 := appendAsync(ctx, s, "practitioner-1", eventstore.Any(), events(2)...)
@@ -431,11 +418,11 @@ func TestFailedWriteTakesOutOnlyThatAppend(t *testing.T) {
 func TestCancelledWhileQueuedStoresNothing(t *testing.T) {
 	g := newGate()
 	s, _ := openTemp(t, Options{}, g.hooks())
-	blocker := appendAsync(t.Context(), s, "practitioner-0", eventstore.Any(), event("CourseCompleted"))
+	blocker := appendAsync(t.Context(), s, "practitioner-0", eventstore.Any(), storetest.Event("CourseCompleted"))
 	<-g.queued
 	<-g.held
 	ctx, cancel := context.WithCancel(t.Context())
-	queued := appendAsync(ctx, s, "practitioner-1", eventstore.Any(), event("CourseCompleted"))
+	queued := appendAsync(ctx, s, "practitioner-1", eventstore.Any(), storetest.Event("CourseCompleted"))
 	<-g.queued
 	cancel()
 	close(g.release)
@@ -506,8 +493,8 @@ func TestIdempotentRetries(t *testing.T) {
 		{"a prefix of the batch", "practitioner-1", batch[:2], eventstore.AppendResult{FirstRevision: 0, LastRevision: 1, FirstPosition: 1, LastPosition: 2}, nil, 0},
 		{"from the middle of the batch", "practitioner-1", []eventstore.EventData{zeroSV, batch[2]}, eventstore.AppendResult{FirstRevision: 1, LastRevision: 2, FirstPosition: 2, LastPosition: 3}, nil, 0},
 		{"in a different order", "practitioner-1", []eventstore.EventData{batch[1], batch[0]}, eventstore.AppendResult{}, eventstore.ErrIdempotencyMismatch, 0},
-		{"with a new event after the stored ones", "practitioner-1", append(append([]eventstore.EventData{}, batch...), event("CourseCompleted")), eventstore.AppendResult{}, eventstore.ErrIdempotencyMismatch, 0},
-		{"stored id later in the call", "practitioner-1", []eventstore.EventData{event("CourseCompleted"), batch[0]}, eventstore.AppendResult{}, eventstore.ErrIdempotencyMismatch, 0},
+		{"with a new event after the stored ones", "practitioner-1", append(append([]eventstore.EventData{}, batch...), storetest.Event("CourseCompleted")), eventstore.AppendResult{}, eventstore.ErrIdempotencyMismatch, 0},
+		{"stored id later in the call", "practitioner-1", []eventstore.EventData{storetest.Event("CourseCompleted"), batch[0]}, eventstore.AppendResult{}, eventstore.ErrIdempotencyMismatch, 0},
 		{"same id in another stream is a new event", "practitioner-2", batch[:1], eventstore.AppendResult{FirstRevision: 0, LastRevision: 0, FirstPosition: 6, LastPosition: 6}, nil, 1},
 	}
 	grown := 0
@@ -549,7 +536,7 @@ func TestRecordedTimes(t *testing.T) {
 	assert.Equal(t, r1.LastPosition, all[2].Position)
 
 	// A migrated time is kept as given, and must not go back in its stream.
-	migrated := event("CourseCompleted")
+	migrated := storetest.Event("CourseCompleted")
 	migrated.RecordedAt = base.Add(-48 * time.Hour)
 	_, err = s.Append(ctx, "practitioner-1", eventstore.Any(), migrated)
 	assert.ErrorIs(t, err, eventstore.ErrInvalidEvent, "earlier than the stream's last")
@@ -560,7 +547,7 @@ func TestRecordedTimes(t *testing.T) {
 	inOneCall[1].RecordedAt = base.Add(-47*time.Hour - 1)
 	_, err = s.Append(ctx, "practitioner-4", eventstore.Any(), inOneCall...)
 	assert.ErrorIs(t, err, eventstore.ErrInvalidEvent, "going back within one append")
-	future := event("CourseCompleted")
+	future := storetest.Event("CourseCompleted")
 	future.RecordedAt = base.Add(24 * time.Hour)
 	_, err = s.Append(ctx, "practitioner-3", eventstore.Any(), future)
 	require.NoError(t, err)
@@ -578,7 +565,7 @@ func TestValidation(t *testing.T) {
 	s, _ := openTemp(t, Options{MaxEventBytes: 100, MaxAppendBytes: 250, MaxAppendEvents: 20}, nil)
 	ctx := t.Context()
 	with := func(fn func(*eventstore.EventData)) []eventstore.EventData {
-		e := event("CourseCompleted")
+		e := storetest.Event("CourseCompleted")
 		fn(&e)
 		return []eventstore.EventData{e}
 	}
@@ -758,7 +745,7 @@ func TestCloseFinishesQueuedAppends(t *testing.T) {
 	g := newGate()
 	s, path := openTemp(t, Options{}, g.hooks())
 	ctx := t.Context()
-	blocker := appendAsync(ctx, s, "practitioner-0", eventstore.Any(), event("CourseCompleted"))
+	blocker := appendAsync(ctx, s, "practitioner-0", eventstore.Any(), storetest.Event("CourseCompleted"))
 	<-g.queued
 	<-g.held
 	queued := appendAsync(ctx, s, "practitioner-1", eventstore.Any(), events(2)...)
@@ -770,7 +757,7 @@ func TestCloseFinishesQueuedAppends(t *testing.T) {
 	o := <-queued
 	require.NoError(t, o.err, "an append queued before Close is committed")
 	require.NoError(t, <-closed)
-	_, err := s.Append(ctx, "practitioner-1", eventstore.Any(), event("CourseCompleted"))
+	_, err := s.Append(ctx, "practitioner-1", eventstore.Any(), storetest.Event("CourseCompleted"))
 	assert.ErrorIs(t, err, eventstore.ErrClosed)
 
 	s2 := openAt(t, path, Options{}, nil)

@@ -1,9 +1,8 @@
 package keystore
 
 import (
-	"syscall"
+	"github.com/imattertraining/ledger/eventstore/storetest"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
@@ -19,26 +18,12 @@ func BenchmarkSeal(b *testing.B) {
 	_, err = k.Seal(stream, id, typ, registration(), fields)
 	require.NoError(b, err)
 	data := registration()
-	defer reportCPU(b, cpuTime())
+	defer storetest.ReportCPU(b, storetest.CPUTime())
 	for b.Loop() {
 		if _, err := k.Seal(stream, id, typ, data, fields); err != nil {
 			b.Fatal(err)
 		}
 	}
-}
-
-// cpuTime returns the process's user plus system CPU time: the machine is
-// shared, so the benchmarks report CPU time per operation besides wall time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func reportCPU(b *testing.B, start time.Duration) {
-	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 }
 
 // BenchmarkOpen is a read's cost of opening one registration: of a stream
@@ -57,7 +42,7 @@ func BenchmarkOpen(b *testing.B) {
 		require.NoError(b, err)
 	}
 	b.Run("cached", func(b *testing.B) {
-		defer reportCPU(b, cpuTime())
+		defer storetest.ReportCPU(b, storetest.CPUTime())
 		for b.Loop() {
 			if _, _, err := k.Open(streams[0], ids[0], typ, sealed[0], fields); err != nil {
 				b.Fatal(err)
@@ -65,7 +50,7 @@ func BenchmarkOpen(b *testing.B) {
 		}
 	})
 	b.Run("first", func(b *testing.B) {
-		defer reportCPU(b, cpuTime())
+		defer storetest.ReportCPU(b, storetest.CPUTime())
 		i := 0
 		for b.Loop() {
 			k.aeads.Delete(streams[i%n])

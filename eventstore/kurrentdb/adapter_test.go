@@ -18,6 +18,7 @@ import (
 	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/eventstore/kurrentdb"
 	"github.com/imattertraining/ledger/eventstore/kurrentdb/protocoldouble"
+	"github.com/imattertraining/ledger/eventstore/storetest"
 )
 
 func testCtx(t *testing.T) context.Context {
@@ -27,27 +28,10 @@ func testCtx(t *testing.T) context.Context {
 	return ctx
 }
 
-func event(typ string) eventstore.EventData {
-	return eventstore.EventData{
-		ID: uuid.New(), Type: typ, SchemaVersion: 1, OccurredOn: "2024-05-01",
-		RecordedBy: "admin:adapter-test", Data: []byte(`{"practitioner":"Test Practitioner"}`),
-	}
-}
-
 func ids(evs []eventstore.RecordedEvent) []uuid.UUID {
 	out := make([]uuid.UUID, len(evs))
 	for i, e := range evs {
 		out[i] = e.ID
-	}
-	return out
-}
-
-func readAll(t *testing.T, s eventstore.Store) []eventstore.RecordedEvent {
-	t.Helper()
-	var out []eventstore.RecordedEvent
-	for e, err := range s.ReadAll(testCtx(t), eventstore.Start) {
-		require.NoError(t, err)
-		out = append(out, e)
 	}
 	return out
 }
@@ -63,7 +47,7 @@ func deadAddr(t *testing.T) string {
 }
 
 func TestOpenRefuses(t *testing.T) {
-	srv := startDouble(t)
+	srv := protocoldouble.StartTest(t, withSystemEvents)
 	cases := []struct {
 		name string
 		url  string
@@ -94,33 +78,33 @@ func TestOpenRefuses(t *testing.T) {
 }
 
 func TestOpenWithGossipSeedsFindsTheLeader(t *testing.T) {
-	srv := startDouble(t)
+	srv := protocoldouble.StartTest(t, withSystemEvents)
 	// A cluster connection string: the client asks the seeds for gossip and
 	// connects to the leader they name; one seed is down.
 	url := fmt.Sprintf("esdb://%s,%s?tls=false&maxDiscoverAttempts=3&discoveryInterval=10", deadAddr(t), srv.Addr())
 	s := openStore(t, url, kurrentdb.Options{})
-	_, err := s.Append(testCtx(t), "practitioner-1", eventstore.NoStream(), event("PractitionerRegistered"))
+	_, err := s.Append(testCtx(t), "practitioner-1", eventstore.NoStream(), storetest.Event("PractitionerRegistered"))
 	require.NoError(t, err)
 }
 
 func TestOnlyTheLedgersStreamsAreSeen(t *testing.T) {
-	srv := startDouble(t)
+	srv := protocoldouble.StartTest(t, withSystemEvents)
 	s := openStore(t, srv.ConnectionString(), kurrentdb.Options{})
 	ctx := testCtx(t)
 
 	// Another application's stream and the server's own live beside the
 	// ledger's in $all.
 	srv.AppendRaw("orders-1", protocoldouble.RawEvent{Type: "OrderPlaced", Data: []byte(`{}`)})
-	mine := event("PractitionerRegistered")
+	mine := storetest.Event("PractitionerRegistered")
 	_, err := s.Append(ctx, "practitioner-1", eventstore.NoStream(), mine)
 	require.NoError(t, err)
 	srv.AppendRaw("$stats-node", protocoldouble.RawEvent{Type: "$statsCollected", Data: []byte(`{}`)})
-	org := event("OrganisationRegistered")
+	org := storetest.Event("OrganisationRegistered")
 	_, err = s.Append(ctx, "organisation-1", eventstore.NoStream(), org)
 	require.NoError(t, err)
 	srv.AppendRaw("practitionerish", protocoldouble.RawEvent{Type: "Nope", Data: []byte(`{}`)})
 
-	assert.Equal(t, []uuid.UUID{mine.ID, org.ID}, ids(readAll(t, s)))
+	assert.Equal(t, []uuid.UUID{mine.ID, org.ID}, ids(storetest.ReadAll(t, s)))
 
 	got := make(chan eventstore.RecordedEvent, 10)
 	subCtx, cancel := context.WithCancel(ctx)
@@ -132,7 +116,7 @@ func TestOnlyTheLedgersStreamsAreSeen(t *testing.T) {
 	assert.Equal(t, org.ID, (<-got).ID)
 
 	for _, stream := range []string{"orders-2", "$settings", "practitioner"} {
-		_, err := s.Append(ctx, stream, eventstore.Any(), event("X"))
+		_, err := s.Append(ctx, stream, eventstore.Any(), storetest.Event("X"))
 		assert.ErrorIs(t, err, eventstore.ErrInvalidEvent, "stream %q", stream)
 	}
 }
@@ -158,23 +142,23 @@ func TestAnotherWriterBetweenReadAndAppend(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := startDouble(t)
+			srv := protocoldouble.StartTest(t, withSystemEvents)
 			a := openStore(t, srv.ConnectionString(), kurrentdb.Options{})
 			b := openStore(t, srv.ConnectionString(), kurrentdb.Options{})
 			ctx := testCtx(t)
 			const stream = "practitioner-7"
 			for range tc.existing {
-				_, err := a.Append(ctx, stream, eventstore.Any(), event("CourseCompleted"))
+				_, err := a.Append(ctx, stream, eventstore.Any(), storetest.Event("CourseCompleted"))
 				require.NoError(t, err)
 			}
 			var once atomic.Bool
 			var otherErr error
 			srv.BeforeAppend(func(string) {
 				if once.CompareAndSwap(false, true) {
-					_, otherErr = b.Append(ctx, stream, eventstore.Any(), event("CPDRecorded"))
+					_, otherErr = b.Append(ctx, stream, eventstore.Any(), storetest.Event("CPDRecorded"))
 				}
 			})
-			res, err := a.Append(ctx, stream, tc.expected, event("CourseCompleted"))
+			res, err := a.Append(ctx, stream, tc.expected, storetest.Event("CourseCompleted"))
 			require.NoError(t, otherErr)
 			if tc.conflict {
 				var conflict *eventstore.RevisionConflictError
@@ -194,10 +178,10 @@ func TestAnotherWriterBetweenReadAndAppend(t *testing.T) {
 }
 
 func TestALostReplyIsRetriedIdempotently(t *testing.T) {
-	srv := startDouble(t)
+	srv := protocoldouble.StartTest(t, withSystemEvents)
 	s := openStore(t, srv.ConnectionString(), kurrentdb.Options{})
 	ctx := testCtx(t)
-	batch := []eventstore.EventData{event("CourseCompleted"), event("CPDRecorded")}
+	batch := []eventstore.EventData{storetest.Event("CourseCompleted"), storetest.Event("CPDRecorded")}
 	srv.LoseNextReply()
 	res, err := s.Append(ctx, "practitioner-1", eventstore.NoStream(), batch...)
 	require.NoError(t, err, "the resent append is recognised as the one that landed")
@@ -222,10 +206,10 @@ func TestTransientFailures(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := startDouble(t)
+			srv := protocoldouble.StartTest(t, withSystemEvents)
 			s := openStore(t, srv.ConnectionString(), kurrentdb.Options{RetryFor: 500 * time.Millisecond})
 			srv.FailNext(tc.fails, tc.code)
-			_, err := s.Append(testCtx(t), "practitioner-1", eventstore.Any(), event("CourseCompleted"))
+			_, err := s.Append(testCtx(t), "practitioner-1", eventstore.Any(), storetest.Event("CourseCompleted"))
 			if tc.ok {
 				require.NoError(t, err)
 				return
@@ -242,13 +226,13 @@ func TestTransientFailures(t *testing.T) {
 }
 
 func TestSubscriptionSurvivesRestartsAndDrops(t *testing.T) {
-	srv := startDouble(t)
+	srv := protocoldouble.StartTest(t, withSystemEvents)
 	s := openStore(t, srv.ConnectionString(), kurrentdb.Options{RetryFor: time.Minute})
 	ctx := testCtx(t)
 	var want []uuid.UUID
 	appendN := func(n int) {
 		for range n {
-			e := event("CourseCompleted")
+			e := storetest.Event("CourseCompleted")
 			_, err := s.Append(ctx, fmt.Sprintf("practitioner-%d", len(want)%3), eventstore.Any(), e)
 			require.NoError(t, err)
 			want = append(want, e.ID)
@@ -290,14 +274,14 @@ func TestSubscriptionSurvivesRestartsAndDrops(t *testing.T) {
 }
 
 func TestPositionsThatAreNotEventPositions(t *testing.T) {
-	srv := startDouble(t)
+	srv := protocoldouble.StartTest(t, withSystemEvents)
 	s := openStore(t, srv.ConnectionString(), kurrentdb.Options{})
 	ctx := testCtx(t)
 	for i := range 6 {
-		_, err := s.Append(ctx, fmt.Sprintf("practitioner-%d", i%2), eventstore.Any(), event("CourseCompleted"))
+		_, err := s.Append(ctx, fmt.Sprintf("practitioner-%d", i%2), eventstore.Any(), storetest.Event("CourseCompleted"))
 		require.NoError(t, err)
 	}
-	all := readAll(t, s)
+	all := storetest.ReadAll(t, s)
 	require.Len(t, all, 6)
 	from := all[2].Position + 1 // inside the record of all[2]: KurrentDB refuses to read there
 
@@ -315,10 +299,10 @@ func TestPositionsThatAreNotEventPositions(t *testing.T) {
 }
 
 func TestTamperingIsFoundByVerify(t *testing.T) {
-	srv := startDouble(t)
+	srv := protocoldouble.StartTest(t, withSystemEvents)
 	s := openStore(t, srv.ConnectionString(), kurrentdb.Options{})
 	ctx := testCtx(t)
-	evs := []eventstore.EventData{event("PractitionerRegistered"), event("CourseCompleted"), event("CPDRecorded")}
+	evs := []eventstore.EventData{storetest.Event("PractitionerRegistered"), storetest.Event("CourseCompleted"), storetest.Event("CPDRecorded")}
 	_, err := s.Append(ctx, "practitioner-1", eventstore.NoStream(), evs...)
 	require.NoError(t, err)
 	srv.Tamper("practitioner-1", 1, []byte(`{"practitioner":"Someone Else"}`))
@@ -331,26 +315,26 @@ func TestTamperingIsFoundByVerify(t *testing.T) {
 }
 
 func TestRecordedTimesNeverGoBackwards(t *testing.T) {
-	srv := startDouble(t)
+	srv := protocoldouble.StartTest(t, withSystemEvents)
 	var mu sync.Mutex
 	clock := time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
 	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
 	s := openStore(t, srv.ConnectionString(), kurrentdb.Options{Now: now})
 	ctx := testCtx(t)
-	_, err := s.Append(ctx, "practitioner-1", eventstore.Any(), event("CourseCompleted"))
+	_, err := s.Append(ctx, "practitioner-1", eventstore.Any(), storetest.Event("CourseCompleted"))
 	require.NoError(t, err)
 
 	mu.Lock()
 	clock = clock.Add(-time.Hour) // this host's clock steps back
 	mu.Unlock()
-	_, err = s.Append(ctx, "practitioner-1", eventstore.Any(), event("CourseCompleted"))
+	_, err = s.Append(ctx, "practitioner-1", eventstore.Any(), storetest.Event("CourseCompleted"))
 	require.NoError(t, err)
 	got, err := s.ReadStream(ctx, "practitioner-1", eventstore.ReadOptions{})
 	require.NoError(t, err)
 	require.Len(t, got, 2)
 	assert.Equal(t, got[0].RecordedAt, got[1].RecordedAt, "held at the stream's last recorded time")
 
-	migrated := event("CourseCompleted")
+	migrated := storetest.Event("CourseCompleted")
 	migrated.RecordedAt = got[1].RecordedAt.Add(-time.Nanosecond)
 	_, err = s.Append(ctx, "practitioner-1", eventstore.Any(), migrated)
 	assert.ErrorIs(t, err, eventstore.ErrInvalidEvent, "a given recorded time before the stream's last")
@@ -361,7 +345,7 @@ func TestRecordedTimesNeverGoBackwards(t *testing.T) {
 // through one reaches the other's subscription, and racing writes on one
 // revision through both have exactly one winner.
 func TestTwoLedgerProcessesOnOneServer(t *testing.T) {
-	srv := startDouble(t)
+	srv := protocoldouble.StartTest(t, withSystemEvents)
 	a := openStore(t, srv.ConnectionString(), kurrentdb.Options{})
 	b := openStore(t, srv.ConnectionString(), kurrentdb.Options{})
 	ctx := testCtx(t)
@@ -372,7 +356,7 @@ func TestTwoLedgerProcessesOnOneServer(t *testing.T) {
 	go func() {
 		_ = b.Subscribe(subCtx, eventstore.Start, func(e eventstore.RecordedEvent) error { got <- e; return nil })
 	}()
-	first := event("PractitionerRegistered")
+	first := storetest.Event("PractitionerRegistered")
 	_, err := a.Append(ctx, "practitioner-1", eventstore.NoStream(), first)
 	require.NoError(t, err)
 	assert.Equal(t, first.ID, (<-got).ID)
@@ -385,7 +369,7 @@ func TestTwoLedgerProcessesOnOneServer(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, errs[i] = s.Append(ctx, "practitioner-1", eventstore.Exact(uint64(round)), event("CourseCompleted"))
+				_, errs[i] = s.Append(ctx, "practitioner-1", eventstore.Exact(uint64(round)), storetest.Event("CourseCompleted"))
 			}()
 		}
 		wg.Wait()
@@ -408,11 +392,11 @@ func TestTwoLedgerProcessesOnOneServer(t *testing.T) {
 }
 
 func TestCallsAfterCloseFail(t *testing.T) {
-	srv := startDouble(t)
+	srv := protocoldouble.StartTest(t, withSystemEvents)
 	s, err := kurrentdb.Open(testCtx(t), srv.ConnectionString(), kurrentdb.Options{})
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
 	require.NoError(t, s.Close(), "twice is fine")
-	_, err = s.Append(testCtx(t), "practitioner-1", eventstore.Any(), event("X"))
+	_, err = s.Append(testCtx(t), "practitioner-1", eventstore.Any(), storetest.Event("X"))
 	assert.True(t, errors.Is(err, eventstore.ErrClosed))
 }

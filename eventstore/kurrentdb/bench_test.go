@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,6 +14,8 @@ import (
 
 	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/eventstore/kurrentdb"
+	"github.com/imattertraining/ledger/eventstore/kurrentdb/protocoldouble"
+	"github.com/imattertraining/ledger/eventstore/storetest"
 )
 
 // benchStore opens the adapter against KURRENTDB_URL when set, else against
@@ -24,7 +25,7 @@ func benchStore(b *testing.B) *kurrentdb.Store {
 	b.Helper()
 	url := os.Getenv("KURRENTDB_URL")
 	if url == "" {
-		srv := startDouble(b)
+		srv := protocoldouble.StartTest(b, withSystemEvents)
 		url = srv.ConnectionString()
 	}
 	return openStore(b, url, isolated(kurrentdb.Options{}))
@@ -36,19 +37,6 @@ var payload256 = []byte(fmt.Sprintf(`{"practitioner":"Test Practitioner","pad":"
 
 func benchEvent() eventstore.EventData {
 	return eventstore.EventData{ID: uuid.New(), Type: "CourseCompleted", SchemaVersion: 1, OccurredOn: "2024-05-01", RecordedBy: "admin:bench", Data: payload256}
-}
-
-// reportLatencies adds p50/p95/p99/p99.9 of lat (in µs) to b's results.
-func reportLatencies(b *testing.B, lat []time.Duration) {
-	if len(lat) == 0 {
-		return
-	}
-	slices.Sort(lat)
-	at := func(q float64) float64 { return float64(lat[int(q*float64(len(lat)-1))].Microseconds()) }
-	b.ReportMetric(at(0.50), "p50-µs")
-	b.ReportMetric(at(0.95), "p95-µs")
-	b.ReportMetric(at(0.99), "p99-µs")
-	b.ReportMetric(at(0.999), "p99.9-µs")
 }
 
 // BenchmarkAppend: concurrent writers, one 256-byte event per append, spread
@@ -88,7 +76,7 @@ func BenchmarkAppend(b *testing.B) {
 			}
 			wg.Wait()
 			b.StopTimer()
-			reportLatencies(b, lat)
+			storetest.ReportLatencies(b, lat, "")
 		})
 	}
 }
@@ -114,7 +102,7 @@ func BenchmarkReadStream(b *testing.B) {
 		lat = append(lat, time.Since(t0))
 	}
 	b.StopTimer()
-	reportLatencies(b, lat)
+	storetest.ReportLatencies(b, lat, "")
 }
 
 // BenchmarkReadAll reads 2,000 events in global order; the metric is events

@@ -10,6 +10,8 @@ import (
 
 	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/eventstore/kurrentdb"
+	"github.com/imattertraining/ledger/eventstore/kurrentdb/protocoldouble"
+	"github.com/imattertraining/ledger/eventstore/storetest"
 )
 
 // fill writes a small ledger into s: several streams, multi-event appends,
@@ -23,9 +25,9 @@ func fill(t *testing.T, s eventstore.Store) {
 		if i%5 == 0 {
 			stream = "organisation-1"
 		}
-		evs := []eventstore.EventData{event("CourseCompleted")}
+		evs := []eventstore.EventData{storetest.Event("CourseCompleted")}
 		if i%3 == 0 {
-			evs = append(evs, event("CPDRecorded"))
+			evs = append(evs, storetest.Event("CPDRecorded"))
 		}
 		if i < 4 {
 			evs[0].RecordedAt = base.Add(time.Duration(i) * time.Hour)
@@ -38,16 +40,16 @@ func fill(t *testing.T, s eventstore.Store) {
 }
 
 func TestCopyKeepsEveryHash(t *testing.T) {
-	src := openStore(t, startDouble(t).ConnectionString(), kurrentdb.Options{})
-	dst := openStore(t, startDouble(t).ConnectionString(), kurrentdb.Options{})
+	src := openStore(t, protocoldouble.StartTest(t, withSystemEvents).ConnectionString(), kurrentdb.Options{})
+	dst := openStore(t, protocoldouble.StartTest(t, withSystemEvents).ConnectionString(), kurrentdb.Options{})
 	fill(t, src)
 	ctx := testCtx(t)
 
 	var calls []int
 	n, err := eventstore.Copy(ctx, src, dst, func(n int) { calls = append(calls, n) })
 	require.NoError(t, err)
-	want := readAll(t, src)
-	got := readAll(t, dst)
+	want := storetest.ReadAll(t, src)
+	got := storetest.ReadAll(t, dst)
 	assert.Equal(t, len(want), n)
 	require.NotEmpty(t, calls)
 	assert.Equal(t, n, calls[len(calls)-1])
@@ -67,15 +69,15 @@ func TestCopyKeepsEveryHash(t *testing.T) {
 	again, err := eventstore.Copy(ctx, src, dst, nil)
 	require.NoError(t, err)
 	assert.Equal(t, n, again)
-	assert.Len(t, readAll(t, dst), len(want))
+	assert.Len(t, storetest.ReadAll(t, dst), len(want))
 }
 
 func TestCopyRefusesToMixIntoAStream(t *testing.T) {
-	src := openStore(t, startDouble(t).ConnectionString(), kurrentdb.Options{})
-	dst := openStore(t, startDouble(t).ConnectionString(), kurrentdb.Options{})
+	src := openStore(t, protocoldouble.StartTest(t, withSystemEvents).ConnectionString(), kurrentdb.Options{})
+	dst := openStore(t, protocoldouble.StartTest(t, withSystemEvents).ConnectionString(), kurrentdb.Options{})
 	fill(t, src)
 	ctx := testCtx(t)
-	_, err := dst.Append(ctx, "practitioner-1", eventstore.NoStream(), event("PractitionerRegistered"))
+	_, err := dst.Append(ctx, "practitioner-1", eventstore.NoStream(), storetest.Event("PractitionerRegistered"))
 	require.NoError(t, err)
 	_, err = eventstore.Copy(ctx, src, dst, nil)
 	assert.ErrorIs(t, err, eventstore.ErrRevisionConflict)

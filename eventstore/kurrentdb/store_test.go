@@ -15,16 +15,10 @@ import (
 	"github.com/imattertraining/ledger/eventstore/storetest"
 )
 
-// startDouble starts a protocol double (see package protocoldouble) that
-// writes a server event after every third append, so that every test also
+// withSystemEvents makes a protocol double (see package protocoldouble)
+// write a server event after every third append, so that every test also
 // checks that the adapter keeps the server's own streams out of the ledger.
-func startDouble(t testing.TB) *protocoldouble.Server {
-	t.Helper()
-	srv, err := protocoldouble.Start(protocoldouble.Options{SystemEventEvery: 3})
-	require.NoError(t, err)
-	t.Cleanup(srv.Close)
-	return srv
-}
+var withSystemEvents = protocoldouble.Options{SystemEventEvery: 3}
 
 // openStore opens a store that is closed when t ends.
 func openStore(t testing.TB, url string, opts kurrentdb.Options) *kurrentdb.Store {
@@ -48,7 +42,7 @@ func isolated(opts kurrentdb.Options) kurrentdb.Options {
 
 func TestConformanceOnProtocolDouble(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) eventstore.Store {
-		return openStore(t, startDouble(t).ConnectionString(), isolated(kurrentdb.Options{}))
+		return openStore(t, protocoldouble.StartTest(t, withSystemEvents).ConnectionString(), isolated(kurrentdb.Options{}))
 	})
 }
 

@@ -44,7 +44,7 @@ func testAppend(t *testing.T, h harness) {
 	t.Run("a single event has one revision and one position", func(t *testing.T) {
 		s := h.open(t)
 		ctx := testContext(t)
-		e := newEvent("PractitionerRegistered")
+		e := Event("PractitionerRegistered")
 		res := mustAppend(t, ctx, s, "practitioner-1", eventstore.Any(), e)
 		assert.Equal(t, eventstore.AppendResult{FirstRevision: 0, LastRevision: 0, FirstPosition: res.FirstPosition, LastPosition: res.FirstPosition}, res)
 		got := readStream(t, ctx, s, "practitioner-1")
@@ -136,7 +136,7 @@ func testIdempotency(t *testing.T, h harness) {
 	t.Run("a retry returns the original result and stores nothing", func(t *testing.T) {
 		s := h.open(t)
 		ctx := testContext(t)
-		e := newEvent("PractitionerRegistered")
+		e := Event("PractitionerRegistered")
 		first := mustAppend(t, ctx, s, "practitioner-1", eventstore.NoStream(), e)
 		before := readAll(t, ctx, s, eventstore.Start)
 
@@ -149,7 +149,7 @@ func testIdempotency(t *testing.T, h harness) {
 	t.Run("a retry after the stream moved on returns the original result", func(t *testing.T) {
 		s := h.open(t)
 		ctx := testContext(t)
-		a, b, c := newEvent("PractitionerRegistered"), newEvent("CourseCompleted"), newEvent("CourseCompleted")
+		a, b, c := Event("PractitionerRegistered"), Event("CourseCompleted"), Event("CourseCompleted")
 		ra := mustAppend(t, ctx, s, "practitioner-1", eventstore.NoStream(), a)
 		rb := mustAppend(t, ctx, s, "practitioner-1", eventstore.Exact(0), b)
 		mustAppend(t, ctx, s, "practitioner-1", eventstore.Exact(1), c)
@@ -180,8 +180,8 @@ func testIdempotency(t *testing.T, h harness) {
 		ctx := testContext(t)
 		batch := newEvents(3, "CourseCompleted")
 		first := mustAppend(t, ctx, s, "practitioner-1", eventstore.NoStream(), batch...)
-		mustAppend(t, ctx, s, "practitioner-1", eventstore.Exact(2), newEvent("CPDRecorded"))
-		mustAppend(t, ctx, s, "practitioner-2", eventstore.Any(), newEvent("CPDRecorded"))
+		mustAppend(t, ctx, s, "practitioner-1", eventstore.Exact(2), Event("CPDRecorded"))
+		mustAppend(t, ctx, s, "practitioner-2", eventstore.Any(), Event("CPDRecorded"))
 		before := readAll(t, ctx, s, eventstore.Start)
 
 		again, err := s.Append(ctx, "practitioner-1", eventstore.NoStream(), batch...)
@@ -256,7 +256,7 @@ func testIdempotency(t *testing.T, h harness) {
 			t.Run(tc.name, func(t *testing.T) {
 				s := h.open(t)
 				ctx := testContext(t)
-				e := newEvent("CourseCompleted")
+				e := Event("CourseCompleted")
 				mustAppend(t, ctx, s, "practitioner-1", eventstore.Any(), e)
 				before := readAll(t, ctx, s, eventstore.Start)
 
@@ -279,14 +279,14 @@ func testIdempotency(t *testing.T, h harness) {
 		mustAppend(t, ctx, s, "practitioner-1", eventstore.NoStream(), batch...)
 		before := readAll(t, ctx, s, eventstore.Start)
 
-		_, err := s.Append(ctx, "practitioner-1", eventstore.NoStream(), batch[0], newEvent("CourseCompleted"))
+		_, err := s.Append(ctx, "practitioner-1", eventstore.NoStream(), batch[0], Event("CourseCompleted"))
 		assert.ErrorIs(t, err, eventstore.ErrIdempotencyMismatch)
 		assertUnchanged(t, ctx, s, before)
 	})
 }
 
 func testInvalidAppend(t *testing.T, h harness) {
-	valid := func() eventstore.EventData { return newEvent("CourseCompleted") }
+	valid := func() eventstore.EventData { return Event("CourseCompleted") }
 	dup := valid()
 	cases := []struct {
 		name   string
@@ -321,8 +321,8 @@ func testInvalidAppend(t *testing.T, h harness) {
 	t.Run("a rejected event can be appended once corrected", func(t *testing.T) {
 		s := h.open(t)
 		ctx := testContext(t)
-		good := newEvent("CourseCompleted")
-		bad := newEvent("CourseCompleted")
+		good := Event("CourseCompleted")
+		bad := Event("CourseCompleted")
 		bad.Type = ""
 		_, err := s.Append(ctx, "practitioner-1", eventstore.NoStream(), good, bad)
 		require.ErrorIs(t, err, eventstore.ErrInvalidEvent)
@@ -338,7 +338,7 @@ func testAtomicity(t *testing.T, h harness) {
 	t.Run("a conflicting multi-event append stores none of its events", func(t *testing.T) {
 		s := h.open(t)
 		ctx := testContext(t)
-		mustAppend(t, ctx, s, "practitioner-1", eventstore.Any(), newEvent("PractitionerRegistered"))
+		mustAppend(t, ctx, s, "practitioner-1", eventstore.Any(), Event("PractitionerRegistered"))
 		before := readAll(t, ctx, s, eventstore.Start)
 
 		batch := newEvents(4, "CourseCompleted")

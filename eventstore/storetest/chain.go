@@ -34,7 +34,7 @@ func testHashChain(t *testing.T, h harness) {
 	t.Run("each stream chains its events", func(t *testing.T) {
 		s := h.open(t)
 		ctx := testContext(t)
-		migrated := newEvent("PractitionerRegistered")
+		migrated := Event("PractitionerRegistered")
 		migrated.RecordedAt = time.Date(2020, 1, 2, 3, 4, 5, 6, time.UTC)
 		migrated.SchemaVersion = 3
 		steps := []struct {

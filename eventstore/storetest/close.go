@@ -19,7 +19,7 @@ func testClose(t *testing.T, h harness) {
 			call func(ctx context.Context, s eventstore.Store) error
 		}{
 			{"Append", func(ctx context.Context, s eventstore.Store) error {
-				_, err := s.Append(ctx, "practitioner-1", eventstore.Any(), newEvent("CourseCompleted"))
+				_, err := s.Append(ctx, "practitioner-1", eventstore.Any(), Event("CourseCompleted"))
 				return err
 			}},
 			{"ReadStream", func(ctx context.Context, s eventstore.Store) error {
@@ -38,7 +38,7 @@ func testClose(t *testing.T, h harness) {
 			t.Run(op.name, func(t *testing.T) {
 				s := h.open(t)
 				ctx := testContext(t)
-				mustAppend(t, ctx, s, "practitioner-1", eventstore.Any(), newEvent("PractitionerRegistered"))
+				mustAppend(t, ctx, s, "practitioner-1", eventstore.Any(), Event("PractitionerRegistered"))
 				require.NoError(t, s.Close())
 				done := make(chan error, 1)
 				go func() { done <- op.call(ctx, s) }()
@@ -58,7 +58,7 @@ func testClose(t *testing.T, h harness) {
 			go func() {
 				stream := fmt.Sprintf("practitioner-%d", w)
 				for i := 0; ; i++ {
-					_, err := s.Append(ctx, stream, expectAfter(i), newEvent("CourseCompleted"))
+					_, err := s.Append(ctx, stream, expectAfter(i), Event("CourseCompleted"))
 					if err != nil {
 						errs <- err
 						return

@@ -39,7 +39,7 @@ func testConcurrency(t *testing.T, h harness) {
 			var wg sync.WaitGroup
 			for range racers {
 				wg.Go(func() {
-					e := newEvent("CourseCompleted")
+					e := Event("CourseCompleted")
 					<-start
 					res, err := s.Append(ctx, stream, expected, e)
 					results <- attempt{event: e, res: res, err: err}
@@ -211,7 +211,7 @@ func appendRetrying(ctx context.Context, s eventstore.Store, stream string, n in
 		if err := ctx.Err(); err != nil {
 			return mine, err
 		}
-		e := newEvent("CourseCompleted")
+		e := Event("CourseCompleted")
 		res, err := s.Append(ctx, stream, expected, e)
 		var conflict *eventstore.RevisionConflictError
 		switch {

@@ -31,7 +31,7 @@ func testMultiAppend(t *testing.T, h harness) {
 	t.Run("every part lands, in order", func(t *testing.T) {
 		s, m := open(t)
 		ctx := testContext(t)
-		mustAppend(t, ctx, s, "practitioner-0", eventstore.NoStream(), newEvent("PractitionerRegistered"))
+		mustAppend(t, ctx, s, "practitioner-0", eventstore.NoStream(), Event("PractitionerRegistered"))
 		parts := []eventstore.StreamAppend{
 			{Stream: "practitioner-1", Expected: eventstore.NoStream(), Events: newEvents(2, "CourseCompleted")},
 			{Stream: "practitioner-0", Expected: eventstore.Exact(0), Events: newEvents(1, "CourseCompleted")},
@@ -62,7 +62,7 @@ func testMultiAppend(t *testing.T, h harness) {
 	t.Run("a refused part stores nothing of the others", func(t *testing.T) {
 		s, m := open(t)
 		ctx := testContext(t)
-		mustAppend(t, ctx, s, "practitioner-0", eventstore.NoStream(), newEvent("PractitionerRegistered"))
+		mustAppend(t, ctx, s, "practitioner-0", eventstore.NoStream(), Event("PractitionerRegistered"))
 		_, err := m.AppendMany(ctx,
 			eventstore.StreamAppend{Stream: "practitioner-1", Expected: eventstore.NoStream(), Events: newEvents(3, "CourseCompleted")},
 			eventstore.StreamAppend{Stream: "practitioner-0", Expected: eventstore.NoStream(), Events: newEvents(1, "CourseCompleted")},

@@ -22,7 +22,7 @@ func testReadStream(t *testing.T, h harness) {
 		_, err := s.ReadStream(ctx, "practitioner-1", eventstore.ReadOptions{})
 		assert.ErrorIs(t, err, eventstore.ErrStreamNotFound, "in an empty store")
 
-		mustAppend(t, ctx, s, "practitioner-2", eventstore.Any(), newEvent("CourseCompleted"))
+		mustAppend(t, ctx, s, "practitioner-2", eventstore.Any(), Event("CourseCompleted"))
 		_, err = s.ReadStream(ctx, "practitioner-1", eventstore.ReadOptions{})
 		assert.ErrorIs(t, err, eventstore.ErrStreamNotFound, "beside another stream")
 		_, err = s.ReadStream(ctx, "practitioner-1", eventstore.ReadOptions{UpToRevision: ptr(uint64(3))})
@@ -38,7 +38,7 @@ func testReadStream(t *testing.T, h harness) {
 		want := map[string][]eventstore.EventData{}
 		for i := range 3 {
 			for _, name := range names {
-				e := newEvent("CourseCompleted")
+				e := Event("CourseCompleted")
 				want[name] = append(want[name], e)
 				mustAppend(t, ctx, s, name, expectAfter(i), e)
 			}
@@ -115,7 +115,7 @@ func testReadStream(t *testing.T, h harness) {
 		s := h.open(t)
 		ctx := testContext(t)
 		for range 4 {
-			mustAppend(t, ctx, s, "practitioner-1", eventstore.Any(), newEvent("CourseCompleted"))
+			mustAppend(t, ctx, s, "practitioner-1", eventstore.Any(), Event("CourseCompleted"))
 		}
 		all := readStream(t, ctx, s, "practitioner-1")
 		require.Len(t, all, 4)
@@ -262,7 +262,7 @@ func testReadAll(t *testing.T, h harness) {
 		}
 		assert.Equal(t, 2, n)
 		// A read left behind by break must not block writers or later reads.
-		mustAppend(t, ctx, s, "practitioner-1", eventstore.Exact(4), newEvent("CourseCompleted"))
+		mustAppend(t, ctx, s, "practitioner-1", eventstore.Exact(4), Event("CourseCompleted"))
 		assert.Len(t, readAll(t, ctx, s, eventstore.Start), 6)
 	})
 }
@@ -285,7 +285,7 @@ func testRoundTrip(t *testing.T, h harness) {
 		}
 		var want []eventstore.EventData
 		for _, tc := range cases {
-			e := newEvent("CourseCompleted")
+			e := Event("CourseCompleted")
 			e.Data, e.Metadata = tc.data, tc.metadata
 			want = append(want, e)
 		}
@@ -322,7 +322,7 @@ func testRoundTrip(t *testing.T, h harness) {
 			t.Run(tc.name, func(t *testing.T) {
 				s := h.open(t)
 				ctx := testContext(t)
-				e := newEvent("CourseCompleted")
+				e := Event("CourseCompleted")
 				tc.change(&e)
 				res := mustAppend(t, ctx, s, "practitioner-1", eventstore.Any(), e)
 				got := readStream(t, ctx, s, "practitioner-1")
@@ -340,7 +340,7 @@ func testRoundTrip(t *testing.T, h harness) {
 		s := h.open(t)
 		ctx := testContext(t)
 		before := time.Now()
-		mustAppend(t, ctx, s, "practitioner-1", eventstore.Any(), newEvent("CourseCompleted"))
+		mustAppend(t, ctx, s, "practitioner-1", eventstore.Any(), Event("CourseCompleted"))
 		after := time.Now()
 		got := readStream(t, ctx, s, "practitioner-1")
 		require.Len(t, got, 1)
@@ -356,7 +356,7 @@ func testRoundTrip(t *testing.T, h harness) {
 		s := h.open(t)
 		ctx := testContext(t)
 		at := time.Date(2023, 11, 5, 14, 3, 7, 123456789, time.FixedZone("UTC+1", 60*60))
-		e := newEvent("CourseCompleted")
+		e := Event("CourseCompleted")
 		e.RecordedAt = at
 		mustAppend(t, ctx, s, "practitioner-1", eventstore.Any(), e)
 		for name, got := range map[string]eventstore.RecordedEvent{
@@ -372,7 +372,7 @@ func testRoundTrip(t *testing.T, h harness) {
 	t.Run("the caller may reuse its buffers after Append", func(t *testing.T) {
 		s := h.open(t)
 		ctx := testContext(t)
-		e := newEvent("CourseCompleted")
+		e := Event("CourseCompleted")
 		data := []byte(`{"a":"original"}`)
 		meta := []byte(`{"m":"original"}`)
 		e.Data, e.Metadata = data, meta

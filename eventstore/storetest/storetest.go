@@ -97,9 +97,10 @@ func testContext(t *testing.T) context.Context {
 
 var eventSeq atomic.Uint64
 
-// newEvent returns a valid event of type typ with a unique ID and a payload
-// that differs from every other event's, about an obviously fictional adult.
-func newEvent(typ string) eventstore.EventData {
+// Event returns a valid event of type typ with a unique ID and a payload
+// that differs from every other event's, about an obviously fictional
+// adult: the event every store test appends.
+func Event(typ string) eventstore.EventData {
 	n := eventSeq.Add(1)
 	return eventstore.EventData{
 		ID:            uuid.New(),
@@ -116,7 +117,7 @@ func newEvent(typ string) eventstore.EventData {
 func newEvents(n int, typ string) []eventstore.EventData {
 	out := make([]eventstore.EventData, n)
 	for i := range out {
-		out[i] = newEvent(typ)
+		out[i] = Event(typ)
 	}
 	return out
 }
@@ -129,6 +130,15 @@ func mustAppend(t *testing.T, ctx context.Context, s eventstore.Store, stream st
 	return res
 }
 
+// ReadAll returns every event r holds, in global order, failing the test
+// on an error.
+func ReadAll(t testing.TB, r eventstore.AllReader) []eventstore.RecordedEvent {
+	t.Helper()
+	out, err := collectAll(context.Background(), r, eventstore.Start)
+	require.NoError(t, err, "ReadAll")
+	return out
+}
+
 // readAll collects ReadAll(from), failing the test on an error.
 func readAll(t *testing.T, ctx context.Context, s eventstore.Store, from eventstore.Position) []eventstore.RecordedEvent {
 	t.Helper()
@@ -138,7 +148,7 @@ func readAll(t *testing.T, ctx context.Context, s eventstore.Store, from eventst
 }
 
 // collectAll is readAll for goroutines that must not call t.FailNow.
-func collectAll(ctx context.Context, s eventstore.Store, from eventstore.Position) ([]eventstore.RecordedEvent, error) {
+func collectAll(ctx context.Context, s eventstore.AllReader, from eventstore.Position) ([]eventstore.RecordedEvent, error) {
 	var out []eventstore.RecordedEvent
 	for e, err := range s.ReadAll(ctx, from) {
 		if err != nil {

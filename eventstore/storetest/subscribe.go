@@ -142,7 +142,7 @@ func testSubscribe(t *testing.T, h harness) {
 				s := h.open(t)
 				ctx := testContext(t)
 				for i := range 10 {
-					mustAppend(t, ctx, s, fmt.Sprintf("practitioner-%d", i%3), eventstore.Any(), newEvent("CourseCompleted"))
+					mustAppend(t, ctx, s, fmt.Sprintf("practitioner-%d", i%3), eventstore.Any(), Event("CourseCompleted"))
 				}
 				stored := readAll(t, ctx, s, eventstore.Start)
 				require.Len(t, stored, 10)
@@ -150,7 +150,7 @@ func testSubscribe(t *testing.T, h harness) {
 				const live = 4
 				sub := subscribeN(ctx, s, from, tc.old+live)
 				for range live {
-					mustAppend(t, ctx, s, "practitioner-live", eventstore.Any(), newEvent("CPDRecorded"))
+					mustAppend(t, ctx, s, "practitioner-live", eventstore.Any(), Event("CPDRecorded"))
 				}
 				got := await(t, ctx, sub, "subscriber")
 				want := readAll(t, ctx, s, from)
@@ -207,7 +207,7 @@ func testSubscribe(t *testing.T, h harness) {
 				s := h.open(t)
 				ctx := testContext(t)
 				for range tc.stored {
-					mustAppend(t, ctx, s, "practitioner-1", eventstore.Any(), newEvent("CourseCompleted"))
+					mustAppend(t, ctx, s, "practitioner-1", eventstore.Any(), Event("CourseCompleted"))
 				}
 				received := make(chan struct{})
 				n := 0
@@ -246,7 +246,7 @@ func testSubscribe(t *testing.T, h harness) {
 				s := h.open(t)
 				ctx := testContext(t)
 				for range tc.stored {
-					mustAppend(t, ctx, s, "practitioner-1", eventstore.Any(), newEvent("CourseCompleted"))
+					mustAppend(t, ctx, s, "practitioner-1", eventstore.Any(), Event("CourseCompleted"))
 				}
 				calls := 0
 				caughtUp := make(chan struct{})
@@ -271,7 +271,7 @@ func testSubscribe(t *testing.T, h harness) {
 					await(t, ctx, caughtUp, "the stored events")
 				}
 				for range tc.stopAt - tc.stored + 1 {
-					mustAppend(t, ctx, s, "practitioner-1", eventstore.Any(), newEvent("CPDRecorded"))
+					mustAppend(t, ctx, s, "practitioner-1", eventstore.Any(), Event("CPDRecorded"))
 				}
 				err := await(t, ctx, done, "Subscribe after its handler failed")
 				assert.True(t, err == errStop, "Subscribe returned %v, not the handler's error itself", err)
@@ -283,7 +283,7 @@ func testSubscribe(t *testing.T, h harness) {
 	t.Run("closing the store ends a live subscription", func(t *testing.T) {
 		s := h.open(t)
 		ctx := testContext(t)
-		mustAppend(t, ctx, s, "practitioner-1", eventstore.Any(), newEvent("CourseCompleted"))
+		mustAppend(t, ctx, s, "practitioner-1", eventstore.Any(), Event("CourseCompleted"))
 		received := make(chan struct{})
 		done := make(chan error, 1)
 		go func() {
