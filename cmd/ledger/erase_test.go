@@ -17,6 +17,7 @@ import (
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore/keystore"
 	"github.com/imattertraining/ledger/eventstore/keystore/keystoretest"
+	"github.com/imattertraining/ledger/eventstore/kurrentdb/protocoldouble"
 )
 
 // The demo's most complete practitioner, an invented adult.
@@ -159,7 +160,7 @@ func TestErase(t *testing.T) {
 // meets the PersonalDataErased event, its snapshot rewritten without the
 // name.
 func TestEraseOnKurrentDBWithTwoServers(t *testing.T) {
-	url := startDouble(t).ConnectionString()
+	url := protocoldouble.StartTest(t, protocoldouble.Options{}).ConnectionString()
 	keys := filepath.Join(t.TempDir(), keystore.FileName)
 	a := serveKurrentDB(t, url, keys)
 	b := serveKurrentDB(t, url, keys)
