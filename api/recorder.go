@@ -329,6 +329,11 @@ func (r *Recorder) record(ctx context.Context, by Principal, stream string, p Pr
 		return Recorded{}, err
 	}
 	if data, err = r.seal(stream, p.ID, p.Type, data); err != nil {
+		if r.observe != nil && errors.Is(err, eventstore.ErrNoSpace) {
+			// The key file's disk is full: an append refused for want of
+			// space, logged once as the store's own would be.
+			r.observe(p.Type, 0, err)
+		}
 		return Recorded{}, err
 	}
 	ed := eventstore.EventData{

@@ -52,9 +52,12 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/imattertraining/ledger/eventstore"
 )
 
 // FileName is the key store's file in the data directory. A backup of the
@@ -372,17 +375,64 @@ func (k *Keys) newKey(stream string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("keystore: %w", err)
 	}
+	// A line cut short before (a write that failed on a full disk, a
+	// process killed mid-line) is cut off first: appended to, it would make
+	// this key unreadable and the whole file damaged. Nobody else writes
+	// while the lock is held.
+	if err := cutTornLine(f); err != nil {
+		return nil, fmt.Errorf("keystore: cut the torn last line of %s: %w", k.path, noSpace(err))
+	}
 	if _, err := f.Write(append(line, '\n')); err != nil {
-		return nil, fmt.Errorf("keystore: write %s: %w", k.path, err)
+		return nil, fmt.Errorf("keystore: write %s: %w", k.path, noSpace(err))
 	}
 	if err := f.Sync(); err != nil {
-		return nil, fmt.Errorf("keystore: sync %s: %w", k.path, err)
+		return nil, fmt.Errorf("keystore: sync %s: %w", k.path, noSpace(err))
 	}
 	k.keys[stream] = key
 	if k.loaded, err = f.Stat(); err != nil {
 		return nil, fmt.Errorf("keystore: %w", err)
 	}
 	return key, nil
+}
+
+// cutTornLine truncates f (the key file, locked) after its last newline,
+// if its last line was left without one.
+func cutTornLine(f *os.File) error {
+	fi, err := f.Stat()
+	if err != nil || fi.Size() == 0 {
+		return err
+	}
+	r, err := os.Open(f.Name())
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	var buf [4096]byte
+	for end := fi.Size(); end > 0; {
+		start := max(0, end-int64(len(buf)))
+		n, err := r.ReadAt(buf[:end-start], start)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			if start+int64(i)+1 == fi.Size() {
+				return nil // whole
+			}
+			return f.Truncate(start + int64(i) + 1)
+		}
+		end = start
+	}
+	return f.Truncate(0)
+}
+
+// noSpace marks a write that failed for want of disk space (or quota) as
+// eventstore.ErrNoSpace, so that the caller answers "retry later" rather
+// than an internal error.
+func noSpace(err error) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return fmt.Errorf("%w: %w", eventstore.ErrNoSpace, err)
+	}
+	return err
 }
 
 // lockedFile returns the append handle of the file now at path (reopened

@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/imattertraining/ledger/eventstore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -286,4 +289,46 @@ func TestSharedFile(t *testing.T) {
 	assert.True(t, gone)
 	_, err = b.Seal(stream, uuid.New(), typ, registration(), fields)
 	assert.ErrorIs(t, err, ErrErased, "b learns of the erasure before making a key")
+}
+
+// A key line cut short (a write that failed on a full disk, or a process
+// killed mid-line) must not have the next key glued onto it: that made the
+// next practitioner's key unreadable and the whole file "damaged" at the
+// next open, so the server would not start.
+func TestTornLineIsCutBeforeTheNextKey(t *testing.T) {
+	dir := t.TempDir()
+	k, err := Open(dir)
+	require.NoError(t, err)
+	defer k.Close()
+	_, err = k.Seal(stream, uuid.New(), typ, registration(), fields)
+	require.NoError(t, err)
+
+	f, err := os.OpenFile(filepath.Join(dir, FileName), os.O_WRONLY|os.O_APPEND, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString(`{"stream":"practitioner-b7085030-86c4-5e`)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+
+	id := uuid.New()
+	sealed, err := k.Seal(other, id, typ, registration(), fields)
+	require.NoError(t, err)
+
+	again, err := Open(dir)
+	require.NoError(t, err, "the key file must still open after a torn line")
+	defer again.Close()
+	opened, state, err := again.Open(other, id, typ, sealed, fields)
+	require.NoError(t, err)
+	assert.Equal(t, Opened, state)
+	assert.Contains(t, string(opened), name)
+}
+
+// A key that cannot be written for want of space is eventstore.ErrNoSpace,
+// so that the API answers 503 with Retry-After rather than 500.
+func TestNoSpaceIsErrNoSpace(t *testing.T) {
+	for _, errno := range []syscall.Errno{syscall.ENOSPC, syscall.EDQUOT} {
+		err := noSpace(&os.PathError{Op: "write", Path: "personal-keys.jsonl", Err: errno})
+		assert.ErrorIs(t, err, eventstore.ErrNoSpace)
+		assert.ErrorIs(t, err, errno)
+	}
+	assert.NotErrorIs(t, noSpace(os.ErrPermission), eventstore.ErrNoSpace)
 }
