@@ -150,6 +150,10 @@ func (r *Recorder) Erase(ctx context.Context, by Principal, stream, reason strin
 			out.PlaintextEvents = append(out.PlaintextEvents, e.ID)
 		}
 	}
+	// The event lands only on the history just read: two erasures at once
+	// (even through two servers) give one event, and a 409 to the other.
+	last := stored[len(stored)-1].Revision
+	p.ExpectedRevision = &last
 	// The key goes first: were the event appended first, a view decoding
 	// the stream in between would cache the name as not erased.
 	if err := r.keys.Erase(stream, r.now()); err != nil && !errors.Is(err, keystore.ErrErased) {

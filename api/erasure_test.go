@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -197,4 +198,37 @@ func TestErasureCompletesAnInterruptedOne(t *testing.T) {
 	assert.Equal(t, before+1, ts.count())
 	r = ts.do("POST", "/v1/practitioners/"+id+"/erasure", api.RoleAdmin, `{"reason":"Erasure requested by the practitioner."}`)
 	assert.Equal(t, http.StatusConflict, r.status, "%s", r.body)
+}
+
+// TestConcurrentErasures: erasing one practitioner twice at once records
+// one erasure; the other request gets a conflict.
+func TestConcurrentErasures(t *testing.T) {
+	ts := newTestServer(t)
+	id := ts.registerPractitioner(erasedName)
+	const n = 4
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			statuses[i] = ts.do("POST", "/v1/practitioners/"+id+"/erasure", api.RoleAdmin, `{"reason":"Erasure requested by the practitioner."}`).status
+		})
+	}
+	wg.Wait()
+	created := 0
+	for _, s := range statuses {
+		if s == http.StatusCreated {
+			created++
+		} else {
+			assert.Equal(t, http.StatusConflict, s)
+		}
+	}
+	assert.Equal(t, 1, created, "%v", statuses)
+	erasures := 0
+	for e, err := range ts.store.ReadAll(context.Background(), eventstore.Start) {
+		require.NoError(t, err)
+		if e.Type == domain.TypePersonalDataErased {
+			erasures++
+		}
+	}
+	assert.Equal(t, 1, erasures)
 }
