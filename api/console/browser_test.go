@@ -25,7 +25,8 @@ import (
 //   - Chromium: $LEDGER_CHROMIUM, or chromium (Debian's package) or
 //     chromium-browser or google-chrome on the PATH;
 //   - axe-core: $AXE_CORE_JS naming axe.min.js (npm install axe-core), or
-//     node_modules/axe-core/axe.min.js in this directory or the module's.
+//     node_modules/axe-core/axe.min.js in this directory or the module's,
+//     or the copy .ci/run installs in the user's cache directory.
 //
 // .ci/run installs both and sets CI=true, where a missing one fails the
 // test; elsewhere it is skipped, saying what to install. Screenshots of
@@ -48,6 +49,9 @@ func chromiumPath() (string, error) {
 // axePath finds axe-core's axe.min.js, or says why not.
 func axePath() (string, error) {
 	cands := []string{os.Getenv("AXE_CORE_JS"), "node_modules/axe-core/axe.min.js", "../../node_modules/axe-core/axe.min.js"}
+	if cache, err := os.UserCacheDir(); err == nil {
+		cands = append(cands, filepath.Join(cache, "ledger-ci", "axe-core-4.14.1", "node_modules", "axe-core", "axe.min.js")) // where .ci/run puts it
+	}
 	for _, p := range cands {
 		if p == "" {
 			continue
