@@ -240,6 +240,99 @@ func BenchmarkMemoryPerPractitioner(b *testing.B) {
 	}
 }
 
+// BenchmarkMemoryWithViews is BenchmarkMemoryPerPractitioner with every
+// practitioner's current view asked for once, so that the cache of
+// rendered views is full to its bound (DefaultCachedViewBytes): the memory
+// held per practitioner with the views kept (bytes/practitioner), and what
+// the cache accounts for (view-bytes/practitioner).
+func BenchmarkMemoryWithViews(b *testing.B) {
+	path, _, _, pracs := benchStore(b)
+	s := openBenchStore(b, path)
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		p, err := New(s, Options{Today: benchToday})
+		require.NoError(b, err)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- p.Run(ctx) }()
+		require.NoError(b, p.WaitReady(ctx))
+		for _, id := range pracs {
+			_, _, err := p.PractitionerJSON(ctx, id, benchToday(), time.Time{}, 0)
+			require.NoError(b, err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(len(pracs)), "bytes/practitioner")
+		b.ReportMetric(float64(p.cur.Load().viewCache(0).bytes())/float64(len(pracs)), "view-bytes/practitioner")
+		cancel()
+		<-done
+	}
+}
+
+// BenchmarkCurrentView answers a practitioner's current view (as the API
+// does, rendered as JSON) at 230 and 1,000 events of history: folded on
+// demand each time (fold), and kept rendered by the projector from its
+// subscription (kept).
+func BenchmarkCurrentView(b *testing.B) {
+	for _, events := range []int{230, 1000} {
+		store := openStore(b, b.TempDir())
+		f := newFixture(b, store)
+		id := longHistory(b, f, events)
+		p, err := New(store, Options{Today: benchToday})
+		require.NoError(b, err)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- p.Run(ctx) }()
+		require.NoError(b, p.WaitReady(ctx))
+		for _, kept := range []bool{false, true} {
+			name := fmt.Sprintf("events=%d/fold", events)
+			fresh := eventstore.Position(1 << 62) // never reached: no cache
+			if kept {
+				name, fresh = fmt.Sprintf("events=%d/kept", events), 0
+			}
+			b.Run(name, func(b *testing.B) {
+				cpu := storetest.CPUTime()
+				for b.Loop() {
+					_, _, err := p.PractitionerJSON(ctx, id, benchToday(), time.Time{}, fresh)
+					require.NoError(b, err)
+				}
+				storetest.ReportCPU(b, cpu)
+			})
+		}
+		cancel()
+		<-done
+	}
+}
+
+// longHistory stores one practitioner with events events, spread over the
+// years before benchToday, and returns its id.
+func longHistory(b *testing.B, f *fixture, events int) uuid.UUID {
+	id := uuid.New()
+	batch := []eventstore.EventData{f.event("2020-01-01", &domain.PractitionerRegistered{Name: "Long Serving", Profession: domain.ProfessionHealth})}
+	for i := 1; i < events; i++ {
+		on := date("2020-01-01").AddDays(i * 3000 / events).String()
+		var ev domain.Event
+		switch i % 5 {
+		case 0:
+			ev = &domain.CPDEngagementRecorded{Kind: domain.CPDPractitionerDevelopment, Hours: 2}
+		case 1:
+			ev = &domain.StudyGroupRun{GroupID: fmt.Sprintf("G-%d", i), Course: domain.GroupFoundationA, Participants: 8, Registered: true}
+		case 2:
+			ev = &domain.ParticipantFeedbackGathered{GroupID: fmt.Sprintf("G-%d", i-1), Responses: 6}
+		case 3:
+			ev = &domain.ReflectiveUpdateSubmitted{Kind: domain.ReflectiveLogBook}
+		default:
+			ev = &domain.CPDEngagementRecorded{Kind: domain.CPDNetworkEngagement, Hours: 1}
+		}
+		batch = append(batch, f.event(on, ev))
+	}
+	_, err := f.store.Append(f.ctx, PractitionerStream(id), eventstore.NoStream(), batch...)
+	require.NoError(b, err)
+	return id
+}
+
 // BenchmarkListByStanding lists practitioners by standing over the whole
 // fixture: a filter that matches few, so the scan covers every practitioner.
 func BenchmarkListByStanding(b *testing.B) {

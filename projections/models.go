@@ -3,6 +3,7 @@ package projections
 import (
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -120,6 +121,11 @@ type models struct {
 	decisions     map[uuid.UUID]*decisionRec
 	byStream      map[string]streamRecs     // stream -> its decisions and reviews
 	reviews       map[uuid.UUID][]reviewRec // decision -> its reviews
+
+	// views are the practitioner views rendered from these models' store,
+	// forgotten as the models take in changes (see viewCache); nil until
+	// first asked for.
+	views atomic.Pointer[viewCache]
 }
 
 func newModels() *models {
@@ -158,6 +164,7 @@ func (m *models) putPractitioner(s *summary) {
 	}
 	m.practitioners[s.ID] = s
 	m.index(s)
+	m.forgetView(s.ID)
 }
 
 func (m *models) index(s *summary) {

@@ -39,6 +39,10 @@ type Options struct {
 	// stream re-folded or viewed again decodes only its new events
 	// (default DefaultCachedFacts; negative: none).
 	CachedFacts int
+	// CachedViewBytes bounds the practitioner views kept rendered, so that
+	// a view asked for again is answered without a fold (default
+	// DefaultCachedViewBytes; negative: none). See PractitionerJSON.
+	CachedViewBytes int64
 	// Keys open practitioners' sealed personal data (nil: none opens; the
 	// names read as unavailable). An erasure seen in the store rewrites
 	// the snapshot at once, so the erased name leaves the file.
@@ -107,6 +111,9 @@ func New(store eventstore.Store, opts Options) (*Projector, error) {
 	}
 	if opts.CachedFacts == 0 {
 		opts.CachedFacts = DefaultCachedFacts
+	}
+	if opts.CachedViewBytes == 0 {
+		opts.CachedViewBytes = DefaultCachedViewBytes
 	}
 	if opts.RetryMin <= 0 {
 		opts.RetryMin = DefaultRetryMin

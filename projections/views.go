@@ -40,8 +40,10 @@ type PractitionerView struct {
 	// Revision is the stream revision of the last event the view saw.
 	Revision uint64 `json:"revision"`
 
-	// tag names everything the view was folded from (see Tag).
-	tag string
+	// tag names everything the view was folded from (see Tag); orgs are
+	// the organisations its facts name.
+	tag  string
+	orgs []uuid.UUID
 }
 
 // Tag is a strong validator of the view: it changes whenever the view can,
@@ -167,7 +169,8 @@ func (v *Views) Practitioner(ctx context.Context, id uuid.UUID, asOf domain.Date
 	}
 	facts, later := sf.qualifying(on, uuid.Nil)
 	var orgRevs []string
-	orgs, err := v.organisationsWith(ctx, domain.OrganisationsNamed(facts), on, knownAt, &orgRevs)
+	named := domain.OrganisationsNamed(facts)
+	orgs, err := v.organisationsWith(ctx, named, on, knownAt, &orgRevs)
 	if err != nil {
 		return PractitionerView{}, err
 	}
@@ -180,7 +183,7 @@ func (v *Views) Practitioner(ctx context.Context, id uuid.UUID, asOf domain.Date
 		Roles: nonNil(a.Roles), Traineeships: nonNil(a.Trainee),
 		Licences: make([]LicenceView, len(a.Licences)), NextSteps: make([]NextStepView, len(a.NextSteps)),
 		Organisations: nonNil(a.Orgs), Directories: nonNil(a.Listings),
-		AsOf: on, Revision: sf.revision,
+		AsOf: on, Revision: sf.revision, orgs: named,
 		Standing: StandingView{
 			Status: string(a.Standing.Status), Requirements: nonNil(a.Standing.Requirements),
 			Held: make([]HeldView, len(a.Standing.Held)),
