@@ -17,6 +17,10 @@ import (
 // needs (a senior-leadership commitment, say).
 type MembersFunc func(ctx context.Context, org uuid.UUID) ([]uuid.UUID, error)
 
+// LicenceGrantsFunc returns the LicenceGranted events of licenceID in
+// streams other than stream, as known now (domain.DecisionInputs.LicenceGrants).
+type LicenceGrantsFunc func(ctx context.Context, licenceID, stream string) ([]uuid.UUID, error)
+
 // evaluate evaluates decision ev, effective on, against stream's history as
 // known now, under the current rulebook (the views'), by the domain's one
 // recipe. It returns the rulebook version and the evaluation to store, or
@@ -60,6 +64,12 @@ func (r *Recorder) evaluate(ctx context.Context, stream string, ev domain.Event,
 				members = append(members, p)
 			}
 			return members, nil
+		},
+		LicenceGrants: func(licenceID string) ([]uuid.UUID, error) {
+			if r.licenceGrants == nil {
+				return nil, nil
+			}
+			return r.licenceGrants(ctx, licenceID, stream)
 		},
 	}
 	eval, err := rulebook.DecideInStream(stream, facts, ev, on, in)

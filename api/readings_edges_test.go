@@ -241,7 +241,7 @@ func TestReadingGroupsAndRenewalEdges(t *testing.T) {
 
 	t.Run("renewal", func(t *testing.T) {
 		cite := `DOMAIN.md: "linked CPD anywhere in that year counts, whether the renewal is dated before, on or after that day."`
-		for _, c := range []struct {
+		for i, c := range []struct {
 			cpd, renewed string
 			want         int
 		}{
@@ -254,10 +254,11 @@ func TestReadingGroupsAndRenewalEdges(t *testing.T) {
 		} {
 			pid := ts.registerPractitioner("Lee Example")
 			p := "practitioners/" + pid
-			r := ts.post(p, "LicenceGranted", "2024-03-01", `{"licence_id":"CW-1","kind":"community_wheel","valid_until":"2025-02-28",`+dec+`}`)
+			lid := fmt.Sprintf("CW-%d", i)
+			r := ts.post(p, "LicenceGranted", "2024-03-01", `{"licence_id":"`+lid+`","kind":"community_wheel","valid_until":"2025-02-28",`+dec+`}`)
 			require.Equal(t, http.StatusCreated, r.status, "%s", r.body)
 			ts.event(pid, "CPDEngagementRecorded", c.cpd, `{"kind":"linked_cpd","hours":2}`)
-			r = ts.post(p, "LicenceRenewed", c.renewed, `{"licence_id":"CW-1","valid_until":"2026-02-28",`+dec+`}`)
+			r = ts.post(p, "LicenceRenewed", c.renewed, `{"licence_id":"`+lid+`","valid_until":"2026-02-28",`+dec+`}`)
 			assert.Equal(t, c.want, r.status, "CPD on %s, renewed on %s: %s; %s", c.cpd, c.renewed, cite, r.body)
 		}
 	})
@@ -321,4 +322,54 @@ func TestReadingDecisionVersions(t *testing.T) {
 	assert.Equal(t, false, m["reevaluation"].(map[string]any)["met"], "v1.1 refuses the re-award: %s", cite)
 	assert.Equal(t, "suspended", standingOf(ts.view(pid, "2024-04-02")), `issue 12: "Standing and level are always computed with the current rulebook."`)
 	assert.Equal(t, http.StatusUnprocessableEntity, ts.post(p, "CertificationAwarded", "2024-06-01", ip).status, `issue 12: "New decisions use v1.1."`)
+}
+
+// TestReadingLicenceIDAcrossTheLedger: a licence_id granted to one
+// practitioner or organisation is not granted to another within the rules;
+// the refusal, and the decision view then and now, name the first grant.
+func TestReadingLicenceIDAcrossTheLedger(t *testing.T) {
+	const cite = `DOMAIN.md: "` + "`LicenceGranted` with a `licence_id` already granted are outside the rules (422 unless an exception)" + `"`
+	ts := newTestServer(t)
+	school := ts.registerOrg("Fellside Primary", true)
+	a := ts.registerPractitioner("Alex Example")
+	b := ts.registerPractitioner("Sam Example")
+	inf := func(id, extra string) string {
+		return `{"licence_id":"` + id + `","kind":"informal_use","valid_until":"2025-02-28",` + extra + dec + `}`
+	}
+	for _, pid := range []string{a, b} {
+		ts.event(pid, "CourseCompleted", "2024-01-15", `{"course":"foundation_a_part1"}`)
+	}
+	r := ts.post("practitioners/"+a, "LicenceGranted", "2024-03-01", inf("INF-7", ""))
+	require.Equal(t, http.StatusCreated, r.status, "%s", r.body)
+	first := r.json(t)["event_id"].(string)
+	r = ts.post("organisations/"+school, "LicenceGranted", "2024-02-01", `{"licence_id":"SCH-3A","kind":"level3a","valid_until":"2025-01-31","exception":true,`+dec+`}`)
+	require.Equal(t, http.StatusCreated, r.status, "%s", r.body)
+
+	before := ts.count()
+	r = ts.post("practitioners/"+b, "LicenceGranted", "2024-06-01", inf("INF-7", ""))
+	assert.Equal(t, []string{"licence_id_not_granted"}, unmetIn(t, r), cite)
+	assert.Contains(t, string(r.body), first, "the refusal names the first grant")
+	assert.Equal(t, []string{"licence_id_not_granted"}, unmetIn(t, ts.post("practitioners/"+b, "LicenceGranted", "2024-06-01", inf("SCH-3A", ""))),
+		"the school's licence_id too: %s", cite)
+	assert.Equal(t, before, ts.count(), "nothing stored")
+	assert.Contains(t, unmetIn(t, ts.post("organisations/"+school, "LicenceGranted", "2024-06-01",
+		`{"licence_id":"INF-7","kind":"organisational","valid_until":"2025-01-31",`+dec+`}`)), "licence_id_not_granted", "an organisation's grant too: %s", cite)
+
+	r = ts.post("practitioners/"+b, "LicenceGranted", "2024-06-01", inf("INF-7", `"exception":true,`))
+	require.Equal(t, http.StatusCreated, r.status, "an exception is recorded: %s", r.body)
+	second := r.json(t)["event_id"].(string)
+	for _, c := range []struct {
+		id, part string
+		met      bool
+	}{
+		{second, "evaluation_then", false},
+		{second, "reevaluation", false},
+		{first, "evaluation_then", true},
+		{first, "reevaluation", true},
+	} {
+		d := ts.do("GET", "/v1/decisions/"+c.id, api.RoleReviewer, "")
+		require.Equal(t, http.StatusOK, d.status, "%s", d.body)
+		ev := d.json(t)[c.part].(map[string]any)
+		assert.Equal(t, c.met, ev["met"], "%s of %s: %s", c.part, c.id, cite)
+	}
 }

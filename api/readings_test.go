@@ -103,7 +103,7 @@ func (ts *testServer) trainee(school string) string {
 	r := ts.post(p, "ApplicationDecided", "2024-02-01", `{"application_id":"APP-1","outcome":"accepted",`+dec+`}`)
 	require.Equal(ts.t, http.StatusCreated, r.status, "%s", r.body)
 	ts.event(pid, "TraineeshipStarted", "2024-03-01", `{"role":"lead_professional"}`)
-	r = ts.post(p, "LicenceGranted", "2024-03-01", `{"licence_id":"T-3A","kind":"level3a","valid_until":"2026-02-28",`+dec+`}`)
+	r = ts.post(p, "LicenceGranted", "2024-03-01", `{"licence_id":"T-3A-`+pid[:8]+`","kind":"level3a","valid_until":"2026-02-28",`+dec+`}`)
 	require.Equal(ts.t, http.StatusCreated, r.status, "%s", r.body)
 	ts.event(pid, "StudyGroupRun", "2024-05-01", `{"group_id":"G1","course":"foundation_a","registered":true}`)
 	ts.event(pid, "StudyGroupRun", "2024-10-01", `{"group_id":"G2","course":"foundation_a","registered":true}`)

@@ -54,6 +54,9 @@ type Recorder struct {
 	// members, when set, finds an organisation's practitioners for the
 	// evaluation of the organisation's decisions.
 	members MembersFunc
+	// licenceGrants, when set, finds the grants of a licence_id in other
+	// streams, for the evaluation of a LicenceGranted.
+	licenceGrants LicenceGrantsFunc
 	// exists remembers streams seen to exist: a stream is never deleted,
 	// so a plain new fact to one of them needs no read before its append.
 	exists knownStreams

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/imattertraining/ledger/domain"
@@ -144,6 +145,15 @@ func NewServer(cfg Config) (*Server, error) {
 		s.disk.note(err, s.cfg.Logger, s.cfg.Now())
 	}
 	s.recorder.members = membersFrom(cfg.Projector, s.today, cfg.ReadYourWritesWait)
+	// A licence_id names one licence in the whole ledger (rulebook v1.1): a
+	// grant looks for it in the licence register, once the models hold
+	// this server's own appends.
+	s.recorder.licenceGrants = func(ctx context.Context, licenceID, stream string) ([]uuid.UUID, error) {
+		if err := s.readYourWrites(ctx); err != nil {
+			return nil, err
+		}
+		return cfg.Projector.LicenceGrants(ctx, licenceID, stream, domain.Date{}, time.Time{})
+	}
 	s.limiter = newLimiter(cfg.RateLimit, cfg.RateBurst, cfg.Now)
 	s.table = s.routes()
 	s.patterns = make(map[string]bool, len(s.table))

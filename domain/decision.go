@@ -3,6 +3,8 @@ package domain
 import (
 	"fmt"
 	"strings"
+
+	"github.com/google/uuid"
 )
 
 // Decisions: before a decision event is recorded, the ledger evaluates its
@@ -33,7 +35,7 @@ func noRule(rb *Rulebook, what string) []Requirement {
 // practitioner p on date on. An event that is not a decision has no
 // requirements: its evaluation is met and empty.
 func (rb *Rulebook) EvaluateDecision(p *Practitioner, orgs Organisations, e Event, on Date) Evaluation {
-	ev, _ := rb.evaluateDecision(p, orgs, e, on)
+	ev, _ := rb.evaluateDecision(p, orgs, e, on, nil)
 	return ev
 }
 
@@ -46,12 +48,14 @@ func (rb *Rulebook) EvaluateDecision(p *Practitioner, orgs Organisations, e Even
 // checked by validation, and it goes to the QC queue. Decide does not
 // modify e; the caller stores rb.Version and the evaluation in it.
 func (rb *Rulebook) Decide(p *Practitioner, orgs Organisations, e Event, on Date) (Evaluation, error) {
-	ev, d := rb.evaluateDecision(p, orgs, e, on)
+	ev, d := rb.evaluateDecision(p, orgs, e, on, nil)
 	return ev, refusal(&ev, d)
 }
 
-func (rb *Rulebook) evaluateDecision(p *Practitioner, orgs Organisations, e Event, on Date) (Evaluation, *Decision) {
-	c := evalCtx{rb: rb, p: p, orgs: orgs, on: on}
+// elsewhere are the grants of the licence_id a LicenceGranted names in
+// other streams (see DecisionInputs.LicenceGrants).
+func (rb *Rulebook) evaluateDecision(p *Practitioner, orgs Organisations, e Event, on Date, elsewhere []uuid.UUID) (Evaluation, *Decision) {
+	c := evalCtx{rb: rb, p: p, orgs: orgs, on: on, elsewhere: elsewhere}
 	pl, ok := rb.planPractitioner(p, e, &c)
 	if !ok {
 		return Evaluation{Subject: e.EventType(), On: on, Met: true, Requirements: []RequirementResult{}}, nil
@@ -64,18 +68,18 @@ func (rb *Rulebook) evaluateDecision(p *Practitioner, orgs Organisations, e Even
 // the practitioners who work in or with o, whose streams may record the
 // senior-leadership commitment an organisational licence needs.
 func (rb *Rulebook) EvaluateOrganisationDecision(o *Organisation, members []*Practitioner, e Event, on Date) Evaluation {
-	ev, _ := rb.evaluateOrganisationDecision(o, members, e, on)
+	ev, _ := rb.evaluateOrganisationDecision(o, members, e, on, nil)
 	return ev
 }
 
 // DecideOrganisation is Decide for a decision on an organisation's stream.
 func (rb *Rulebook) DecideOrganisation(o *Organisation, members []*Practitioner, e Event, on Date) (Evaluation, error) {
-	ev, d := rb.evaluateOrganisationDecision(o, members, e, on)
+	ev, d := rb.evaluateOrganisationDecision(o, members, e, on, nil)
 	return ev, refusal(&ev, d)
 }
 
-func (rb *Rulebook) evaluateOrganisationDecision(o *Organisation, members []*Practitioner, e Event, on Date) (Evaluation, *Decision) {
-	c := evalCtx{rb: rb, p: &Practitioner{}, on: on, org: o, members: members}
+func (rb *Rulebook) evaluateOrganisationDecision(o *Organisation, members []*Practitioner, e Event, on Date, elsewhere []uuid.UUID) (Evaluation, *Decision) {
+	c := evalCtx{rb: rb, p: &Practitioner{}, on: on, org: o, members: members, elsewhere: elsewhere}
 	var pl decisionPlan
 	switch e.EventType() {
 	case TypeLicenceGranted:

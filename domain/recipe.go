@@ -17,6 +17,43 @@ type DecisionInputs struct {
 	// org, folded: their streams may hold what an organisation's decision
 	// needs (a senior-leadership commitment, say).
 	Members func(org uuid.UUID) ([]*Practitioner, error)
+	// LicenceGrants, when set, returns the LicenceGranted events of
+	// licenceID recorded in streams other than the one deciding, as the
+	// caller reads the ledger (the write path: everything known now; a
+	// recorded decision's re-evaluation: what qualified as of its date, as
+	// known then or now). A grant of a licence_id already granted elsewhere
+	// is outside rulebook v1.1 (DOMAIN.md: "`LicenceGranted` with a
+	// `licence_id` already granted are outside the rules"), and the
+	// evaluation names those grants as its evidence. Nil: only the
+	// deciding stream is looked at.
+	LicenceGrants func(licenceID string) ([]uuid.UUID, error)
+}
+
+// grantedLicenceID returns the licence_id a LicenceGranted names.
+func grantedLicenceID(e Event) (string, bool) {
+	switch v := any(e).(type) {
+	case *LicenceGranted:
+		if v != nil {
+			return v.LicenceID, true
+		}
+	case LicenceGranted:
+		return v.LicenceID, true
+	}
+	return "", false
+}
+
+// grantsElsewhere asks in for the grants of the licence_id decision e
+// names in other streams, when e is a grant, the rulebook forbids a
+// re-grant and the caller can look.
+func (rb *Rulebook) grantsElsewhere(e Event, in DecisionInputs) ([]uuid.UUID, error) {
+	if len(rb.LicenceIDNew) == 0 || in.LicenceGrants == nil {
+		return nil, nil
+	}
+	id, ok := grantedLicenceID(e)
+	if !ok || id == "" {
+		return nil, nil
+	}
+	return in.LicenceGrants(id)
 }
 
 // EvaluateInStream is the one recipe for evaluating decision e, effective
@@ -50,6 +87,10 @@ func (rb *Rulebook) evaluateInStream(stream string, facts []Fact, e Event, on Da
 	if !ok {
 		return Evaluation{}, nil, fmt.Errorf("domain: %q is not a ledger stream", stream)
 	}
+	elsewhere, err := rb.grantsElsewhere(e, in)
+	if err != nil {
+		return Evaluation{}, nil, err
+	}
 	if kind == OrganisationStream {
 		o, err := FoldOrganisation(id, facts)
 		if err != nil {
@@ -61,7 +102,7 @@ func (rb *Rulebook) evaluateInStream(stream string, facts []Fact, e Event, on Da
 				return Evaluation{}, nil, err
 			}
 		}
-		ev, d := rb.evaluateOrganisationDecision(o, members, e, on)
+		ev, d := rb.evaluateOrganisationDecision(o, members, e, on, elsewhere)
 		return ev, d, nil
 	}
 	p, err := Fold(id, facts)
@@ -80,6 +121,28 @@ func (rb *Rulebook) evaluateInStream(stream string, facts []Fact, e Event, on Da
 			}
 		}
 	}
-	ev, d := rb.evaluateDecision(p, orgs, e, on)
+	ev, d := rb.evaluateDecision(p, orgs, e, on, elsewhere)
 	return ev, d, nil
+}
+
+// LicenceGrantsIn returns the LicenceGranted facts among facts (one
+// stream's) that name licenceID and are not retracted, by the fold's one
+// retraction rule (EffectiveRetractions): what a caller reading other
+// streams hands back through DecisionInputs.LicenceGrants.
+func LicenceGrantsIn(facts []Fact, licenceID string) []uuid.UUID {
+	var retracted map[uuid.UUID]uuid.UUID
+	var out []uuid.UUID
+	for _, f := range facts {
+		id, ok := grantedLicenceID(f.Event)
+		if !ok || id != licenceID {
+			continue
+		}
+		if retracted == nil {
+			retracted = EffectiveRetractions(facts)
+		}
+		if _, gone := retracted[f.ID]; !gone {
+			out = append(out, f.ID)
+		}
+	}
+	return out
 }

@@ -54,3 +54,63 @@ func TestEvaluateInStream(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, ev.Met, "no members, no commitment")
 }
+
+// TestLicenceIDAcrossTheLedger: under v1.1 a licence_id granted in another
+// stream is outside the rules too, and the refusal names that grant; v1
+// does not ask. A retracted grant elsewhere does not count.
+func TestLicenceIDAcrossTheLedger(t *testing.T) {
+	const cite = `DOMAIN.md: "` + "`LicenceGranted` with a `licence_id` already granted are outside the rules (422 unless an exception)" + `"`
+	other := newHistory(t)
+	first := other.add("2024-03-01", grant("SHARED-1", LicenceInformalUse, ""))
+	retracted := newHistory(t)
+	retracted.retract("2024-04-01", retracted.add("2024-03-01", grant("SHARED-1", LicenceInformalUse, "")))
+
+	h := newHistory(t)
+	h.courses("2024-01-01", CourseFoundationAPart1)
+	stream := StreamName(PractitionerStream, h.id)
+	on := MustDate("2024-06-01")
+	elsewhere := func(hs ...*history) DecisionInputs {
+		return DecisionInputs{LicenceGrants: func(id string) ([]uuid.UUID, error) {
+			var out []uuid.UUID
+			for _, o := range hs {
+				out = append(out, LicenceGrantsIn(o.facts, id)...)
+			}
+			return out, nil
+		}}
+	}
+	v1, _ := RulebooksWithCurrent("v1")
+	tests := []struct {
+		name     string
+		rb       *Rulebook
+		in       DecisionInputs
+		licence  string
+		met      bool
+		evidence []uuid.UUID
+	}{
+		{"granted to another practitioner: refused, naming that grant", NewRulebooks().Current(), elsewhere(other), "SHARED-1", false, []uuid.UUID{first}},
+		{"another licence_id: met", NewRulebooks().Current(), elsewhere(other), "OWN-1", true, nil},
+		{"a grant elsewhere that was retracted does not count", NewRulebooks().Current(), elsewhere(retracted), "SHARED-1", true, nil},
+		{"a caller that cannot look: the stream only", NewRulebooks().Current(), DecisionInputs{}, "SHARED-1", true, nil},
+		{"rulebook v1 does not ask", v1.Current(), elsewhere(other), "SHARED-1", true, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev, err := tt.rb.DecideInStream(stream, h.facts, grant(tt.licence, LicenceInformalUse, ""), on, tt.in)
+			if tt.met {
+				require.NoError(t, err, cite)
+				assert.True(t, ev.Met, cite)
+				return
+			}
+			assert.Equal(t, EREFUSED, ErrorCode(err), cite)
+			var found bool
+			for _, r := range ev.Requirements {
+				if r.Name == "licence_id_not_granted" {
+					found = true
+					assert.False(t, r.Met, cite)
+					assert.Equal(t, tt.evidence, r.Evidence, "the refusal names the grant elsewhere")
+				}
+			}
+			assert.True(t, found)
+		})
+	}
+}

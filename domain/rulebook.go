@@ -83,8 +83,10 @@ const (
 	// has senior-leadership support recorded by a practitioner still in it.
 	RequireOrganisationCommitment
 	// RequireLicenceIDNew: the licence_id a grant names has never been
-	// granted in the stream (rulebook v1.1: a licence continues by renewal,
-	// and comes back by reinstatement, never by a second grant).
+	// granted, in the stream or, when the caller looked (see
+	// DecisionInputs.LicenceGrants), anywhere else in the ledger (rulebook
+	// v1.1: a licence continues by renewal, and comes back by
+	// reinstatement, never by a second grant).
 	RequireLicenceIDNew
 	// RequireStanding: the practitioner's standing on the date is one of
 	// Standings.
@@ -212,6 +214,9 @@ type evalCtx struct {
 	// the id it names.
 	book      *licenceBook
 	licenceID string
+	// elsewhere are the grants of licenceID in other streams of the
+	// ledger, as the caller read them (DecisionInputs.LicenceGrants).
+	elsewhere []uuid.UUID
 
 	org     *Organisation
 	members []*Practitioner
@@ -447,6 +452,9 @@ func evaluate(r *Requirement, c *evalCtx) outcome {
 			if id, ok := c.book.grantOf(c.licenceID); ok {
 				return outcome{evidence: []uuid.UUID{id}, missing: "licence " + c.licenceID + " was already granted: a licence continues by renewal and comes back by reinstatement"}
 			}
+		}
+		if len(c.elsewhere) > 0 {
+			return outcome{evidence: c.elsewhere, missing: "licence " + c.licenceID + " was already granted to another practitioner or organisation: a licence_id names one licence in the whole ledger"}
 		}
 		return outcome{met: true}
 	case RequireStanding:

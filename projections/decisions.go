@@ -215,8 +215,9 @@ func (p *Projector) Decision(ctx context.Context, eventID uuid.UUID) (DecisionVi
 
 // evaluateDecision evaluates decision again under rb on sf's facts as of the
 // decision's effective date, the decision itself left out, with the
-// organisations (and, for an organisation's decision, its members) folded as
-// known at knownAt (zero: now).
+// organisations (and, for an organisation's decision, its members) folded,
+// and the grants of a licence_id in other streams read, as known at knownAt
+// (zero: now).
 func (p *Projector) evaluateDecision(ctx context.Context, rb *domain.Rulebook, stream string, sf *streamFacts, decision domain.Fact, knownAt time.Time) (*domain.Evaluation, error) {
 	on := decision.OccurredOn
 	facts, _ := sf.qualifying(on, decision.ID)
@@ -229,6 +230,9 @@ func (p *Projector) evaluateDecision(ctx context.Context, rb *domain.Rulebook, s
 			return orgs[org], nil
 		},
 		Members: func(org uuid.UUID) ([]*domain.Practitioner, error) { return p.membersOf(ctx, org, on, knownAt) },
+		LicenceGrants: func(licenceID string) ([]uuid.UUID, error) {
+			return p.LicenceGrants(ctx, licenceID, stream, on, knownAt)
+		},
 	}
 	ev, err := rb.EvaluateInStream(stream, facts, decision.Event, on, in)
 	if err != nil {
@@ -250,18 +254,13 @@ func (p *Projector) membersOf(ctx context.Context, org uuid.UUID, on domain.Date
 	slices.SortFunc(ids, lessID)
 	var out []*domain.Practitioner
 	for _, id := range ids {
-		events, err := p.store.ReadStream(ctx, PractitionerStream(id), eventstore.ReadOptions{KnownAt: knownAt})
-		if isNotFound(err) || err == nil && len(events) == 0 {
+		facts, found, err := p.factsAsOf(ctx, PractitionerStream(id), on, knownAt)
+		if err != nil {
+			return nil, err
+		}
+		if !found {
 			continue
 		}
-		if err != nil {
-			return nil, fmt.Errorf("projections: read practitioner %s: %w", id, err)
-		}
-		sf, err := decodeStream(events, p.keys)
-		if err != nil {
-			return nil, fmt.Errorf("projections: %s: %w", PractitionerStream(id), err)
-		}
-		facts, _ := sf.qualifying(on, uuid.Nil)
 		pr, err := domain.Fold(id, facts)
 		if err != nil {
 			return nil, fmt.Errorf("projections: %s: %w", PractitionerStream(id), err)
