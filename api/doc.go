@@ -9,8 +9,13 @@
 // event, evaluates decisions against the history known at that moment and
 // appends them. `ledger import` records through the same Recorder.
 //
-// It imports domain, eventstore and projections; it must not import cmd or
-// a store backend: the command wires a backend in.
+// It imports domain, eventstore (and its checkpoint, export and keystore
+// packages), projections, api/auth and api/client (for the wire types it
+// shares with clients); it must not import cmd or a store
+// backend (eventstore/bolt, eventstore/kurrentdb): the command wires a
+// backend in. Its sub-packages: api/auth (roles and the token file),
+// api/client (the typed Go client, which must not import api), api/console
+// (the web console). deps_test.go checks these rules.
 //
 // # Caveats
 //

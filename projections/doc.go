@@ -28,7 +28,10 @@
 // retractions are handed to the fold, which applies them
 // (domain.EffectiveRetractions is the one rule, also used here to name the
 // retraction that counts in the audit trail and the decision queue). It never reads the clock in a fold: the date is passed in.
-// It imports domain and eventstore and must not import api or cmd.
+// It imports domain and eventstore (and eventstore/keystore to open sealed
+// names) and must not import api, cmd or a store backend (eventstore/bolt,
+// eventstore/kurrentdb): it reads any store through the eventstore
+// interfaces. deps_test.go checks this.
 //
 // # Caveats
 //

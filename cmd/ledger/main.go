@@ -22,6 +22,13 @@
 //
 // Signals, exit codes and the environment are handled here only; each
 // subcommand is a file with its flags, its run function and its test.
+//
+// The command owns the wiring only: which store backend a data directory
+// or a flag names, the data directory's files, and the choice between
+// reading a store directly and going through a running server (with
+// api/client). It is the one package that puts a store backend
+// (eventstore/bolt, eventstore/kurrentdb) under the API; it may import any
+// package of the module, and none may import it.
 package main
 
 import (
