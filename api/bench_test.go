@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -418,11 +419,13 @@ func (lc loadClient) dial(b *testing.B, addr string, clients int) []func(*http.R
 
 func load(b *testing.B, lc loadClient, addr string, clients, want int, next func(client, i int) *http.Request) (rate float64) {
 	do := lc.dial(b, addr, clients)
+	stopProfile := profileLoad(b)
 	b.ResetTimer()
 	cpu := storetest.CPUTime()
 	start := time.Now()
 	lat := drive(b, do, b.N, want, next)
 	b.StopTimer()
+	stopProfile()
 	elapsed := time.Since(start)
 	cpu = storetest.CPUTime() - cpu
 	pct := func(p float64) float64 {
@@ -438,6 +441,30 @@ func load(b *testing.B, lc loadClient, addr string, clients, want int, next func
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(0, "ns/op")
 	return rate
+}
+
+// profileLoad writes a CPU profile of the load phase alone (not the
+// setup: registering practitioners, storing histories) when
+// LEDGER_BENCH_CPUPROFILE names a file prefix, to PREFIX-<benchmark>.pprof:
+//
+//	LEDGER_BENCH_CPUPROFILE=/tmp/append go test -run '^$' -bench 'HTTPAppend8/client=conn' -benchtime 20000x ./api
+//	go tool pprof -top /tmp/append-BenchmarkHTTPAppend8_client=conn.pprof
+func profileLoad(b *testing.B) (stop func()) {
+	prefix := os.Getenv("LEDGER_BENCH_CPUPROFILE")
+	if prefix == "" {
+		return func() {}
+	}
+	f, err := os.Create(prefix + "-" + strings.NewReplacer("/", "_", "-", "_").Replace(b.Name()) + ".pprof")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }
 
 // measure is load's rate for n requests, reported by the caller: a
