@@ -221,51 +221,48 @@ func BenchmarkRebuild(b *testing.B) {
 	}
 }
 
-// BenchmarkMemoryPerPractitioner measures the heap the list models hold per
-// practitioner (runtime.MemStats before and after a rebuild, after GC).
+// BenchmarkMemoryPerPractitioner measures the heap the projector holds per
+// practitioner (runtime.MemStats before and after, after GC): the list
+// models after a rebuild (views=none), and the same with every
+// practitioner's current view asked for once, so that the rendered views
+// are kept to their bound, DefaultCachedViewBytes (views=kept; and
+// view-bytes/practitioner, what the cache accounts for).
 func BenchmarkMemoryPerPractitioner(b *testing.B) {
 	path, _, _, pracs := benchStore(b)
 	s := openBenchStore(b, path)
-	for b.Loop() {
-		var before, after runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&before)
-		p, err := New(s, Options{Today: benchToday})
-		require.NoError(b, err)
-		require.NoError(b, p.Rebuild(context.Background(), nil))
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(len(pracs)), "bytes/practitioner")
-		runtime.KeepAlive(p)
+	for _, views := range []bool{false, true} {
+		b.Run(map[bool]string{false: "views=none", true: "views=kept"}[views], func(b *testing.B) {
+			for b.Loop() {
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				p, stop := runBenchProjector(b, s)
+				for _, id := range pracs[:map[bool]int{false: 0, true: len(pracs)}[views]] {
+					_, _, err := p.PractitionerJSON(context.Background(), id, benchToday(), time.Time{}, 0)
+					require.NoError(b, err)
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(len(pracs)), "bytes/practitioner")
+				if views {
+					b.ReportMetric(float64(p.cur.Load().viewCache(0).bytes())/float64(len(pracs)), "view-bytes/practitioner")
+				}
+				stop()
+			}
+		})
 	}
 }
 
-// BenchmarkMemoryWithViews is BenchmarkMemoryPerPractitioner with every
-// practitioner's current view asked for once, so that the cache of
-// rendered views is full to its bound (DefaultCachedViewBytes): the memory
-// held per practitioner with the views kept (bytes/practitioner), and what
-// the cache accounts for (view-bytes/practitioner).
-func BenchmarkMemoryWithViews(b *testing.B) {
-	path, _, _, pracs := benchStore(b)
-	s := openBenchStore(b, path)
-	for b.Loop() {
-		var before, after runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&before)
-		p, err := New(s, Options{Today: benchToday})
-		require.NoError(b, err)
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- p.Run(ctx) }()
-		require.NoError(b, p.WaitReady(ctx))
-		for _, id := range pracs {
-			_, _, err := p.PractitionerJSON(ctx, id, benchToday(), time.Time{}, 0)
-			require.NoError(b, err)
-		}
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(len(pracs)), "bytes/practitioner")
-		b.ReportMetric(float64(p.cur.Load().viewCache(0).bytes())/float64(len(pracs)), "view-bytes/practitioner")
+// runBenchProjector starts a projector over s, waits until its models are
+// ready, and returns it with the function that stops it.
+func runBenchProjector(b *testing.B, s eventstore.Store) (*Projector, func()) {
+	p, err := New(s, Options{Today: benchToday})
+	require.NoError(b, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	require.NoError(b, p.WaitReady(ctx))
+	return p, func() {
 		cancel()
 		<-done
 	}
@@ -279,13 +276,9 @@ func BenchmarkCurrentView(b *testing.B) {
 	for _, events := range []int{230, 1000} {
 		store := openStore(b, b.TempDir())
 		f := newFixture(b, store)
-		id := longHistory(b, f, events)
-		p, err := New(store, Options{Today: benchToday})
-		require.NoError(b, err)
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- p.Run(ctx) }()
-		require.NoError(b, p.WaitReady(ctx))
+		id := longHistory(b, f, events, 3000/events)
+		p, stop := runBenchProjector(b, store)
+		ctx := context.Background()
 		for _, kept := range []bool{false, true} {
 			name := fmt.Sprintf("events=%d/fold", events)
 			fresh := eventstore.Position(1 << 62) // never reached: no cache
@@ -301,18 +294,17 @@ func BenchmarkCurrentView(b *testing.B) {
 				storetest.ReportCPU(b, cpu)
 			})
 		}
-		cancel()
-		<-done
+		stop()
 	}
 }
 
-// longHistory stores one practitioner with events events, spread over the
-// years before benchToday, and returns its id.
-func longHistory(b *testing.B, f *fixture, events int) uuid.UUID {
+// longHistory stores one practitioner with events events from 2020-01-01,
+// one every step days, and returns its id.
+func longHistory(b *testing.B, f *fixture, events, step int) uuid.UUID {
 	id := uuid.New()
 	batch := []eventstore.EventData{f.event("2020-01-01", &domain.PractitionerRegistered{Name: "Long Serving", Profession: domain.ProfessionHealth})}
 	for i := 1; i < events; i++ {
-		on := date("2020-01-01").AddDays(i * 3000 / events).String()
+		on := date("2020-01-01").AddDays(i * step).String()
 		var ev domain.Event
 		switch i % 5 {
 		case 0:
@@ -394,29 +386,7 @@ func BenchmarkRestart(b *testing.B) {
 func BenchmarkPractitionerAsOf(b *testing.B) {
 	store := openStore(b, b.TempDir())
 	f := newFixture(b, store)
-	id := uuid.New()
-	stream := PractitionerStream(id)
-	var batch []eventstore.EventData
-	batch = append(batch, f.event("2020-01-01", &domain.PractitionerRegistered{Name: "Long Serving", Profession: domain.ProfessionHealth}))
-	for i := 1; i < 500; i++ {
-		on := date("2020-01-01").AddDays(i * 7).String()
-		var ev domain.Event
-		switch i % 5 {
-		case 0:
-			ev = &domain.CPDEngagementRecorded{Kind: domain.CPDPractitionerDevelopment, Hours: 2}
-		case 1:
-			ev = &domain.StudyGroupRun{GroupID: fmt.Sprintf("G-%d", i), Course: domain.GroupFoundationA, Participants: 8, Registered: true}
-		case 2:
-			ev = &domain.ParticipantFeedbackGathered{GroupID: fmt.Sprintf("G-%d", i-1), Responses: 6}
-		case 3:
-			ev = &domain.ReflectiveUpdateSubmitted{Kind: domain.ReflectiveLogBook}
-		default:
-			ev = &domain.CPDEngagementRecorded{Kind: domain.CPDNetworkEngagement, Hours: 1}
-		}
-		batch = append(batch, f.event(on, ev))
-	}
-	_, err := store.Append(f.ctx, stream, eventstore.NoStream(), batch...)
-	require.NoError(b, err)
+	id := longHistory(b, f, 500, 7)
 	v := NewViews(store)
 	asOf := date("2024-06-01")
 	b.ResetTimer()
