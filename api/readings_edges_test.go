@@ -220,7 +220,6 @@ func TestReadingReawardEdges(t *testing.T) {
 // dated before, on or after valid_until.
 func TestReadingGroupsAndRenewalEdges(t *testing.T) {
 	ts := newTestServer(t)
-	school := ts.registerOrg("Fellside Primary", true)
 
 	t.Run("groups", func(t *testing.T) {
 		pid := ts.registerPractitioner("Sam Example")
@@ -262,7 +261,16 @@ func TestReadingGroupsAndRenewalEdges(t *testing.T) {
 			assert.Equal(t, c.want, r.status, "CPD on %s, renewed on %s: %s; %s", c.cpd, c.renewed, cite, r.body)
 		}
 	})
-	_ = school
+	t.Run("a renewal clears a licence's lapse on its linked CPD", func(t *testing.T) {
+		pid := ts.registerPractitioner("Lee Example")
+		p := "practitioners/" + pid
+		r := ts.post(p, "LicenceGranted", "2024-03-01", `{"licence_id":"CW-LAPSE","kind":"community_wheel","valid_until":"2025-03-31",`+dec+`}`)
+		require.Equal(t, http.StatusCreated, r.status, "%s", r.body)
+		ts.checkStanding(t, pid, []standingCase{{cite: `DOMAIN.md: "a count short"`, on: "2025-03-02", want: "lapsed", unmet: "licence.CW-LAPSE.previous_year.linked_cpd"}})
+		r = ts.post(p, "LicenceRenewed", "2025-03-05", `{"licence_id":"CW-LAPSE","valid_until":"2026-02-28","exception":true,`+dec+`}`)
+		require.Equal(t, http.StatusCreated, r.status, "%s", r.body)
+		ts.checkStanding(t, pid, []standingCase{{cite: `DOMAIN.md: "a licence continues by renewal."`, on: "2025-03-10", want: "good"}})
+	})
 }
 
 // TestReadingTraineePeriodEdges: a Level 3 A grant the day before the
