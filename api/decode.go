@@ -50,65 +50,19 @@ func decodeStrict(body []byte, dst any, keys []string) error {
 	if err := checkText(trimmed); err != nil {
 		return err
 	}
-	if !json.Valid(trimmed) {
-		return decodeTokens(trimmed, dst, keys)
-	}
-	// The common case, walked without encoding/json's tokenizer: the same
-	// checks, in the same order, with the same errors as decodeTokens.
-	var buf [8]string
-	seen := buf[:0]
-	if err := domain.ObjectKeys(trimmed, func(key string) error {
-		switch {
-		case !slices.Contains(keys, key):
-			return invalidf(key, "is not a field here; the fields are %s", strings.Join(keys, ", "))
-		case slices.Contains(seen, key):
-			return invalidf(key, "appears more than once")
-		}
-		seen = append(seen, key)
-		return nil
-	}); err != nil {
-		return err
-	}
-	return unmarshal(trimmed, dst)
-}
-
-// decodeTokens is decodeStrict read token by token, for a body that is not
-// valid JSON: the first problem met in reading order is the one reported
-// (a key that is not a field, say, before a syntax error after it).
-func decodeTokens(trimmed []byte, dst any, keys []string) error {
-	if err := checkText(trimmed); err != nil {
-		return err
-	}
-	dec := json.NewDecoder(bytes.NewReader(trimmed))
-	if _, err := dec.Token(); err != nil {
-		return syntaxError(err)
-	}
-	seen := map[string]bool{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return syntaxError(err)
-		}
-		key, _ := tok.(string)
-		switch {
-		case !slices.Contains(keys, key):
-			return invalidf(key, "is not a field here; the fields are %s", strings.Join(keys, ", "))
-		case seen[key]:
-			return invalidf(key, "appears more than once")
-		}
-		seen[key] = true
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return syntaxError(err)
-		}
-	}
-	if _, err := dec.Token(); err != nil {
-		return syntaxError(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
+	err := domain.CheckObjectKeys(trimmed, func(key string) bool { return slices.Contains(keys, key) })
+	var ke *domain.KeyError
+	switch {
+	case err == nil:
+		return unmarshal(trimmed, dst)
+	case errors.As(err, &ke) && ke.Repeated:
+		return invalidf(ke.Key, "appears more than once")
+	case errors.As(err, &ke):
+		return invalidf(ke.Key, "is not a field here; the fields are %s", strings.Join(keys, ", "))
+	case errors.Is(err, domain.ErrTrailing):
 		return invalidf("", "the body must be exactly one JSON object, with nothing after it")
 	}
-	return unmarshal(trimmed, dst)
+	return syntaxError(err)
 }
 
 // checkText refuses a body holding text that encoding/json would not

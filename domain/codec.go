@@ -262,58 +262,19 @@ func checkKeys(t *TypeInfo, data []byte) error {
 	if trimmed[0] != '{' {
 		return Errorf(EINVALID, "data", "must be a JSON object with the fields of %s", t.Type)
 	}
-	if !json.Valid(trimmed) {
-		return checkKeysTokens(t, trimmed)
-	}
-	// The common case, walked without the tokenizer: the same checks, in
-	// the same order, with the same errors as checkKeysTokens.
-	var buf [16]string
-	seen := buf[:0]
-	return ObjectKeys(trimmed, func(key string) error {
-		switch {
-		case !t.keys[key]:
-			return Errorf(EINVALID, "data."+key, "is not a field of %s; its fields are %s", t.Type, strings.Join(sortedKeys(t.keys), ", "))
-		case slices.Contains(seen, key):
-			return Errorf(EINVALID, "data."+key, "appears more than once")
-		}
-		seen = append(seen, key)
+	err := CheckObjectKeys(trimmed, func(key string) bool { return t.keys[key] })
+	var ke *KeyError
+	switch {
+	case err == nil:
 		return nil
-	})
-}
-
-// checkKeysTokens is checkKeys read token by token, for data that is not
-// valid JSON: the first problem met in reading order is the one reported.
-func checkKeysTokens(t *TypeInfo, trimmed []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(trimmed))
-	if _, err := dec.Token(); err != nil {
-		return syntaxError(err)
-	}
-	seen := make(map[string]bool, len(t.keys))
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return syntaxError(err)
-		}
-		key, _ := tok.(string)
-		switch {
-		case !t.keys[key]:
-			return Errorf(EINVALID, "data."+key, "is not a field of %s; its fields are %s", t.Type, strings.Join(sortedKeys(t.keys), ", "))
-		case seen[key]:
-			return Errorf(EINVALID, "data."+key, "appears more than once")
-		}
-		seen[key] = true
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return syntaxError(err)
-		}
-	}
-	if _, err := dec.Token(); err != nil { // the closing brace
-		return syntaxError(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
+	case errors.As(err, &ke) && ke.Repeated:
+		return Errorf(EINVALID, "data."+ke.Key, "appears more than once")
+	case errors.As(err, &ke):
+		return Errorf(EINVALID, "data."+ke.Key, "is not a field of %s; its fields are %s", t.Type, strings.Join(sortedKeys(t.keys), ", "))
+	case errors.Is(err, ErrTrailing):
 		return Errorf(EINVALID, "data", "must be exactly one JSON object, with nothing after it")
 	}
-	return nil
+	return syntaxError(err)
 }
 
 func sortedKeys(m map[string]bool) []string {
