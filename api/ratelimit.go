@@ -1,10 +1,12 @@
 package api
 
 import (
+	"errors"
 	"math"
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -90,16 +92,19 @@ func (l *limiter) allow(key string) error {
 // charge takes what a request cost beyond the token allow took, for a
 // response of size bytes. The bucket may go into debt, up to
 // maxDebtSeconds of the rate; later requests wait until it is paid.
-func (l *limiter) charge(key string, size int) {
-	extra := float64(size / costUnit)
-	if l.rate <= 0 || extra <= 0 {
+func (l *limiter) charge(key string, size int) { l.debit(key, size/costUnit) }
+
+// debit takes n requests' worth from key's bucket, into debt if need be
+// (down to maxDebtSeconds of the rate).
+func (l *limiter) debit(key string, n int) {
+	if l.rate <= 0 || n <= 0 {
 		return
 	}
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b := l.refill(key, now)
-	b.tokens = max(b.tokens-extra, -l.rate*maxDebtSeconds)
+	b.tokens = max(b.tokens-float64(n), -l.rate*maxDebtSeconds)
 }
 
 // prune drops buckets idle for longer than it takes to refill from the
@@ -193,4 +198,42 @@ func hostOf(hostport string) string {
 		return hostport
 	}
 	return host
+}
+
+// failedSignInCost is what a console sign-in with a token that does not
+// authenticate costs its address's bucket, in requests, on top of the
+// request itself: guessing tokens goes ten times slower than browsing.
+const failedSignInCost = 10
+
+// limitUI is UIDeps.Limit: a console request draws on the bucket the API
+// would charge, its signed-in principal's (shared with the API's requests
+// on the same token) or its address's, and pays for its response's size
+// after it.
+func (s *Server) limitUI(w http.ResponseWriter, r *http.Request, p Principal) (func(), error) {
+	if p.Name != "" {
+		setPrincipal(w, p.Name)
+	}
+	if !s.limiter.enabled() {
+		return func() {}, nil
+	}
+	key := s.limitKey(r, p)
+	if err := s.limiter.allow(key); err != nil {
+		var rl *rateLimitError
+		if errors.As(err, &rl) {
+			w.Header().Set("Retry-After", strconv.Itoa(rl.seconds))
+		}
+		return nil, err
+	}
+	sw := infoFrom(w)
+	return func() {
+		if sw != nil {
+			s.limiter.charge(key, sw.bytes)
+		}
+	}, nil
+}
+
+// signInFailed is UIDeps.SignInFailed: a guessed token costs its address
+// failedSignInCost requests more.
+func (s *Server) signInFailed(r *http.Request) {
+	s.limiter.debit(s.limitKey(r, Principal{}), failedSignInCost)
 }

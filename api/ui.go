@@ -32,6 +32,17 @@ type UIDeps struct {
 	// directly, or through a trusted proxy (Config.TrustedProxies) that
 	// says so in X-Forwarded-Proto. The session cookie is Secure then.
 	Secure func(*http.Request) bool
+	// Limit takes one request from the rate-limit bucket the API would
+	// draw on: the signed-in session's principal p's (the same bucket as
+	// the API's requests with its token), or for the zero Principal the
+	// client address's. Its error (a 429; Retry-After is set) refuses the
+	// request; otherwise done, called once the response is written,
+	// charges what its size cost beyond that, as the API does.
+	Limit func(w http.ResponseWriter, r *http.Request, p Principal) (done func(), err error)
+	// SignInFailed charges a sign-in whose token did not authenticate to
+	// the client address's bucket, several requests' worth: a brake on
+	// guessing tokens.
+	SignInFailed func(*http.Request)
 }
 
 // UIFunc builds the web console's handler, mounted under /ui.
@@ -45,6 +56,7 @@ func (s *Server) mountUI(r interface {
 	h := s.cfg.UI(UIDeps{
 		Recorder: s.recorder, Projector: s.cfg.Projector, Tokens: s.cfg.Tokens, Store: s.cfg.Store,
 		Now: s.cfg.Now, Logger: s.cfg.Logger, Acknowledged: s.acknowledged, ReadYourWrites: s.readYourWrites, Secure: s.viaTLS,
+		Limit: s.limitUI, SignInFailed: s.signInFailed,
 	})
 	r.Mount("/ui", h)
 	r.Get("/", func(w http.ResponseWriter, r *http.Request) {

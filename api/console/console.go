@@ -93,8 +93,7 @@ func parsePages() map[string]*template.Template {
 // handler is the console's router, to be mounted at /ui.
 func (c *console) handler() http.Handler {
 	r := chi.NewRouter()
-	r.Use(securityHeaders)
-	r.Get("/static/*", c.static.ServeHTTP)
+	r.Get("/static/*", c.staticAsset)
 	r.Get("/", c.page(anyRole, c.home))
 	r.Get("/signin", c.signinForm)
 	r.Post("/signin", c.signin)
@@ -132,11 +131,15 @@ func (c *console) handler() http.Handler {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.renderError(w, r, nil, domain.Errorf(domain.EFORBIDDEN, "", "This form was sent from another site; nothing was recorded."))
 	}))
-	return cop.Handler(r)
+	// Outermost, so that every response has them, refusals included.
+	return securityHeaders(c.limit(cop.Handler(r)))
 }
 
 // securityHeaders go on every console response: no script at all, no
-// framing, no referrer (URLs hold ids), no sniffing.
+// framing, no referrer (URLs hold ids), no sniffing, and no copy kept by
+// any cache (a page shows personal data, and carries the session's CSRF
+// token). Only the static assets and the directory signed out, the same
+// for everyone, say otherwise.
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -147,6 +150,13 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("Cache-Control", "no-store")
 		next.ServeHTTP(w, r)
 	})
+}
+
+// staticAsset serves the style sheet: the same for everyone, so any cache
+// may keep it for an hour.
+func (c *console) staticAsset(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	c.static.ServeHTTP(w, r)
 }
 
 // access is the roles a page admits, as in api/routes.go.
@@ -169,10 +179,47 @@ type req struct {
 // for renderError.
 type handlerFunc func(w http.ResponseWriter, r *http.Request, q *req) error
 
-// current returns the request's live session and its principal, checking
+// limit charges every console request to the rate-limit bucket the API
+// would: a signed-in session's to its token's, anything else to its
+// address's, as the API charges a request without a valid token. Too many
+// get 429 before anything else runs. The session found is kept for the
+// handler, so that the one charged is the one served.
+func (c *console) limit(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := c.session(r)
+		r = r.WithContext(context.WithValue(r.Context(), reqKey{}, q))
+		if c.d.Limit != nil {
+			var p api.Principal
+			if q != nil {
+				p = q.p
+			}
+			done, err := c.d.Limit(w, r, p)
+			if err != nil {
+				c.renderError(w, r, q, err)
+				return
+			}
+			defer done()
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// reqKey is the context key of the request's *req (nil signed out).
+type reqKey struct{}
+
+// current returns the request's live session and its principal, as limit
+// found them.
+func (c *console) current(r *http.Request) *req {
+	if q, ok := r.Context().Value(reqKey{}).(*req); ok {
+		return q
+	}
+	return c.session(r)
+}
+
+// session finds the request's live session and its principal, checking
 // the token again: a token revoked or expired since sign-in ends the
 // session there and then.
-func (c *console) current(r *http.Request) *req {
+func (c *console) session(r *http.Request) *req {
 	ck, err := r.Cookie(cookieName)
 	if err != nil {
 		return nil
@@ -298,6 +345,8 @@ func errorText(err error, code string) string {
 		return "The ledger is starting or cannot reach its store; retry in a moment."
 	case api.ETOOLARGE:
 		return "The form is larger than the ledger accepts."
+	case api.ERATELIMITED:
+		return err.Error() // how long to wait
 	}
 	return "Internal error."
 }

@@ -20,8 +20,13 @@
 // expired): every request checks it again. Every POST carries the
 // session's CSRF token and passes net/http's CrossOriginProtection; a
 // forged one gets 403 and stores nothing. Every response carries a
-// Content-Security-Policy without script, frame-ancestors 'none' and
-// Referrer-Policy no-referrer.
+// Content-Security-Policy without script, frame-ancestors 'none',
+// Referrer-Policy no-referrer and, but for the style sheet and the
+// directory signed out, Cache-Control no-store.
+//
+// Every request is rate-limited by the API's limiter (api.UIDeps.Limit):
+// a signed-in one on its token's bucket, anything else on its address's;
+// a sign-in with a bad token costs more (api.UIDeps.SignInFailed).
 //
 // The console imports api, domain, eventstore and projections; nothing
 // imports it but the command that wires the server.

@@ -58,6 +58,8 @@ func (c *console) signin(w http.ResponseWriter, r *http.Request) {
 		msg := "This token is not valid. Check it and try again."
 		if token == "" {
 			msg = "Enter your token."
+		} else if c.d.SignInFailed != nil {
+			c.d.SignInFailed(r)
 		}
 		c.render(w, r, nil, http.StatusUnauthorized, "signin", "Sign in", "signin", signinPage{Next: next, Error: msg})
 		return
@@ -145,6 +147,12 @@ func (c *console) directory(w http.ResponseWriter, r *http.Request) {
 		var lo, hi int
 		var p pager
 		if lo, hi, p, err = c.paginate(r, len(items)); err == nil {
+			if q == nil {
+				// The same for everyone signed out, as the API's directory;
+				// signed in, the page names the user and holds a CSRF token.
+				w.Header().Set("Cache-Control", "public, max-age=60")
+				w.Header().Add("Vary", "Cookie")
+			}
 			c.render(w, r, q, http.StatusOK, "directory", "Directory", "directory", directoryPage{Items: items[lo:hi], Pager: p})
 			return
 		}
