@@ -238,6 +238,7 @@ func TestBrowser(t *testing.T) {
 		b.t = t
 		b.set("#q", "casey")
 		b.submit(`form[role=search] button[type=submit]`)
+		assert.Regexp(t, `^/ui/practitioners\?search=[A-Za-z0-9_-]+$`, b.location(), "the name stays out of the URL")
 		txt := b.text()
 		assert.Contains(t, txt, "Casey Fictional")
 		assert.NotContains(t, txt, "Sam Sample")

@@ -29,6 +29,7 @@ func TestNothingSignedInIsCached(t *testing.T) {
 	}{
 		{"start page", func() page { return admin.get("/ui/") }},
 		{"search", func() page { return admin.get("/ui/practitioners?q=casey") }},
+		{"search form", func() page { return admin.post("/ui/practitioners/search", url.Values{"q": {"casey"}}) }},
 		{"practitioner", func() page { return admin.get("/ui/practitioners/" + pid + "?as_of=2024-06-01") }},
 		{"history.json", func() page { return admin.get("/ui/practitioners/" + pid + "/history.json") }},
 		{"history.csv", func() page { return admin.get("/ui/practitioners/" + pid + "/history.csv") }},

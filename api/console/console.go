@@ -100,6 +100,7 @@ func (c *console) handler() http.Handler {
 	r.Post("/signout", c.signout)
 	r.Get("/directory", c.directory)
 	r.Get("/practitioners", c.page(anyRole, c.practitioners))
+	r.Post("/practitioners/search", c.page(anyRole, c.search))
 	r.Get("/practitioners/new", c.page(adminOnly, c.registerForm(domain.PractitionerStream)))
 	r.Post("/practitioners", c.page(adminOnly, c.register(domain.PractitionerStream)))
 	r.Get("/practitioners/{id}", c.page(anyRole, c.practitioner))

@@ -24,6 +24,10 @@
 // Referrer-Policy no-referrer and, but for the style sheet and the
 // directory signed out, Cache-Control no-store.
 //
+// No URL holds personal data, only ids: the search form POSTs, the session
+// keeps the name searched for, and the results' URLs carry an opaque id in
+// its place.
+//
 // Every request is rate-limited by the API's limiter (api.UIDeps.Limit):
 // a signed-in one on its token's bucket, anything else on its address's;
 // a sign-in with a bad token costs more (api.UIDeps.SignInFailed).
@@ -34,7 +38,8 @@
 // # Caveats
 //
 // Sessions live in the server's memory: a restart signs everyone out, and
-// several servers behind one address need sticky sessions. The chart of
+// several servers behind one address need sticky sessions. A session keeps
+// the last 20 names searched for in that memory while it lasts. The chart of
 // level and standing over time samples at most a few dozen dates and uses
 // the organisations as known now.
 package console

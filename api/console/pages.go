@@ -3,6 +3,7 @@ package console
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -171,21 +172,75 @@ type listPage struct {
 	Next, First                   string
 }
 
+// searchFilters are the search's fields besides the name: enums and ids,
+// which may stand in a URL.
+var searchFilters = []string{"level", "standing", "role", "organisation_id"}
+
+// maxSearchName bounds the name searched for.
+const maxSearchName = 200
+
+// listURL is the practitioners list with query v.
+func listURL(v url.Values) string {
+	if len(v) == 0 {
+		return "/ui/practitioners"
+	}
+	return "/ui/practitioners?" + v.Encode()
+}
+
+// search takes the search form (a POST): the name goes into the session,
+// and the browser to the results under an opaque id in its place, so that
+// no name is in a URL (the browser's history, a proxy's log).
+func (c *console) search(w http.ResponseWriter, r *http.Request, q *req) error {
+	name := strings.TrimSpace(r.PostForm.Get("q"))
+	if len(name) > maxSearchName {
+		return invalidf("q", "is longer than %d characters", maxSearchName)
+	}
+	v := url.Values{}
+	for _, k := range searchFilters {
+		if s := strings.TrimSpace(r.PostForm.Get(k)); s != "" {
+			v.Set(k, s)
+		}
+	}
+	if name != "" {
+		v.Set("search", c.sessions.saveSearch(q.s, name))
+	}
+	http.Redirect(w, r, listURL(v), http.StatusSeeOther)
+	return nil
+}
+
+// practitioners is the search's results. The name comes from the session
+// (search=ID, after the form) or, for tools that drive the console, from
+// q=; the page's own links carry the id, never the name.
 func (c *console) practitioners(w http.ResponseWriter, r *http.Request, q *req) error {
 	v := r.URL.Query()
 	for k := range v {
 		switch k {
-		case "q", "level", "standing", "role", "organisation_id", "cursor":
+		case "q", "search", "level", "standing", "role", "organisation_id", "cursor":
 		default:
 			return invalidf(k, "is not a search field here")
 		}
 	}
-	pg := listPage{Q: strings.TrimSpace(v.Get("q")), Level: v.Get("level"), Standing: v.Get("standing"), Role: v.Get("role"), Org: v.Get("organisation_id"),
+	if v.Has("q") && v.Has("search") {
+		return invalidf("search", "cannot be given with q: one names the search, the other is its id")
+	}
+	name := strings.TrimSpace(v.Get("q"))
+	if id := v.Get("search"); id != "" {
+		var ok bool
+		if name, ok = c.sessions.search(q.s, id); !ok {
+			// An id from another session (a bookmark, a restart): the
+			// filters stay, the name must be typed again.
+			v.Del("search")
+			v.Del("cursor")
+			c.redirectFlash(w, r, q, listURL(v), "That search has ended (a session keeps its searches only while it lasts): search again.")
+			return nil
+		}
+	}
+	if len(name) > maxSearchName {
+		return invalidf("q", "is longer than %d characters", maxSearchName)
+	}
+	pg := listPage{Q: name, Level: v.Get("level"), Standing: v.Get("standing"), Role: v.Get("role"), Org: v.Get("organisation_id"),
 		Levels: []int{0, 1, 2, 3, 4, 5}, Standings: []string{"good", "at_risk", "lapsed", "suspended", "withdrawn"}}
 	pg.Roles, _ = domain.EnumValues(typeOfRole)
-	if len(pg.Q) > 200 {
-		return invalidf("q", "is longer than 200 characters")
-	}
 	f := projections.Filter{Name: pg.Q, Standing: pg.Standing, Role: domain.Role(pg.Role), Cursor: v.Get("cursor"), Limit: c.opts.PageSize}
 	if pg.Level != "" {
 		n, err := strconv.Atoi(pg.Level)
@@ -217,13 +272,17 @@ func (c *console) practitioners(w http.ResponseWriter, r *http.Request, q *req) 
 		pg.Orgs = orgs // else the filter asks for the id
 	}
 	pg.Items = page.Items
+	v.Del("q")
+	if name != "" {
+		v.Set("search", c.sessions.saveSearch(q.s, name))
+	}
 	if page.NextCursor != "" {
 		v.Set("cursor", page.NextCursor)
-		pg.Next = "/ui/practitioners?" + v.Encode()
+		pg.Next = listURL(v)
 	}
 	if f.Cursor != "" {
 		v.Del("cursor")
-		pg.First = "/ui/practitioners?" + v.Encode()
+		pg.First = listURL(v)
 	}
 	c.render(w, r, q, http.StatusOK, "practitioners", "Practitioners", "practitioners", pg)
 	return nil

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -30,7 +31,17 @@ type session struct {
 	lastSeen  time.Time
 	// flash is a one-time message for the next page (after a redirect).
 	flash string
+	// searches are the names searched for, oldest first, each under the
+	// opaque id the search page's URL carries instead of the name.
+	searches []savedSearch
 }
+
+// savedSearch is a name searched for, under its id.
+type savedSearch struct{ id, name string }
+
+// maxSearches is how many searches a session keeps (for the back button
+// and a few tabs); the oldest goes first.
+const maxSearches = 20
 
 // sessions is the console's session store, in memory. Safe for concurrent
 // use.
@@ -128,6 +139,40 @@ func (s *sessions) setFlash(ss *session, msg string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ss.flash = msg
+}
+
+// saveSearch keeps name in the session and returns the id that stands for
+// it in URLs: the same id for the same name, so paging and searching again
+// keep one.
+func (s *sessions) saveSearch(ss *session, name string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, o := range ss.searches {
+		if o.name == name {
+			ss.searches = append(slices.Delete(ss.searches, i, i+1), o)
+			return o.id
+		}
+	}
+	if len(ss.searches) >= maxSearches {
+		ss.searches = ss.searches[1:]
+	}
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	o := savedSearch{id: base64.RawURLEncoding.EncodeToString(b[:]), name: name}
+	ss.searches = append(ss.searches, o)
+	return o.id
+}
+
+// search returns the name the session keeps under id.
+func (s *sessions) search(ss *session, id string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, o := range ss.searches {
+		if o.id == id {
+			return o.name, true
+		}
+	}
+	return "", false
 }
 
 // validCSRF reports whether token is the session's CSRF token.
