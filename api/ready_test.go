@@ -19,17 +19,29 @@ import (
 	"github.com/imattertraining/ledger/projections"
 )
 
-// slowReads is a store whose ReadAll starts only after delay: the read
-// models' first build, just after a start, takes that long.
+// slowReads is a store whose ReadAll starts only once open is closed (or
+// after delay, when open is nil): the read models' first build, just after
+// a start, takes that long.
 type slowReads struct {
 	eventstore.Store
 	delay time.Duration
+	open  <-chan struct{}
+}
+
+// opened is closed when the reads may start.
+func (s slowReads) opened() <-chan struct{} {
+	if s.open != nil {
+		return s.open
+	}
+	ch := make(chan struct{})
+	time.AfterFunc(s.delay, func() { close(ch) })
+	return ch
 }
 
 func (s slowReads) ReadAll(ctx context.Context, from eventstore.Position) iter.Seq2[eventstore.RecordedEvent, error] {
 	return func(yield func(eventstore.RecordedEvent, error) bool) {
 		select {
-		case <-time.After(s.delay):
+		case <-s.opened():
 		case <-ctx.Done():
 			yield(eventstore.RecordedEvent{}, ctx.Err())
 			return
@@ -42,10 +54,10 @@ func (s slowReads) ReadAll(ctx context.Context, from eventstore.Position) iter.S
 	}
 }
 
-// Subscribe starts only after delay: the read models catch up that late.
+// Subscribe starts as late: the read models catch up that late.
 func (s slowReads) Subscribe(ctx context.Context, from eventstore.Position, fn func(eventstore.RecordedEvent) error) error {
 	select {
-	case <-time.After(s.delay):
+	case <-s.opened():
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -56,8 +68,19 @@ func (s slowReads) Subscribe(ctx context.Context, from eventstore.Position, fn f
 // the snapshot at snapshot (none if ""), to catch up; and lets queries wait
 // for them at most wait.
 func buildsSlowly(t *testing.T, snapshot string, delay, wait time.Duration) serverOption {
+	return buildsFrom(t, slowReads{delay: delay}, snapshot, wait)
+}
+
+// buildsAfter is buildsSlowly with the build held until the test closes
+// open: no clock decides whether it comes before the query's wait ends.
+func buildsAfter(t *testing.T, open <-chan struct{}, wait time.Duration) serverOption {
+	return buildsFrom(t, slowReads{open: open}, "", wait)
+}
+
+func buildsFrom(t *testing.T, slow slowReads, snapshot string, wait time.Duration) serverOption {
 	return func(c *api.Config) {
-		proj, err := projections.New(slowReads{Store: c.Store, delay: delay}, projections.Options{SnapshotPath: snapshot})
+		slow.Store = c.Store
+		proj, err := projections.New(slow, projections.Options{SnapshotPath: snapshot})
 		require.NoError(t, err)
 		c.Projector, c.ReadYourWritesWait = proj, wait
 	}
@@ -81,7 +104,9 @@ func TestQueriesJustAfterStart(t *testing.T) {
 	t.Run("503 past the wait", func(t *testing.T) {
 		ts := newTestServer(t)
 		oid := ts.registerOrganisation("Hillside Demo School")
-		ts.restart(buildsSlowly(t, "", 3*time.Second, 50*time.Millisecond))
+		open := make(chan struct{})
+		t.Cleanup(func() { close(open) }) // runs before the server stops
+		ts.restart(buildsAfter(t, open, 50*time.Millisecond))
 		r := ts.do("GET", "/v1/decisions", api.RoleAuditor, "")
 		assert.Equal(t, http.StatusServiceUnavailable, r.status, "%s", r.body)
 		assert.Equal(t, "unavailable", r.errCode(t))
