@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/projections"
 )
@@ -21,6 +25,10 @@ type Batch struct {
 	base    eventstore.Store
 	overlay *overlay
 	rec     *Recorder
+	// practitioners are the practitioner streams of base, read once by
+	// the first organisation decision that needs its members.
+	practitioners []string
+	scanned       bool
 }
 
 // NewBatch returns an empty batch over store with now as its clock.
@@ -29,7 +37,58 @@ func NewBatch(store eventstore.Store, now func() time.Time) *Batch {
 		now = time.Now
 	}
 	o := &overlay{base: store, now: now, staged: map[string]*staged{}}
-	return &Batch{base: store, overlay: o, rec: NewRecorder(o, projections.NewViews(o), now)}
+	b := &Batch{base: store, overlay: o, rec: NewRecorder(o, projections.NewViews(o), now)}
+	b.rec.members = b.members
+	return b
+}
+
+// members finds the practitioners, in the store or staged before, whose
+// streams name org in a PractitionerJoinedOrganisation: an organisation's
+// decision in an import (a school-held licence needs the commitment of a
+// member's senior leadership) sees its members as the server's does, and
+// the rules judge whether each is still in it. The store's practitioner
+// streams are read once, on the first such decision.
+func (b *Batch) members(ctx context.Context, org uuid.UUID) ([]uuid.UUID, error) {
+	if !b.scanned {
+		seen := map[string]bool{}
+		for e, err := range b.base.ReadAll(ctx, eventstore.Start) {
+			if err != nil {
+				return nil, fmt.Errorf("api: members of organisation %s: %w", org, err)
+			}
+			if k, _, ok := domain.ParseStream(e.Stream); ok && k == domain.PractitionerStream && !seen[e.Stream] {
+				seen[e.Stream] = true
+				b.practitioners = append(b.practitioners, e.Stream)
+			}
+		}
+		b.scanned = true
+	}
+	names := slices.Clone(b.practitioners)
+	b.overlay.mu.Lock()
+	for _, name := range b.overlay.order {
+		if k, _, ok := domain.ParseStream(name); ok && k == domain.PractitionerStream && !slices.Contains(b.practitioners, name) {
+			names = append(names, name)
+		}
+	}
+	b.overlay.mu.Unlock()
+	want := []byte(org.String())
+	var ids []uuid.UUID
+	for _, name := range names {
+		events, err := b.overlay.ReadStream(ctx, name, eventstore.ReadOptions{})
+		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("api: members of organisation %s: %w", org, err)
+		}
+		for _, e := range events {
+			if e.Type == domain.TypePractitionerJoinedOrganisation && bytes.Contains(e.Data, want) {
+				_, id, _ := domain.ParseStream(name)
+				ids = append(ids, id)
+				break
+			}
+		}
+	}
+	return ids, nil
 }
 
 // Recorder returns the recorder that stages into the batch.
