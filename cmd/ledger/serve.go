@@ -375,7 +375,9 @@ Try, with the admin token printed when this data directory was first served:
 	if m.Demo {
 		fmt.Fprintf(m.Stderr, `  curl -s -H "Authorization: Bearer %[2]s" %[1]s/v1/practitioners/%[3]s
   curl -s -H "Authorization: Bearer %[2]s" %[1]s/v1/practitioners/%[3]s/history
+  curl -s -H "Authorization: Bearer %[2]s" "%[1]s/v1/decisions?status=exception"
   curl -s %[1]s/v1/directory
+(the demo's six practitioners and what each shows: README.md, "make run")
 `, u, tok, demoPractitioner)
 	}
 	fmt.Fprintln(m.Stderr, "\nStop with Ctrl-C (SIGTERM also finishes requests in flight).")

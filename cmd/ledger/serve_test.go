@@ -47,7 +47,7 @@ func TestServeFirstStart(t *testing.T) {
 	demoEvents := countEvents(t, m.EventStore())
 	assert.Positive(t, demoEvents)
 
-	status, body := get(t, m.URL()+"/v1/practitioners/"+demoPractitioner+"?as_of=2025-01-01", token)
+	status, body := get(t, m.URL()+"/v1/practitioners/"+demoPractitioner+"?as_of="+demoDate(t, "2025-01-01"), token)
 	assert.Equal(t, http.StatusOK, status, body)
 	assert.Contains(t, body, "Alex Example")
 	// /healthz is a readiness answer: 503 until the read models are built.
