@@ -234,7 +234,6 @@ func (c *console) session(r *http.Request) *req {
 		c.sessions.end(ss.id)
 		return nil
 	}
-	ss.principal = p
 	return &req{s: ss, p: p}
 }
 

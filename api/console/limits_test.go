@@ -122,3 +122,27 @@ func TestSignedOutRequestsChargeTheAddress(t *testing.T) {
 		}
 	})
 }
+
+// TestOneSessionManyTabs: requests on one session at once (several tabs)
+// are each let in and charged to the token's bucket.
+func TestOneSessionManyTabs(t *testing.T) {
+	const tabs = 8
+	e := limited(t, 1+tabs)
+	b := e.signedIn(api.RoleAuditor)
+	statuses := make(chan int, tabs)
+	for range tabs {
+		go func() {
+			resp, err := b.c.Get(e.srv.URL() + "/ui/decisions")
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			resp.Body.Close()
+			statuses <- resp.StatusCode
+		}()
+	}
+	for range tabs {
+		assert.Equal(t, http.StatusOK, <-statuses)
+	}
+	assert.Equal(t, http.StatusTooManyRequests, b.get("/ui/").status, "the burst is spent")
+}

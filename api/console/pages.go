@@ -68,7 +68,7 @@ func (c *console) signin(w http.ResponseWriter, r *http.Request) {
 	if ck, err := r.Cookie(cookieName); err == nil {
 		c.sessions.end(ck.Value) // never carry a session id over a sign-in
 	}
-	ss := c.sessions.create(token, p)
+	ss := c.sessions.create(token)
 	c.setCookie(w, r, ss.id, 0)
 	c.sessions.setFlash(ss, "Signed in as "+p.Name+" ("+string(p.Role)+").")
 	http.Redirect(w, r, next, http.StatusSeeOther)

@@ -8,8 +8,6 @@ import (
 	"slices"
 	"sync"
 	"time"
-
-	"github.com/imattertraining/ledger/api"
 )
 
 // cookieName is the session cookie's name.
@@ -22,13 +20,11 @@ const maxSessions = 10000
 // session is one signed-in browser. The token stays here, on the server:
 // the browser holds only the session id.
 type session struct {
-	id    string
-	token string
-	csrf  string
-	// principal is the token's as of the last request.
-	principal api.Principal
-	created   time.Time
-	lastSeen  time.Time
+	id       string
+	token    string
+	csrf     string
+	created  time.Time
+	lastSeen time.Time
 	// flash is a one-time message for the next page (after a redirect).
 	flash string
 	// searches are the names searched for, oldest first, each under the
@@ -64,10 +60,10 @@ func randomString() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// create starts a session for token, which authenticated as p.
-func (s *sessions) create(token string, p api.Principal) *session {
+// create starts a session for token, which has just authenticated.
+func (s *sessions) create(token string) *session {
 	now := s.now()
-	ss := &session{id: randomString(), token: token, csrf: randomString(), principal: p, created: now, lastSeen: now}
+	ss := &session{id: randomString(), token: token, csrf: randomString(), created: now, lastSeen: now}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sweepLocked(now)
