@@ -99,7 +99,7 @@ func TestCopyBoltToBolt(t *testing.T) {
 	total := fillSource(t, src)
 
 	var calls []int
-	n, err := eventstore.Copy(context.Background(), src, dst, func(n int) { calls = append(calls, n) })
+	n, err := eventstore.Copy(context.Background(), src, dst, nil, func(n int) { calls = append(calls, n) })
 	require.NoError(t, err)
 	assert.Equal(t, total, n)
 	assertCopied(t, src, dst)
@@ -131,7 +131,7 @@ func TestCopyResumesAfterAnInterruption(t *testing.T) {
 
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			n, err := eventstore.Copy(ctx, src, dst, func(n int) {
+			n, err := eventstore.Copy(ctx, src, dst, nil, func(n int) {
 				if tc.stop(n, total) {
 					cancel()
 				}
@@ -142,13 +142,13 @@ func TestCopyResumesAfterAnInterruption(t *testing.T) {
 			require.Less(t, len(partial), total, "the copy stopped early")
 			require.NotEmpty(t, partial)
 
-			again, err := eventstore.Copy(context.Background(), src, dst, nil)
+			again, err := eventstore.Copy(context.Background(), src, dst, nil, nil)
 			require.NoError(t, err)
 			assert.Equal(t, total, again)
 			assertCopied(t, src, dst)
 
 			// And once more, complete: still nothing twice.
-			_, err = eventstore.Copy(context.Background(), src, dst, nil)
+			_, err = eventstore.Copy(context.Background(), src, dst, nil, nil)
 			require.NoError(t, err)
 			assertCopied(t, src, dst)
 		})
@@ -166,7 +166,7 @@ func TestCopyRefusesToMixIntoAStream(t *testing.T) {
 	_, err := dst.Append(ctx, "practitioner-2", eventstore.NoStream(), other)
 	require.NoError(t, err)
 
-	_, err = eventstore.Copy(ctx, src, dst, nil)
+	_, err = eventstore.Copy(ctx, src, dst, nil, nil)
 	var conflict *eventstore.RevisionConflictError
 	require.ErrorAs(t, err, &conflict)
 	assert.ErrorIs(t, err, eventstore.ErrRevisionConflict)
@@ -187,12 +187,12 @@ func TestCopyOfAGrownSourceLosesNothing(t *testing.T) {
 	ctx := context.Background()
 	_, err := src.Append(ctx, "practitioner-9", eventstore.NoStream(), newEvent("PractitionerRegistered", 0), newEvent("CourseCompleted", 1))
 	require.NoError(t, err)
-	_, err = eventstore.Copy(ctx, src, dst, nil)
+	_, err = eventstore.Copy(ctx, src, dst, nil, nil)
 	require.NoError(t, err)
 	_, err = src.Append(ctx, "practitioner-9", eventstore.Exact(1), newEvent("CourseCompleted", 2))
 	require.NoError(t, err)
 
-	n, err := eventstore.Copy(ctx, src, dst, nil)
+	n, err := eventstore.Copy(ctx, src, dst, nil, nil)
 	if err == nil {
 		assert.Equal(t, 3, n)
 		assertCopied(t, src, dst)
@@ -200,4 +200,45 @@ func TestCopyOfAGrownSourceLosesNothing(t *testing.T) {
 	}
 	assert.True(t, errors.Is(err, eventstore.ErrIdempotencyMismatch) || errors.Is(err, eventstore.ErrRevisionConflict), "%v", err)
 	assert.Len(t, storetest.ReadAll(t, dst), 2, "the target is as the first copy left it")
+}
+
+// TestCopyResumesWithHeld: told how many events of each stream the target
+// already holds, Copy copies only the rest, so a grown source is finished
+// where a plain second run fails.
+func TestCopyResumesWithHeld(t *testing.T) {
+	src, dst := openBolt(t), openBolt(t)
+	ctx := context.Background()
+	_, err := src.Append(ctx, "practitioner-9", eventstore.NoStream(), newEvent("PractitionerRegistered", 0), newEvent("CourseCompleted", 1))
+	require.NoError(t, err)
+	_, err = eventstore.Copy(ctx, src, dst, nil, nil)
+	require.NoError(t, err)
+	_, err = src.Append(ctx, "practitioner-9", eventstore.Exact(1), newEvent("CourseCompleted", 2))
+	require.NoError(t, err)
+	_, err = src.Append(ctx, "practitioner-10", eventstore.NoStream(), newEvent("PractitionerRegistered", 3))
+	require.NoError(t, err)
+
+	n, err := eventstore.Copy(ctx, src, dst, map[string]uint64{"practitioner-9": 2}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 2, n, "the third event of practitioner-9 and practitioner-10's")
+	assertCopied(t, src, dst)
+}
+
+// TestCopyParts: runs of one stream, at most max each, past each stream's
+// held prefix, each expecting the revision before it.
+func TestCopyParts(t *testing.T) {
+	at := func(stream string, rev uint64) eventstore.RecordedEvent {
+		return eventstore.RecordedEvent{Stream: stream, Revision: rev, RecordedBy: "Test Administrator"}
+	}
+	events := []eventstore.RecordedEvent{at("a", 0), at("a", 1), at("a", 2), at("b", 0), at("a", 3), at("b", 1)}
+	parts := eventstore.CopyParts(events, map[string]uint64{"a": 1}, 1)
+	var got []string
+	for _, p := range parts {
+		got = append(got, fmt.Sprintf("%s %s %d", p.Stream, p.Expected, len(p.Events)))
+		assert.Equal(t, "Test Administrator", p.Events[0].RecordedBy, "the recorder is kept")
+	}
+	assert.Equal(t, []string{
+		"a " + eventstore.Exact(0).String() + " 1", "a " + eventstore.Exact(1).String() + " 1",
+		"b " + eventstore.NoStream().String() + " 1", "a " + eventstore.Exact(2).String() + " 1", "b " + eventstore.Exact(0).String() + " 1",
+	}, got)
+	assert.Len(t, eventstore.CopyParts(events, nil, 10), 4, "consecutive events of a stream go together")
 }

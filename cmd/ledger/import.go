@@ -350,16 +350,20 @@ func importJSONL(ctx context.Context, store eventstore.Store, keys *keystore.Key
 	}
 	fmt.Fprintf(report, "%s: the file is restored with its recorded times and recorders.\n", why)
 	// Events an earlier run stored are left out, so that a file that grew
-	// since (a later export) adds only its new events.
-	events = slices.DeleteFunc(events, func(e eventstore.RecordedEvent) bool { return e.Revision < held[e.Stream] })
-	parts := restoreParts(events)
-	pb := bar(len(events), "restoring")
+	// since (a later export) adds only its new events: the copy of
+	// `ledger migrate`, appended in one transaction where the store can.
+	parts := eventstore.CopyParts(events, held, maxRestorePart)
+	total := 0
+	for _, p := range parts {
+		total += len(p.Events)
+	}
+	pb := bar(total, "restoring")
 	_, err = eventstore.AppendAll(ctx, store, parts, func(n int) { _ = pb.Set(n) })
 	_ = pb.Finish()
 	if err != nil {
 		return 0, err
 	}
-	return len(events), nil
+	return total, nil
 }
 
 // readJSONL reads an export file's lines; bad lists those that do not
@@ -495,30 +499,6 @@ func conflicting(ctx context.Context, store eventstore.Store, events []eventstor
 
 // maxRestorePart bounds the events of one stream in one part of a restore.
 const maxRestorePart = 1000
-
-// restoreParts groups events, in the file's order, into runs of one
-// stream, each appended with the revision before it expected and the
-// original recorded time and recorder kept.
-func restoreParts(events []eventstore.RecordedEvent) []eventstore.StreamAppend {
-	var parts []eventstore.StreamAppend
-	for _, e := range events {
-		n := len(parts)
-		if n == 0 || parts[n-1].Stream != e.Stream || len(parts[n-1].Events) == maxRestorePart {
-			expected := eventstore.NoStream()
-			if e.Revision > 0 {
-				expected = eventstore.Exact(e.Revision - 1)
-			}
-			parts = append(parts, eventstore.StreamAppend{Stream: e.Stream, Expected: expected})
-			n++
-		}
-		parts[n-1].Events = append(parts[n-1].Events, eventstore.EventData{
-			ID: e.ID, Type: e.Type, SchemaVersion: e.SchemaVersion,
-			OccurredOn: e.OccurredOn, RecordedBy: e.RecordedBy, RecordedAt: e.RecordedAt,
-			Data: e.Data, Metadata: e.Metadata,
-		})
-	}
-	return parts
-}
 
 // importAsNew stages the file's events as new facts recorded by by, each
 // checked as the API checks it, leaving out those already in their stream.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"iter"
 	"maps"
 	"os"
 	"path/filepath"
@@ -124,7 +123,12 @@ func (m *migration) run(ctx context.Context, from, to string) error {
 	pb := progressbar.NewOptions(total-before, progressbar.OptionSetWriter(m.stderr),
 		progressbar.OptionSetDescription("migrating"), progressbar.OptionShowCount(),
 		progressbar.OptionOnCompletion(func() { fmt.Fprintln(m.stderr) }))
-	n, err := eventstore.Copy(ctx, remainder{m.src, held}, m.dst, func(n int) { _ = pb.Set(n) })
+	counts := make(map[string]uint64, len(held))
+	for stream, t := range held {
+		counts[stream] = t.events
+	}
+	// Resumed: only what the target lacks is copied.
+	n, err := eventstore.Copy(ctx, m.src, m.dst, counts, func(n int) { _ = pb.Set(n) })
 	_ = pb.Finish()
 	switch {
 	case errors.Is(err, eventstore.ErrRevisionConflict), errors.Is(err, eventstore.ErrIdempotencyMismatch):
@@ -217,30 +221,6 @@ func checkTarget(ctx context.Context, src eventstore.Store, held map[string]tip)
 		}
 	}
 	return total, clash, nil
-}
-
-// remainder is a source without the events its target already holds, so
-// that a migration run again copies only what is missing. Copy alone would
-// offer a stream's copied events again in one append with the new ones,
-// which a store refuses as a retry that does not match the stored append
-// whenever the stream grew in between.
-type remainder struct {
-	eventstore.Store
-	held map[string]tip
-}
-
-// ReadAll yields the events of the source past each target stream's end.
-func (r remainder) ReadAll(ctx context.Context, from eventstore.Position) iter.Seq2[eventstore.RecordedEvent, error] {
-	return func(yield func(eventstore.RecordedEvent, error) bool) {
-		for e, err := range r.Store.ReadAll(ctx, from) {
-			if err == nil && e.Revision < r.held[e.Stream].events {
-				continue
-			}
-			if !yield(e, err) {
-				return
-			}
-		}
-	}
 }
 
 // tip is the end of one stream.

@@ -120,7 +120,7 @@ func TestMigrateResumesAPartialCopy(t *testing.T) {
 	ctx := context.Background()
 	target, err := kurrentdb.Open(ctx, url, kurrentdb.Options{})
 	require.NoError(t, err)
-	n, err := eventstore.Copy(ctx, eventstore.Events(half), target, nil)
+	n, err := eventstore.Copy(ctx, eventstore.Events(half), target, nil, nil)
 	require.NoError(t, err)
 	require.Equal(t, len(half), n)
 	require.NoError(t, target.Close())
@@ -165,7 +165,7 @@ func TestMigrateRefusesATargetWithOtherHistory(t *testing.T) {
 					mine = append(mine, e)
 				}
 			}
-			_, err := eventstore.Copy(context.Background(), mine, s, nil)
+			_, err := eventstore.Copy(context.Background(), mine, s, nil, nil)
 			require.NoError(t, err)
 			_, err = s.Append(context.Background(), stream, eventstore.Exact(uint64(len(mine)-1)), eventstore.EventData{
 				ID: uuid.MustParse("6f1d3c9e-0a4b-4c2d-9e8f-7a6b5c4d3e31"), Type: "CourseCompleted", OccurredOn: "2024-11-01",

@@ -46,7 +46,7 @@ func TestCopyKeepsEveryHash(t *testing.T) {
 	ctx := testCtx(t)
 
 	var calls []int
-	n, err := eventstore.Copy(ctx, src, dst, func(n int) { calls = append(calls, n) })
+	n, err := eventstore.Copy(ctx, src, dst, nil, func(n int) { calls = append(calls, n) })
 	require.NoError(t, err)
 	want := storetest.ReadAll(t, src)
 	got := storetest.ReadAll(t, dst)
@@ -66,7 +66,7 @@ func TestCopyKeepsEveryHash(t *testing.T) {
 	assert.Equal(t, len(want), rep.EventsChecked)
 
 	// A second run after an interruption stores nothing twice.
-	again, err := eventstore.Copy(ctx, src, dst, nil)
+	again, err := eventstore.Copy(ctx, src, dst, nil, nil)
 	require.NoError(t, err)
 	assert.Equal(t, n, again)
 	assert.Len(t, storetest.ReadAll(t, dst), len(want))
@@ -79,6 +79,6 @@ func TestCopyRefusesToMixIntoAStream(t *testing.T) {
 	ctx := testCtx(t)
 	_, err := dst.Append(ctx, "practitioner-1", eventstore.NoStream(), storetest.Event("PractitionerRegistered"))
 	require.NoError(t, err)
-	_, err = eventstore.Copy(ctx, src, dst, nil)
+	_, err = eventstore.Copy(ctx, src, dst, nil, nil)
 	assert.ErrorIs(t, err, eventstore.ErrRevisionConflict)
 }
