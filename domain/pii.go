@@ -77,7 +77,9 @@ func personalDataIn(s string) string {
 // their plain letters, digits and signs), removes what is not seen
 // (format characters, category Cf: zero-width spaces and joiners, the byte
 // order mark, soft hyphens; combining and enclosing marks left after NFKC,
-// categories Mn and Me), writes every space separator (Zs, Zl, Zp) as ' ',
+// categories Mn and Me; the other default-ignorable code points, such as
+// the Hangul fillers, letters that draw nothing), writes every space
+// separator (Zs, Zl, Zp) and the blank braille pattern as ' ',
 // every dash (Pd) as '-', and every other decimal digit (Nd: Arabic-Indic,
 // Devanagari…) as its ASCII digit. ASCII text is returned as it is.
 func scanForm(s string) string {
@@ -98,9 +100,9 @@ func scanForm(s string) string {
 		switch {
 		case r < utf8.RuneSelf:
 			b.WriteByte(byte(r))
-		case unicode.In(r, unicode.Cf, unicode.Mn, unicode.Me):
+		case unicode.In(r, unicode.Cf, unicode.Mn, unicode.Me, unicode.Other_Default_Ignorable_Code_Point):
 			// unseen: left out
-		case unicode.In(r, unicode.Zs, unicode.Zl, unicode.Zp):
+		case unicode.In(r, unicode.Zs, unicode.Zl, unicode.Zp), r == '\u2800':
 			b.WriteByte(' ')
 		case unicode.Is(unicode.Pd, r):
 			b.WriteByte('-')
@@ -178,8 +180,8 @@ func validNHSNumber(s string) bool {
 
 // hasUKPhone finds a UK number: 07 mobiles (11 digits), 01 landlines (10 or
 // 11 digits), 02 and 03 numbers (11 digits), written with a leading 0, +44 or
-// 0044 (with or without "(0)"), in groups separated by spaces, dashes or
-// brackets. The number must stand alone: not inside a word or a longer number.
+// 0044 (with or without "(0)"), in groups separated by spaces, dashes,
+// brackets or full stops. The number must stand alone: not inside a word or a longer number.
 func hasUKPhone(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if i > 0 && (isAlnum(s[i-1]) || s[i-1] == '+') {
@@ -242,7 +244,7 @@ func phoneGroupsFrom(s string, j int, digits []byte) bool {
 }
 
 func skipPhoneSeparators(s string, j int) int {
-	for n := 0; j < len(s) && n < 3 && strings.IndexByte(" -()", s[j]) >= 0; n++ {
+	for n := 0; j < len(s) && n < 3 && strings.IndexByte(" -().", s[j]) >= 0; n++ {
 		j++
 	}
 	return j
