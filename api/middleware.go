@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -114,10 +115,15 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			rm := sw.route
 			if rm == nil {
 				// chi's not-found and method-not-allowed handlers: the
-				// route is a pattern of the table, or none.
+				// route is a pattern of the table, or none. The console's
+				// requests come by here too: their route is the console
+				// router's pattern ("/ui/practitioners/{id}", "/ui/*" for
+				// a path it does not serve), never the path as sent.
 				route := "unmatched"
-				if rc := chi.RouteContext(r.Context()); rc != nil && s.patterns[rc.RoutePattern()] {
-					route = rc.RoutePattern()
+				if rc := chi.RouteContext(r.Context()); rc != nil {
+					if p := rc.RoutePattern(); s.patterns[p] || (s.cfg.UI != nil && (p == "/ui" || strings.HasPrefix(p, "/ui/"))) {
+						route = p
+					}
 				}
 				rm = s.metrics.route(methodLabel(r.Method), route)
 			}

@@ -107,9 +107,14 @@ func TestSearchKeepsNamesOutOfURLs(t *testing.T) {
 		assert.Equal(t, http.StatusBadRequest, b.get("/ui/practitioners?q=alex&search=x").status)
 		assert.Equal(t, http.StatusUnauthorized, e.browser().post("/ui/practitioners/search", url.Values{"q": {"Alex"}}).status, "signed out")
 	})
+	b.get("/ui/no/such/page")
 	assert.NotContains(t, strings.ToLower(logs.String()), "alex", "no name searched for in the request log")
 	assert.NotContains(t, logs.String(), "?", "no query string in the request log")
 	assert.Contains(t, logs.String(), "principal=auditor-1", "console requests are logged with their principal")
+	assert.Contains(t, logs.String(), "method=POST route=/ui/practitioners/search status=303", "and their route pattern")
+	assert.Contains(t, logs.String(), "method=GET route=/ui/practitioners status=200")
+	assert.Contains(t, logs.String(), "method=GET route=/ui/* status=404", "a path no page serves: the pattern, not the path")
+	assert.NotContains(t, logs.String(), "such")
 }
 
 // TestNoPersonalDataInURLs walks every page an admin sees for a
