@@ -54,6 +54,8 @@ func TestNothingSignedInIsCached(t *testing.T) {
 			return admin.post("/ui/practitioners/"+pid+"/events", event, "Sec-Fetch-Site", "cross-site")
 		}},
 		{"sign-in form", func() page { return e.browser().get("/ui/signin") }},
+		{"no such asset", func() page { return e.browser().get("/ui/static/nope.css") }},
+		{"asset folder", func() page { return e.browser().get("/ui/static/") }},
 		{"signed out redirect", func() page { return e.browser().get("/ui/practitioners/" + pid) }},
 		{"bad sign-in", func() page { return e.browser().post("/ui/signin", url.Values{"token": {"ldg_x"}}) }},
 		{"sign-in", func() page { return e.browser().post("/ui/signin", url.Values{"token": {e.tokens[api.RoleAuditor]}}) }},

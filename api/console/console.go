@@ -154,8 +154,13 @@ func securityHeaders(next http.Handler) http.Handler {
 }
 
 // staticAsset serves the style sheet: the same for everyone, so any cache
-// may keep it for an hour.
+// may keep it for an hour. Anything else under /static (a directory, a
+// name that is not there) is the console's 404, kept by no cache.
 func (c *console) staticAsset(w http.ResponseWriter, r *http.Request) {
+	if fi, err := fs.Stat(assets, "static/"+chi.URLParam(r, "*")); err != nil || !fi.Mode().IsRegular() {
+		c.renderError(w, r, c.current(r), domain.Errorf(domain.ENOTFOUND, "", "There is no page at %s.", r.URL.Path))
+		return
+	}
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	c.static.ServeHTTP(w, r)
 }
