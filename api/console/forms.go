@@ -308,7 +308,8 @@ func (c *console) eventForm(k domain.StreamKind) handlerFunc {
 		if err != nil {
 			return err
 		}
-		pg, err := c.newFormPage(r, k, id, name, r.URL.Query().Get("type"), r.URL.Query(), nil)
+		typ := r.URL.Query().Get("type")
+		pg, err := c.newFormPage(r, k, id, name, typ, prefill(typ, r.URL.Query()), nil)
 		if err != nil {
 			return err
 		}
@@ -316,6 +317,17 @@ func (c *console) eventForm(k domain.StreamKind) handlerFunc {
 		c.render(w, r, q, http.StatusOK, "form", formTitle(pg), "", pg)
 		return nil
 	}
+}
+
+// prefill is what a form drawn for a GET may show of its query: not the
+// practitioner's name or email, which would have to travel in the URL.
+// The console links to forms with ids and types only; this keeps a tool
+// from making a habit of anything else.
+func prefill(typ string, query url.Values) url.Values {
+	for _, f := range domain.PersonalFields(typ) {
+		query.Del("data." + f)
+	}
+	return query
 }
 
 func formTitle(pg formPage) string {
@@ -452,18 +464,23 @@ func hasField(fields []field, name string) bool {
 // organisation's stream.
 func (c *console) registerForm(k domain.StreamKind) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, q *req) error {
-		pg := c.registerPage(k, r.URL.Query(), nil)
+		pg := c.registerPage(k, prefill(registerType(k), r.URL.Query()), nil)
 		pg.EventID = uuid.NewString()
 		c.render(w, r, q, http.StatusOK, "form", formTitle(pg), k.String()+"s", pg)
 		return nil
 	}
 }
 
-func (c *console) registerPage(k domain.StreamKind, values url.Values, errs map[string]string) formPage {
-	typ := domain.TypePractitionerRegistered
+// registerType is the event type that opens a stream of kind k.
+func registerType(k domain.StreamKind) string {
 	if k == domain.OrganisationStream {
-		typ = domain.TypeOrganisationRegistered
+		return domain.TypeOrganisationRegistered
 	}
+	return domain.TypePractitionerRegistered
+}
+
+func (c *console) registerPage(k domain.StreamKind, values url.Values, errs map[string]string) formPage {
+	typ := registerType(k)
 	info, _ := domain.Lookup(typ)
 	return formPage{Kind: k.String(), Register: true, Type: typ, Action: "/ui/" + k.String() + "s", Back: "/ui/" + k.String() + "s",
 		Fields: fieldsFor(info, values, errs, nil, c.today().String(), true)}

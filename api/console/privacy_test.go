@@ -149,3 +149,24 @@ func TestNoPersonalDataInURLs(t *testing.T) {
 		}
 	}
 }
+
+// TestFormsDrawnForAGETShowNoNameFromTheURL: a form's fields may be
+// prefilled from its URL (the console's retract links do it with an event
+// id), but never the practitioner's name or email: they would have
+// travelled in the URL.
+func TestFormsDrawnForAGETShowNoNameFromTheURL(t *testing.T) {
+	e := newEnv(t, console.Options{})
+	pid := e.practitioner("Casey Fictional", "2024-01-10")
+	b := e.signedIn(api.RoleAdmin)
+	personal := "data.name=Robin+Findable&data.email=robin%40example.org"
+	for _, path := range []string{
+		"/ui/practitioners/new?data.profession=health&" + personal,
+		"/ui/practitioners/" + pid + "/events/new?type=PractitionerDetailsChanged&data.profession=health&" + personal,
+	} {
+		p := b.get(path)
+		require.Equal(t, http.StatusOK, p.status, path)
+		assert.NotContains(t, p.body, "Robin", path)
+		assert.NotContains(t, p.body, "robin@example.org", path)
+		assert.Regexp(t, `<option value="health" selected>`, p.body, "%s: other fields are prefilled", path)
+	}
+}
