@@ -74,8 +74,9 @@ type TokenInfo struct {
 // wrote and the owner of its idempotency keys, so giving it to another
 // token would let the new holder pass for the old one.
 type RetiredName struct {
-	Name      string    `json:"name"`
-	Role      Role      `json:"role"`
+	Name string `json:"name"`
+	// Role is empty for a name reserved without a token (Reserve).
+	Role      Role      `json:"role,omitempty"`
 	RetiredAt time.Time `json:"retired_at"`
 }
 
@@ -224,6 +225,9 @@ func (t *Tokens) Add(name string, role Role, ttl time.Duration) (string, error) 
 			return domain.Errorf(domain.ECONFLICT, "name", "a token named %q exists; choose another name", name)
 		}
 		if i := slices.IndexFunc(f.Retired, func(r RetiredName) bool { return r.Name == name }); i >= 0 {
+			if f.Retired[i].Role == "" {
+				return domain.Errorf(domain.ECONFLICT, "name", "the name %q recorded events without a token of its own (an import, the demo, or a token whose file was lost); a name is never given to another token (it is the recorded_by of what it wrote), so choose another name", name)
+			}
 			return domain.Errorf(domain.ECONFLICT, "name", "the name %q belonged to a %s token retired on %s; a name is never given to another token (it is the recorded_by of what that token wrote), so choose another name",
 				name, f.Retired[i].Role, f.Retired[i].RetiredAt.Format(time.DateOnly))
 		}
@@ -234,6 +238,24 @@ func (t *Tokens) Add(name string, role Role, ttl time.Duration) (string, error) 
 		return "", err
 	}
 	return token, nil
+}
+
+// Reserve retires names that recorded events without a token of their own
+// (an import's --recorded-by, the demo's, those of tokens whose file was
+// lost), so that no token is ever given one of them. Live tokens' names,
+// names already retired and names no token could have are left alone.
+// Reserved names are listed among the retired, with no role.
+func (t *Tokens) Reserve(names []string) error {
+	return t.update(func(f *tokenFile) error {
+		for _, name := range names {
+			taken := slices.ContainsFunc(f.Tokens, func(ti TokenInfo) bool { return ti.Name == name }) ||
+				slices.ContainsFunc(f.Retired, func(r RetiredName) bool { return r.Name == name })
+			if !taken && tokenNameRE.MatchString(name) {
+				f.Retired = append(f.Retired, RetiredName{Name: name, RetiredAt: t.now().UTC()})
+			}
+		}
+		return nil
+	})
 }
 
 // Revoke removes the token named name and retires its name for good.

@@ -126,3 +126,28 @@ func TestTokens(t *testing.T) {
 		assert.Len(t, list, 1, "only ops-admin is live")
 	})
 }
+
+// TestReserve: a name that recorded events without a token of its own (the
+// demo's, an import's, or that of a token whose file was lost) is never
+// given to a token, which would inherit its recorded_by and idempotency
+// keys (issue 16 item 2: "A name, once used, is never given to another
+// token.").
+func TestReserve(t *testing.T) {
+	tokens := auth.Open(t.TempDir())
+	_, err := tokens.Add("ops-admin", auth.RoleAdmin, 0)
+	require.NoError(t, err)
+	require.NoError(t, tokens.Reserve([]string{"demo", "import", "ops-admin", "Not A Token Name"}))
+	for _, name := range []string{"demo", "import"} {
+		_, err := tokens.Add(name, auth.RoleReviewer, 0)
+		require.Error(t, err, name)
+		assert.Equal(t, domain.ECONFLICT, domain.ErrorCode(err))
+		assert.Contains(t, err.Error(), "recorded events")
+	}
+	list, err := tokens.List()
+	require.NoError(t, err)
+	require.Len(t, list, 1, "a live token's own name stays live")
+	require.NoError(t, tokens.Reserve([]string{"demo"}), "reserving twice changes nothing")
+	retired, err := tokens.Retired()
+	require.NoError(t, err)
+	assert.Len(t, retired, 2)
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/imattertraining/ledger/api"
+	"github.com/imattertraining/ledger/api/auth"
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/eventstore/checkpoint"
@@ -113,6 +114,14 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	}
 	if err != nil {
 		return err
+	}
+	// The names the imported events were recorded by are never given to a
+	// token. Without a token file, the first serve reserves them, as it
+	// makes the first admin token (--bootstrap-admin).
+	if tokens := auth.Open(sf.data); sf.data != "" && tokens.Exists() {
+		if err := reserveRecordedBy(ctx, store, tokens); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(e.stderr, "Imported %d events from %s.\n", n, path)
 	return nil

@@ -113,6 +113,21 @@ func TestImportCSV(t *testing.T) {
 // TestImportAGrownExport imports an early export (cut inside a stream) and
 // then a later one that holds it and more: the second import adds only the
 // new events, and the result is the whole ledger with its hashes.
+// TestImportReservesItsName: the name an import records by is never given
+// to a token afterwards (issue 16 item 2: "A name, once used, is never
+// given to another token.").
+func TestImportReservesItsName(t *testing.T) {
+	dir := t.TempDir()
+	code, _, errb := run(t, "token", "add", "--data", dir, "--role", "admin", "--name", "ops-admin")
+	require.Equal(t, 0, code, errb)
+	code, _, errb = run(t, "import", "--data", dir, "--recorded-by", "migration-2026", writeFile(t, "history.csv", goodCSV))
+	require.Equal(t, 0, code, errb)
+	code, out, errb := run(t, "token", "add", "--data", dir, "--role", "admin", "--name", "migration-2026")
+	assert.Equal(t, 1, code)
+	assert.Empty(t, out, "no token printed")
+	assert.Contains(t, errb, "never given to another token")
+}
+
 func TestImportAGrownExport(t *testing.T) {
 	src := demoDir(t)
 	code, out, errb := run(t, "export", "--data", src)

@@ -182,6 +182,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			return fmt.Errorf("demo data: %w", err)
 		}
 		if loaded > 0 {
+			if err := tokens.Reserve([]string{demoRecordedBy}); err != nil {
+				return err
+			}
 			fmt.Fprintf(m.Stderr, "Loaded the fictional demo data set: %d events.\n", loaded)
 		}
 	}
@@ -214,7 +217,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 // A token file that cannot be read stops the start, as does a missing one
 // beside a store that holds events: minting an admin token then would hand
 // the ledger to whoever starts the server next.
-func (m *Main) bootstrapAdmin(ctx context.Context, tokens *api.Tokens) error {
+func (m *Main) bootstrapAdmin(ctx context.Context, tokens *auth.Tokens) error {
 	if err := tokens.Check(); err != nil {
 		return fmt.Errorf("%w\nThe token file cannot be used, so no request could be authenticated. Restore %s from a backup; or move it away and start again with --bootstrap-admin to create a new admin token (the names of the old tokens are then forgotten)", err, tokens.Path())
 	}
@@ -230,10 +233,16 @@ func (m *Main) bootstrapAdmin(ctx context.Context, tokens *api.Tokens) error {
 	}
 	// A ledger in use may have had an "admin" whose token file was lost: a
 	// new admin token there gets a name nobody can have used, so that it
-	// inherits no one's recorded_by or idempotency keys.
+	// inherits no one's recorded_by or idempotency keys; and every name
+	// that recorded its events is reserved, so that no later token gets one.
 	name := "admin"
 	if !empty || tokens.Exists() {
 		name = "admin-" + uuid.NewString()[:8]
+	}
+	if !empty {
+		if err := reserveRecordedBy(ctx, m.store, tokens); err != nil {
+			return err
+		}
 	}
 	tok, err := tokens.Add(name, api.RoleAdmin, 0)
 	if err != nil {
@@ -243,6 +252,23 @@ func (m *Main) bootstrapAdmin(ctx context.Context, tokens *api.Tokens) error {
 	fmt.Fprintf(m.Stderr, "An admin token named %q was created. It is shown once, now (stdout); keep it:\n", name)
 	fmt.Fprintln(m.Stdout, tok)
 	return nil
+}
+
+// reserveRecordedBy reserves in tokens every name that recorded an event
+// of store (auth.Tokens.Reserve): no token is then given one of them.
+func reserveRecordedBy(ctx context.Context, store eventstore.Store, tokens *auth.Tokens) error {
+	seen := map[string]bool{}
+	var names []string
+	for e, err := range store.ReadAll(ctx, eventstore.Start) {
+		if err != nil {
+			return fmt.Errorf("reading the store for the names that recorded its events: %w", err)
+		}
+		if !seen[e.RecordedBy] {
+			seen[e.RecordedBy] = true
+			names = append(names, e.RecordedBy)
+		}
+	}
+	return tokens.Reserve(names)
 }
 
 // storeEmpty reports whether the store holds no event at all.

@@ -108,6 +108,10 @@ func TestServeTokenBootstrap(t *testing.T) {
 	require.NoError(t, m.Open(context.Background()))
 	require.NotEmpty(t, m.AdminToken)
 	require.NoError(t, m.Close())
+	// The demo's name recorded events: no token is ever given it (issue 16
+	// item 2: "A name, once used, is never given to another token.").
+	_, err := auth.Open(dir).Add(demoRecordedBy, api.RoleReviewer, 0)
+	require.Error(t, err, "a token named like the demo would pass for it in every recorded_by")
 	tokensPath := filepath.Join(dir, auth.FileName)
 	saved, err := os.ReadFile(tokensPath)
 	require.NoError(t, err)
@@ -135,6 +139,10 @@ func TestServeTokenBootstrap(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, api.RoleAdmin, p.Role)
 		assert.NotEqual(t, "admin", p.Name, "the old admin's name is not handed out again")
+		for _, name := range []string{demoRecordedBy} {
+			_, err := auth.Open(dir).Add(name, api.RoleReviewer, 0)
+			assert.Error(t, err, "%s recorded events before the token file was lost: its name is not given again", name)
+		}
 		status, _ := get(t, m.URL()+"/v1/verify", m.AdminToken)
 		assert.Equal(t, http.StatusOK, status)
 	})
