@@ -157,9 +157,7 @@ func TestReadingLapseEdges(t *testing.T) {
 func TestReadingSuspensionEdges(t *testing.T) {
 	ts := newTestServer(t)
 	school := ts.registerOrg("Fellside Primary", true)
-	pid := ts.registerPractitioner("Kit Example")
-	ts.joinWithSupport(pid, school, "2024-01-11")
-	ts.event(pid, "TraineeshipStarted", "2024-03-01", `{"role":"lead_professional"}`)
+	pid := ts.traineeAt(school, "Kit Example")
 	r := ts.post("organisations/"+school, "LicenceGranted", "2024-02-01", `{"licence_id":"SCH-3A","kind":"level3a","valid_until":"2024-06-30",`+dec+`}`)
 	require.Equal(t, http.StatusCreated, r.status, "%s", r.body)
 	cite := `DOMAIN.md: "a trainee's or Lead Professional's *current licence* duty is met by their own current Level 3 A (or higher practice) licence, or by a current Level 3 A or organisational licence held by a registered organisation they belong to on that date."`

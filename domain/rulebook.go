@@ -91,9 +91,9 @@ const (
 	// RequireStanding: the practitioner's standing on the date is one of
 	// Standings.
 	RequireStanding
-	// RequireOrganisationLicence: a registered organisation the
-	// practitioner is in on the date holds a current licence of one of
-	// LicenceKinds.
+	// RequireOrganisationLicence: an organisation the practitioner is in
+	// on the date, registered as a service (registered_service true) on
+	// that date, holds a current licence of one of LicenceKinds.
 	RequireOrganisationLicence
 	// RequireLapsed: the role (or its traineeship) or the licence a
 	// decision is about is lapsed on the date.
@@ -491,18 +491,54 @@ func evaluate(r *Requirement, c *evalCtx) outcome {
 
 // evaluateOrganisationLicence looks for a current licence of r's kinds held
 // by a registered organisation the practitioner is in on the date.
+// "Registered" is read as registered_service true on that date, after the
+// seed's "only licence professionals as Lead Practitioners if they are
+// working with a registered school or service": a licence held by a school
+// that is not a registered service does not count.
 func evaluateOrganisationLicence(r *Requirement, c *evalCtx) outcome {
 	var buf [4]Membership
+	var near []uuid.UUID
+	var notService []string
 	for _, m := range c.p.membershipsOn(c.on, buf[:0]) {
 		o := lookupOrg(c.orgs, m.OrganisationID)
-		if o == nil || !o.Registered {
+		if o == nil {
 			continue
 		}
-		if l, ok := o.currentOfKinds(r.LicenceKinds, c.on); ok {
-			return outcome{met: true, evidence: append([]uuid.UUID{m.EventID}, l.Evidence...)}
+		l, ok := o.currentOfKinds(r.LicenceKinds, c.on)
+		if !ok {
+			continue
+		}
+		reg, service := o.registeredServiceOn(c.on)
+		if !service {
+			near = append(near, m.EventID)
+			near = append(near, l.Evidence...)
+			notService = append(notService, "licence "+l.LicenceID)
+			continue
+		}
+		return outcome{met: true, evidence: append([]uuid.UUID{m.EventID, reg}, l.Evidence...)}
+	}
+	missing := "no current " + kindList(r.LicenceKinds) + " licence held by a registered school or service the practitioner is in"
+	switch len(notService) {
+	case 0:
+	case 1:
+		missing += " (" + notService[0] + " is held by an organisation that is not a registered service on " + c.on.String() + ")"
+	default:
+		missing += " (" + strings.Join(notService, ", ") + " are held by organisations that are not registered services on " + c.on.String() + ")"
+	}
+	return outcome{evidence: near, missing: missing}
+}
+
+// registeredServiceOn reports whether o is a registered service on date on:
+// its latest registration that counts on that date says registered_service
+// true. It returns that registration's id.
+func (o *Organisation) registeredServiceOn(on Date) (uuid.UUID, bool) {
+	id, service := uuid.Nil, false
+	for i := range o.registrations {
+		if r := &o.registrations[i]; r.counts(on) {
+			id, service = r.ID, r.OrganisationRegistered.RegisteredService
 		}
 	}
-	return unmet("no current " + kindList(r.LicenceKinds) + " licence held by a registered organisation the practitioner is in")
+	return id, service
 }
 
 func met(ids ...uuid.UUID) outcome { return outcome{met: true, evidence: ids} }

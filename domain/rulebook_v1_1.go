@@ -106,10 +106,13 @@ func leadMaintenanceV1_1() []Requirement {
 		case "current_licence":
 			own := reqs[i]
 			own.Name = "own_licence"
-			reqs[i] = reqAny("current_licence", "a current Level 3 A, 3 B, 4 or 5 licence of their own, or a current Level 3 A or organisational licence held by a registered organisation they are in",
-				`older seed: "+ have a current licence by subscription"; `+srcSchoolHeld, own,
-				Requirement{Name: "organisation_licence", Description: "a current Level 3 A or organisational licence held by a registered organisation the practitioner is in",
-					Source: srcSchoolHeld, Kind: RequireOrganisationLicence, LicenceKinds: []LicenceKind{LicenceLevel3A, LicenceOrganisational}})
+			// "A registered organisation" is read as one registered as a
+			// service (registered_service true) on the date, as in
+			// srcRegistered.
+			reqs[i] = reqAny("current_licence", "a current Level 3 A, 3 B, 4 or 5 licence of their own, or a current Level 3 A or organisational licence held by a registered school or service they are in",
+				`older seed: "+ have a current licence by subscription"; `+srcSchoolHeld+"; "+srcRegistered, own,
+				Requirement{Name: "organisation_licence", Description: "a current Level 3 A or organisational licence held by a registered school or service (registered_service true) the practitioner is in",
+					Source: srcSchoolHeld + "; " + srcRegistered, Kind: RequireOrganisationLicence, LicenceKinds: []LicenceKind{LicenceLevel3A, LicenceOrganisational}})
 		case "foundation_a_supported":
 			reqs[i] = reqCount("foundation_a_supported", "at least 2 registered Foundation A groups supported this certification year", EvidenceRegisteredFoundationAGroup, 2, WindowPeriod,
 				`older seed: "+ must support a minimum of 2 Foundation A courses each year for professionals or parents"; `+srcGroupsReg+"; "+srcRegisteredFA)

@@ -26,6 +26,7 @@ const (
 	qGroupsStart = `DOMAIN.md: "the two groups must be run on or after the traineeship start."`
 	qStartOut    = `older seed: "All of the professionals who apply for a license at Level 3 as Lead Professional Facilitators and study supporters start out as Trainees"`
 	qSchools     = `older seed: "3A licences are generally held by schools"`
+	qSchoolHeld  = `DOMAIN.md: "or by a current Level 3 A or organisational licence held by a registered organisation they belong to on that date."; older seed: "only licence professionals as Lead Practitioners if they are working with a registered school or service"`
 	qRenewal     = `DOMAIN.md: "linked CPD anywhere in that year counts, whether the renewal is dated before, on or after that day."`
 	qBeyond      = `DOMAIN.md: "A requirement the seeds do not state (the specialist licence's prerequisites, the community wheel's holders, senior-leadership support for Level 4 and 5) is either dropped or marked "v1 reading" with the reason."`
 )
@@ -183,6 +184,21 @@ func TestStandingV1_1(t *testing.T) {
 				w.school.Apply(Fact{ID: nextID(), OccurredOn: MustDate("2023-01-01"), Event: &LicenceGranted{LicenceID: "SCH-3A", Kind: LicenceLevel3A, ValidUntil: MustDate("2025-12-31"), Decision: dec}})
 			},
 			"2023-09-01", StandingAtRisk, StandingGood, nil},
+		{"an organisational licence held by a registered service counts", qSchoolHeld,
+			memberOfLicensed(func(w *world) *Organisation { return w.school }, "SCH-ORG", LicenceOrganisational),
+			"2023-09-01", StandingAtRisk, StandingGood, nil},
+		{"a Level 3 A licence held by a school that is not a registered service does not count", qSchoolHeld,
+			memberOfLicensed(func(w *world) *Organisation { return w.unreg }, "BCK-3A", LicenceLevel3A),
+			"2023-09-01", StandingAtRisk, StandingAtRisk, []string{"trainee_lead_professional.current_licence"}},
+		{"an organisational licence held by a hub that is not a registered service does not count", qSchoolHeld,
+			memberOfLicensed(func(w *world) *Organisation { return w.hub }, "HUB-ORG", LicenceOrganisational),
+			"2023-09-01", StandingAtRisk, StandingAtRisk, []string{"trainee_lead_professional.current_licence"}},
+		{"a school's licence counts only from the day the school is registered as a service", qSchoolHeld,
+			laterService,
+			"2023-09-01", StandingAtRisk, StandingAtRisk, []string{"trainee_lead_professional.current_licence"}},
+		{"a school's licence counts once the school is registered as a service", qSchoolHeld,
+			laterService,
+			"2023-10-01", StandingAtRisk, StandingGood, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -396,4 +412,83 @@ func TestSchoolLicenceExpiryIsANextChange(t *testing.T) {
 	assert.Equal(t, StandingGood, s.Status, qSchools)
 	assert.Equal(t, MustDate("2023-09-20"), s.NextChange, qSchools)
 	assert.Equal(t, StandingAtRisk, RulebookV1_1().Standing(h.fold(), w.orgs(), MustDate("2023-09-20")).Status, qSchools)
+}
+
+// newOrg returns an organisation registered on date on.
+func newOrg(name string, k OrganisationKind, service bool, on string) *Organisation {
+	o := NewOrganisation(nextID())
+	if err := o.Apply(Fact{ID: nextID(), OccurredOn: MustDate(on), Event: &OrganisationRegistered{Name: name, Kind: k, RegisteredService: service}}); err != nil {
+		panic(err)
+	}
+	return o
+}
+
+// orgLicence grants o a licence.
+func orgLicence(o *Organisation, on, id string, k LicenceKind, until string) {
+	if err := o.Apply(Fact{ID: nextID(), OccurredOn: MustDate(on), Event: &LicenceGranted{LicenceID: id, Kind: k,
+		ValidUntil: MustDate(until), Decision: Decision{DecidedBy: "QC Lead", Rationale: "r"}}}); err != nil {
+		panic(err)
+	}
+}
+
+// TestSchoolHeldLicenceSaysWhy: when a member organisation holds a current
+// licence but is not a registered service, the evaluation says so, and
+// cites the membership and the licence it set aside.
+func TestSchoolHeldLicenceSaysWhy(t *testing.T) {
+	w := newWorld()
+	h := newHistory(t)
+	certifiableLead(h, w)
+	keepUp(h, "2023-03-01", "2023-08-31")
+	joined := h.join("2023-02-01", w.unreg)
+	orgLicence(w.unreg, "2023-01-01", "BCK-3A", LicenceLevel3A, "2025-12-31")
+	s := RulebookV1_1().Standing(h.fold(), w.orgs(), MustDate("2023-09-01"))
+	var found bool
+	for _, r := range s.Requirements {
+		if r.Name != "trainee_lead_professional.current_licence" {
+			continue
+		}
+		found = true
+		assert.False(t, r.Met, qSchoolHeld)
+		assert.Contains(t, r.Missing, "licence BCK-3A is held by an organisation that is not a registered service on 2023-09-01", qSchoolHeld)
+		assert.Contains(t, r.Evidence, joined, qSchoolHeld)
+	}
+	require.True(t, found, "the current licence duty is evaluated")
+}
+
+// memberOfLicensed is a trainee kept up through the trainee year, with no
+// licence of their own, who is also in (or, for the registered school,
+// only in) the organisation org picks, which holds licence id of kind k.
+func memberOfLicensed(org func(*world) *Organisation, id string, k LicenceKind) func(*history, *world) {
+	return func(h *history, w *world) {
+		certifiableLead(h, w)
+		keepUp(h, "2023-03-01", "2024-02-29")
+		o := org(w)
+		if o != w.school {
+			h.join("2023-02-01", o)
+		}
+		orgLicence(o, "2023-01-01", id, k, "2025-12-31")
+	}
+}
+
+// laterService is a trainee kept up through the trainee year who is also
+// in a service registered on 2023-10-01 that holds a Level 3 A licence
+// granted earlier, and has no licence of their own.
+func laterService(h *history, w *world) {
+	certifiableLead(h, w)
+	keepUp(h, "2023-03-01", "2024-02-29")
+	w.hub = newOrg("Tarn Family Service", OrgService, true, "2023-10-01")
+	h.join("2023-02-01", w.hub)
+	orgLicence(w.hub, "2023-01-01", "TFS-3A", LicenceLevel3A, "2025-12-31")
+}
+
+// TestServiceRegistrationIsANextChange: a standing that will rest on a
+// school's licence once the school is registered as a service changes that
+// day, with no event of the practitioner's.
+func TestServiceRegistrationIsANextChange(t *testing.T) {
+	w := newWorld()
+	h := newHistory(t)
+	laterService(h, w)
+	s := RulebookV1_1().Standing(h.fold(), w.orgs(), MustDate("2023-09-20"))
+	assert.Equal(t, StandingAtRisk, s.Status, qSchoolHeld)
+	assert.Equal(t, MustDate("2023-10-01"), s.NextChange, qSchoolHeld)
 }

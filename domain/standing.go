@@ -129,7 +129,8 @@ func (rb *Rulebook) Standing(p *Practitioner, orgs Organisations, on Date) Stand
 		}
 	}
 	// A school's licence may meet a member's current-licence duty (v1.1):
-	// its expiry changes the standing with no event of the practitioner's.
+	// its expiry, and a registration as a service dated later, change the
+	// standing with no event of the practitioner's.
 	var mbuf [4]Membership
 	for _, m := range p.membershipsOn(on, mbuf[:0]) {
 		if o := lookupOrg(orgs, m.OrganisationID); o != nil {
@@ -137,6 +138,11 @@ func (rb *Rulebook) Standing(p *Practitioner, orgs Organisations, on Date) Stand
 			for _, l := range o.states(on, obuf[:0]) {
 				if l.Status == LicenceStatusActive {
 					s.consider(l.ValidUntil.AddDays(1))
+				}
+			}
+			for i := range o.registrations {
+				if r := &o.registrations[i]; !r.Retracted {
+					s.consider(r.On)
 				}
 			}
 		}

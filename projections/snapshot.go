@@ -19,7 +19,9 @@ import (
 // projectionVersion names what the models hold and how they are computed.
 // Change it whenever either changes: a snapshot of another version is never
 // loaded, so the next start rebuilds.
-const projectionVersion = "projections/2" // 2: retracted reviews kept in the queue
+// 3: rulebook v1.1 reviewed (a school's licence counts only while it is a
+// registered service), with the version string unchanged.
+const projectionVersion = "projections/3"
 
 // snapshotFormat is the layout of the snapshot file itself.
 const snapshotFormat = 1
