@@ -51,10 +51,11 @@ func decodeStrict(body []byte, dst any, keys []string) error {
 		return err
 	}
 	err := domain.CheckObjectKeys(trimmed, func(key string) bool { return slices.Contains(keys, key) })
-	var ke *domain.KeyError
-	switch {
-	case err == nil:
+	if err == nil {
 		return unmarshal(trimmed, dst)
+	}
+	var ke *domain.KeyError // escapes through errors.As: declared only on failure
+	switch {
 	case errors.As(err, &ke) && ke.Repeated:
 		return invalidf(ke.Key, "appears more than once")
 	case errors.As(err, &ke):

@@ -263,10 +263,11 @@ func checkKeys(t *TypeInfo, data []byte) error {
 		return Errorf(EINVALID, "data", "must be a JSON object with the fields of %s", t.Type)
 	}
 	err := CheckObjectKeys(trimmed, func(key string) bool { return t.keys[key] })
-	var ke *KeyError
-	switch {
-	case err == nil:
+	if err == nil {
 		return nil
+	}
+	var ke *KeyError // escapes through errors.As: declared only on failure
+	switch {
 	case errors.As(err, &ke) && ke.Repeated:
 		return Errorf(EINVALID, "data."+ke.Key, "appears more than once")
 	case errors.As(err, &ke):
