@@ -314,6 +314,9 @@ var (
 const dobWindow = 30
 
 func hasDOBNearKeyword(s string) bool {
+	if !mayHoldDOBKeyword(s) {
+		return false
+	}
 	for _, loc := range dobKeywordRE.FindAllStringIndex(s, -1) {
 		from, to := max(0, loc[0]-dobWindow), min(len(s), loc[1]+dobWindow)
 		if dateishRE.MatchString(s[from:loc[0]]) || dateishRE.MatchString(s[loc[1]:to]) {
@@ -321,6 +324,59 @@ func hasDOBNearKeyword(s string) bool {
 		}
 	}
 	return false
+}
+
+// mayHoldDOBKeyword reports whether s could hold a match of dobKeywordRE:
+// every match has "birth" or "born" in it, or a d, o and b with at most a
+// dot and a space after each of the first two (ASCII letters in either case:
+// of the keywords' letters only the optional s of "birthdays" folds to a
+// code point outside ASCII). False means dobKeywordRE finds nothing, so most
+// texts skip the regexp, the dearest part of the scan of a text without
+// digits; true says nothing, and the regexp decides.
+func mayHoldDOBKeyword(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] | 0x20 {
+		case 'b':
+			if hasPrefixFold(s[i:], "birth") || hasPrefixFold(s[i:], "born") {
+				return true
+			}
+		case 'd':
+			j := skipDotSpace(s, i+1)
+			if j < len(s) && s[j]|0x20 == 'o' {
+				j = skipDotSpace(s, j+1)
+				if j < len(s) && s[j]|0x20 == 'b' {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// skipDotSpace skips an optional '.' and then an optional ' ' at s[j:], as
+// "d\.? ?o\.? ?b" allows between its letters.
+func skipDotSpace(s string, j int) int {
+	if j < len(s) && s[j] == '.' {
+		j++
+	}
+	if j < len(s) && s[j] == ' ' {
+		j++
+	}
+	return j
+}
+
+// hasPrefixFold reports whether s starts with the lower case ASCII word
+// prefix, in either case.
+func hasPrefixFold(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		if s[i]|0x20 != prefix[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func hasFullDate(s string) bool {

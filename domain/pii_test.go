@@ -169,13 +169,18 @@ func FuzzPersonalData(f *testing.F) {
 	for _, tt := range disguisedPII {
 		f.Add(tt.text, uint8(0))
 	}
-	for _, s := range []string{"Call 07700 900123", "jo.bloggs@example.org", "NHS 943 476 5919", "lives near SW1A 1AA", "born in 2015", "12/03/2015", "Year 2 group"} {
+	for _, s := range []string{"Call 07700 900123", "jo.bloggs@example.org", "NHS 943 476 5919", "lives near SW1A 1AA", "born in 2015", "12/03/2015", "D.O. B 1/2", "d. o.b", "BirthDays 3rd", "date of birth", "bOrN", "Year 2 group"} {
 		for how := range uint8(8) {
 			f.Add(s, how<<5|how)
 		}
 	}
 	f.Fuzz(func(t *testing.T, text string, how uint8) {
 		_ = personalDataIn(text)
+		for _, s := range []string{text, scanForm(text)} {
+			if dobKeywordRE.MatchString(s) {
+				require.True(t, mayHoldDOBKeyword(s), "the prefilter passed over a keyword the regexp finds in %q", s)
+			}
+		}
 		plain := asciiOnly(text)
 		disguised := disguise(plain, how)
 		require.Equal(t, plain, scanForm(disguised), "disguised as %q", disguised)
@@ -248,5 +253,22 @@ func TestValidNHSNumber(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			assert.Equal(t, tt.want, validNHSNumber(tt.in))
 		})
+	}
+}
+
+// TestMayHoldDOBKeyword holds the prefilter to the regexp it spares: it may
+// say yes where dobKeywordRE finds nothing, never no where it finds a keyword.
+func TestMayHoldDOBKeyword(t *testing.T) {
+	for _, text := range []string{
+		"dob", "DOB 3rd", "d.o.b.", "D. O. B", "d o b", "d.o b", "do b", "date of birth", "Date Of Birth",
+		"birthdate", "birth date", "BORN", "born", "birthday", "Birthdays", "birthdaysſ", "xborn", "d..o.b", "d  o b",
+		"Ran the Year 2 group", "Benchmark session", "peer supervision", "", "d", "do", "d.", "bir", "bor",
+	} {
+		if dobKeywordRE.MatchString(text) {
+			assert.True(t, mayHoldDOBKeyword(text), "%q", text)
+		}
+	}
+	for _, text := range []string{"Benchmark session", "peer supervision", "Ran the Year 2 group", "d..o.b", "d  o b"} {
+		assert.False(t, mayHoldDOBKeyword(text), "%q: nothing the regexp could find", text)
 	}
 }
