@@ -52,7 +52,7 @@ func personalDataIn(s string) string {
 		return ""
 	}
 	switch {
-	case emailRE.MatchString(s):
+	case strings.IndexByte(s, '@') >= 0 && emailRE.MatchString(s):
 		return piiEmail
 	case hasNHSNumber(s):
 		return piiNHS
@@ -141,6 +141,9 @@ var emailRE = regexp.MustCompile(`(?i)[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]
 var nhsRE = regexp.MustCompile(`\b\d{3}[ -]?\d{3}[ -]?\d{4}\b`)
 
 func hasNHSNumber(s string) bool {
+	if !hasDigitRun(s, 3) { // every match starts with three digits
+		return false
+	}
 	for _, m := range nhsRE.FindAllString(s, -1) {
 		if validNHSNumber(m) {
 			return true
@@ -268,8 +271,24 @@ func ukPhoneDigits(d []byte) bool {
 var postcodeRE = regexp.MustCompile(`(?i)\b(?:GIR ?0AA|[A-PR-UWYZ](?:[0-9][0-9A-HJKPS-UW]?|[A-HK-Y][0-9][0-9ABEHMNPRV-Y]?) ?[0-9][ABD-HJLNP-UW-Z]{2})\b`)
 
 func hasPostcode(s string) bool {
+	if !hasDigitThenLetter(s) {
+		return false
+	}
 	for _, m := range postcodeRE.FindAllString(s, -1) {
 		if !lowerOrdinalTail(m) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasDigitThenLetter reports whether s has an ASCII digit followed by an
+// ASCII letter or a byte of a multi-byte code point (under (?i) the inward
+// code's S also matches U+017F): every postcodeRE match has one, its
+// inward code's digit and first letter. Without one the regexp is not run.
+func hasDigitThenLetter(s string) bool {
+	for i := 0; i+1 < len(s); i++ {
+		if c := s[i+1]; isDigit(s[i]) && (c|0x20 >= 'a' && c|0x20 <= 'z' || c >= utf8.RuneSelf) {
 			return true
 		}
 	}
@@ -380,7 +399,10 @@ func hasPrefixFold(s, prefix string) bool {
 }
 
 func hasFullDate(s string) bool {
-	if isoDateRE.MatchString(s) || textDateRE.MatchString(s) {
+	// isoDateRE and textDateRE both match four digits in a row (a year):
+	// without them, neither is run (textDateRE's backtracking over month
+	// names was most of the scan of a text with digits).
+	if hasDigitRun(s, 4) && (isoDateRE.MatchString(s) || textDateRE.MatchString(s)) {
 		return true
 	}
 	for _, m := range numericDateRE.FindAllStringSubmatch(s, -1) {
@@ -389,6 +411,21 @@ func hasFullDate(s string) bool {
 			continue
 		}
 		if a >= 1 && b >= 1 && ((a <= 31 && b <= 12) || (a <= 12 && b <= 31)) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasDigitRun reports whether s has n ASCII digits in a row.
+func hasDigitRun(s string, n int) bool {
+	run := 0
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			run = 0
+			continue
+		}
+		if run++; run == n {
 			return true
 		}
 	}

@@ -169,7 +169,7 @@ func FuzzPersonalData(f *testing.F) {
 	for _, tt := range disguisedPII {
 		f.Add(tt.text, uint8(0))
 	}
-	for _, s := range []string{"Call 07700 900123", "jo.bloggs@example.org", "NHS 943 476 5919", "lives near SW1A 1AA", "born in 2015", "12/03/2015", "D.O. B 1/2", "d. o.b", "BirthDays 3rd", "date of birth", "bOrN", "Year 2 group"} {
+	for _, s := range []string{"Call 07700 900123", "jo.bloggs@example.org", "NHS 943 476 5919", "lives near SW1A 1AA", "born in 2015", "12/03/2015", "D.O. B 1/2", "d. o.b", "BirthDays 3rd", "date of birth", "bOrN", "3rd of May 2019", "2019-05-03", "Sept. 3, 2019", "12345", "sw1a 1aſ", "M1 1AE", "GIR 0AA", "Year 2 group"} {
 		for how := range uint8(8) {
 			f.Add(s, how<<5|how)
 		}
@@ -179,6 +179,18 @@ func FuzzPersonalData(f *testing.F) {
 		for _, s := range []string{text, scanForm(text)} {
 			if dobKeywordRE.MatchString(s) {
 				require.True(t, mayHoldDOBKeyword(s), "the prefilter passed over a keyword the regexp finds in %q", s)
+			}
+			if isoDateRE.MatchString(s) || textDateRE.MatchString(s) {
+				require.True(t, hasDigitRun(s, 4), "the prefilter passed over a date the regexps find in %q", s)
+			}
+			if emailRE.MatchString(s) {
+				require.Contains(t, s, "@")
+			}
+			if nhsRE.MatchString(s) {
+				require.True(t, hasDigitRun(s, 3), "the prefilter passed over an NHS-shaped number in %q", s)
+			}
+			if postcodeRE.MatchString(s) {
+				require.True(t, hasDigitThenLetter(s), "the prefilter passed over a postcode in %q", s)
 			}
 		}
 		plain := asciiOnly(text)
@@ -271,4 +283,33 @@ func TestMayHoldDOBKeyword(t *testing.T) {
 	for _, text := range []string{"Benchmark session", "peer supervision", "Ran the Year 2 group", "d..o.b", "d  o b"} {
 		assert.False(t, mayHoldDOBKeyword(text), "%q: nothing the regexp could find", text)
 	}
+}
+
+// BenchmarkCheckPersonalData scans texts as an append's validation does:
+// a title without digits (the HTTP append benchmark's), a longer summary
+// with digits and nothing personal. keyword-regexp is what the scan of the
+// title cost before the prefilter spared it the keyword regexp.
+//
+//	go test -run '^$' -bench CheckPersonalData -benchmem ./domain
+func BenchmarkCheckPersonalData(b *testing.B) {
+	texts := map[string]string{
+		"title":   "Benchmark session",
+		"summary": "Ran the Year 2 group for 2 hours with a co-facilitator; we reviewed the session plan and agreed next steps for the spring term.",
+	}
+	for name, text := range texts {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := CheckPersonalData("data.summary", text); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("keyword-regexp/title", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = dobKeywordRE.FindAllStringIndex(texts["title"], -1)
+		}
+	})
 }
