@@ -143,8 +143,19 @@ func (t *Tokens) load() ([]TokenInfo, error) {
 	if err := json.Unmarshal(b, &f); err != nil {
 		return nil, fmt.Errorf("auth: tokens: %s is damaged: %w", t.path, err)
 	}
+	if f.Version != 1 {
+		return nil, fmt.Errorf("auth: tokens: %s is damaged: version %d, not 1", t.path, f.Version)
+	}
 	hashes := make([][sha256.Size]byte, len(f.Tokens))
+	names := make(map[string]bool, len(f.Tokens))
 	for i, ti := range f.Tokens {
+		// What Add could not have written: a role it would have refused
+		// would pass the write path's "a reviewer? an auditor?" tests as
+		// an admin; a name given twice would be two principals in one.
+		if !tokenNameRE.MatchString(ti.Name) || names[ti.Name] || !ti.Role.Valid() {
+			return nil, fmt.Errorf("auth: tokens: %s is damaged: token %q (role %q) is not a token Add writes: a bad or repeated name, or an unknown role", t.path, ti.Name, ti.Role)
+		}
+		names[ti.Name] = true
 		h, err := hex.DecodeString(ti.SHA256)
 		if err != nil || len(h) != sha256.Size {
 			return nil, fmt.Errorf("auth: tokens: %s: token %q has a damaged hash", t.path, ti.Name)

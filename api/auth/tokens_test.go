@@ -151,3 +151,27 @@ func TestReserve(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, retired, 2)
 }
+
+// TestDamagedTokenFile: a token file whose entries could not have been
+// written by Add is damaged, found by Check (at a server's start): a role
+// that is none of the three (it would pass every "is it a reviewer / an
+// auditor?" test of the write path as if it were an admin's), a name
+// given twice, a file that is JSON null.
+func TestDamagedTokenFile(t *testing.T) {
+	hash := strings.Repeat("00", 32)
+	for name, content := range map[string]string{
+		"an unknown role": `{"version":1,"tokens":[{"name":"x","role":"superuser","sha256":"` + hash + `"}]}`,
+		"a name twice": `{"version":1,"tokens":[{"name":"x","role":"admin","sha256":"` + hash + `"},` +
+			`{"name":"x","role":"auditor","sha256":"` + strings.Repeat("11", 32) + `"}]}`,
+		"a bad name": `{"version":1,"tokens":[{"name":"","role":"admin","sha256":"` + hash + `"}]}`,
+		"null":       `null`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			require.NoError(t, os.WriteFile(filepath.Join(dir, auth.FileName), []byte(content), 0o600))
+			err := auth.Open(dir).Check()
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), filepath.Join(dir, auth.FileName))
+		})
+	}
+}
