@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,10 +22,9 @@ import (
 const Format = "imatter-ledger/checkpoint/v1"
 
 // Reader is what a checkpoint needs of a store: every event in global
-// order. Every eventstore.Store is one.
-type Reader interface {
-	ReadAll(ctx context.Context, from eventstore.Position) iter.Seq2[eventstore.RecordedEvent, error]
-}
+// order, as Verify and Copy need it. Every eventstore.Store is one, and so
+// is an api/client.Client.
+type Reader = eventstore.AllReader
 
 // HeadsReader is a Reader that can list every stream's head as it stands
 // at one position without reading every event, as the embedded store does
