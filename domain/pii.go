@@ -405,6 +405,9 @@ func hasFullDate(s string) bool {
 	if hasDigitRun(s, 4) && (isoDateRE.MatchString(s) || textDateRE.MatchString(s)) {
 		return true
 	}
+	if !hasDigitSepDigit(s) { // every numericDateRE match has one
+		return false
+	}
 	for _, m := range numericDateRE.FindAllStringSubmatch(s, -1) {
 		a, sep1, b, sep2, year := atoi(m[1]), m[2], atoi(m[3]), m[4], m[5]
 		if sep1 != sep2 || (len(year) == 2 && sep1 != "/") {
@@ -426,6 +429,17 @@ func hasDigitRun(s string, n int) bool {
 			continue
 		}
 		if run++; run == n {
+			return true
+		}
+	}
+	return false
+}
+
+// hasDigitSepDigit reports whether s has an ASCII digit, a '/', '.' or '-',
+// and another digit in a row: the day, separator and month of a numeric date.
+func hasDigitSepDigit(s string) bool {
+	for i := 0; i+2 < len(s); i++ {
+		if isDigit(s[i]) && strings.IndexByte("/.-", s[i+1]) >= 0 && isDigit(s[i+2]) {
 			return true
 		}
 	}

@@ -169,7 +169,7 @@ func FuzzPersonalData(f *testing.F) {
 	for _, tt := range disguisedPII {
 		f.Add(tt.text, uint8(0))
 	}
-	for _, s := range []string{"Call 07700 900123", "jo.bloggs@example.org", "NHS 943 476 5919", "lives near SW1A 1AA", "born in 2015", "12/03/2015", "D.O. B 1/2", "d. o.b", "BirthDays 3rd", "date of birth", "bOrN", "3rd of May 2019", "2019-05-03", "Sept. 3, 2019", "12345", "sw1a 1aſ", "M1 1AE", "GIR 0AA", "Year 2 group"} {
+	for _, s := range []string{"Call 07700 900123", "jo.bloggs@example.org", "NHS 943 476 5919", "lives near SW1A 1AA", "born in 2015", "12/03/2015", "D.O. B 1/2", "d. o.b", "BirthDays 3rd", "date of birth", "bOrN", "3rd of May 2019", "2019-05-03", "Sept. 3, 2019", "12345", "sw1a 1aſ", "M1 1AE", "GIR 0AA", "1-2-25", "12.3.2019", "1/2/25", "Year 2 group"} {
 		for how := range uint8(8) {
 			f.Add(s, how<<5|how)
 		}
@@ -182,6 +182,9 @@ func FuzzPersonalData(f *testing.F) {
 			}
 			if isoDateRE.MatchString(s) || textDateRE.MatchString(s) {
 				require.True(t, hasDigitRun(s, 4), "the prefilter passed over a date the regexps find in %q", s)
+			}
+			if numericDateRE.MatchString(s) {
+				require.True(t, hasDigitSepDigit(s), "the prefilter passed over a numeric date in %q", s)
 			}
 			if emailRE.MatchString(s) {
 				require.Contains(t, s, "@")
