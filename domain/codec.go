@@ -443,20 +443,19 @@ func DecodeStored(typ string, version uint16, data []byte) (Event, error) {
 }
 
 // Encode returns the JSON data of e and the schema version it is written
-// in: the current version of e's type. e must be a registered type, as a
-// value or a pointer.
+// in: the current version of e's type. e must be a registered type.
 func Encode(e Event) ([]byte, uint16, error) {
 	if e == nil {
 		return nil, 0, errors.New("domain: encode nil event")
 	}
-	if rv := reflect.ValueOf(e); rv.Kind() == reflect.Pointer && rv.IsNil() {
+	if missing(e) {
 		return nil, 0, fmt.Errorf("domain: encode nil %T", e)
 	}
 	t, ok := registry[e.EventType()]
 	if !ok {
 		return nil, 0, fmt.Errorf("domain: encode unregistered event type %q", e.EventType())
 	}
-	if rt := reflect.TypeOf(e); rt != t.goType && rt != reflect.PointerTo(t.goType) {
+	if rt := reflect.TypeOf(e); rt != reflect.PointerTo(t.goType) {
 		return nil, 0, fmt.Errorf("domain: encode %s: %s is not the registered Go type", t.Type, rt)
 	}
 	data, err := json.Marshal(e)

@@ -173,10 +173,6 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 			fresh, err := DecodeNew(typ, data)
 			require.NoError(t, err)
 			assert.Equal(t, ev, fresh)
-
-			byValue, _, err := Encode(reflect.ValueOf(ev).Elem().Interface().(Event))
-			require.NoError(t, err)
-			assert.Equal(t, data, byValue, "a value and a pointer encode alike")
 		})
 	}
 }
@@ -197,7 +193,7 @@ func TestEncodeErrors(t *testing.T) {
 	}{
 		{"nil", nil},
 		{"nil pointer", (*CourseCompleted)(nil)},
-		{"unregistered type", notRegistered{}},
+		{"unregistered type", &notRegistered{}},
 		{"registered name, other Go type", impostor{Course: "awareness"}},
 	}
 	for _, tt := range tests {

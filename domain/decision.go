@@ -81,12 +81,11 @@ func (rb *Rulebook) DecideOrganisation(o *Organisation, members []*Practitioner,
 func (rb *Rulebook) evaluateOrganisationDecision(o *Organisation, members []*Practitioner, e Event, on Date, elsewhere []uuid.UUID) (Evaluation, *Decision) {
 	c := evalCtx{rb: rb, p: &Practitioner{}, on: on, org: o, members: members, elsewhere: elsewhere}
 	var pl decisionPlan
-	switch e.EventType() {
-	case TypeLicenceGranted:
-		v, ok := eventValue[LicenceGranted](e)
-		if !ok {
-			break
-		}
+	if missing(e) {
+		return Evaluation{Subject: e.EventType(), On: on, Met: true, Requirements: []RequirementResult{}}, nil
+	}
+	switch v := e.(type) {
+	case *LicenceGranted:
 		pl.subject, pl.decision = "LicenceGranted "+string(v.Kind)+" to an organisation", v.Decision
 		if reqs, ok := rb.OrganisationLicenceGrants[v.Kind]; ok {
 			pl.reqs[0] = reqs
@@ -96,7 +95,7 @@ func (rb *Rulebook) evaluateOrganisationDecision(o *Organisation, members []*Pra
 		pl.reqs[1] = rb.LicenceIDNew
 		c.book, c.licenceID = &o.licenceBook, v.LicenceID
 		return run(&pl, &c), &pl.decision
-	case TypeLicenceRenewed, TypeLicenceSuspended, TypeLicenceReinstated, TypeLicenceRevoked:
+	case *LicenceRenewed, *LicenceSuspended, *LicenceReinstated, *LicenceRevoked:
 		if pl, ok := rb.planLicenceChange(&o.licenceBook, e, &c, false); ok {
 			return run(&pl, &c), &pl.decision
 		}
@@ -137,12 +136,11 @@ func run(pl *decisionPlan, c *evalCtx) Evaluation {
 // practitioner's stream and sets up the context; ok is false for an event
 // that is not a decision.
 func (rb *Rulebook) planPractitioner(p *Practitioner, e Event, c *evalCtx) (pl decisionPlan, ok bool) {
-	switch e.EventType() {
-	case TypeApplicationDecided:
-		v, ok := eventValue[ApplicationDecided](e)
-		if !ok {
-			return pl, false
-		}
+	if missing(e) {
+		return pl, false
+	}
+	switch v := e.(type) {
+	case *ApplicationDecided:
 		pl.decision = v.Decision
 		c.fastTrack = v.FastTrack
 		c.app = p.application(v.ApplicationID)
@@ -165,11 +163,7 @@ func (rb *Rulebook) planPractitioner(p *Practitioner, e Event, c *evalCtx) (pl d
 			}
 		}
 		return pl, true
-	case TypeCertificationAwarded:
-		v, ok := eventValue[CertificationAwarded](e)
-		if !ok {
-			return pl, false
-		}
+	case *CertificationAwarded:
 		pl.subject, pl.decision, c.role = "CertificationAwarded "+string(v.Role), v.Decision, v.Role
 		if reqs, ok := rb.Certifications[v.Role]; ok {
 			pl.reqs[0] = reqs
@@ -177,36 +171,13 @@ func (rb *Rulebook) planPractitioner(p *Practitioner, e Event, c *evalCtx) (pl d
 			pl.reqs[0] = noRule(rb, "certifying "+string(v.Role))
 		}
 		return pl, true
-	case TypeCertificationSuspended, TypeCertificationReinstated, TypeCertificationWithdrawn:
-		var role Role
-		switch e.EventType() {
-		case TypeCertificationSuspended:
-			v, ok := eventValue[CertificationSuspended](e)
-			if !ok {
-				return pl, false
-			}
-			role, pl.decision = v.Role, v.Decision
-		case TypeCertificationReinstated:
-			v, ok := eventValue[CertificationReinstated](e)
-			if !ok {
-				return pl, false
-			}
-			role, pl.decision = v.Role, v.Decision
-		default:
-			v, ok := eventValue[CertificationWithdrawn](e)
-			if !ok {
-				return pl, false
-			}
-			role, pl.decision = v.Role, v.Decision
-		}
-		pl.subject, c.role = e.EventType()+" "+string(role), role
-		pl.reqs[0] = rb.CertificationChanges[e.EventType()]
-		return pl, true
-	case TypeLicenceGranted:
-		v, ok := eventValue[LicenceGranted](e)
-		if !ok {
-			return pl, false
-		}
+	case *CertificationSuspended:
+		return rb.planCertificationChange(e, v.Role, v.Decision, c), true
+	case *CertificationReinstated:
+		return rb.planCertificationChange(e, v.Role, v.Decision, c), true
+	case *CertificationWithdrawn:
+		return rb.planCertificationChange(e, v.Role, v.Decision, c), true
+	case *LicenceGranted:
 		pl.subject, pl.decision = "LicenceGranted "+string(v.Kind), v.Decision
 		if v.Scope != "" {
 			pl.subject += " (" + string(v.Scope) + ")"
@@ -220,10 +191,18 @@ func (rb *Rulebook) planPractitioner(p *Practitioner, e Event, c *evalCtx) (pl d
 		pl.reqs[2] = rb.LicenceIDNew
 		c.book, c.licenceID = &p.licenceBook, v.LicenceID
 		return pl, true
-	case TypeLicenceRenewed, TypeLicenceSuspended, TypeLicenceReinstated, TypeLicenceRevoked:
+	case *LicenceRenewed, *LicenceSuspended, *LicenceReinstated, *LicenceRevoked:
 		return rb.planLicenceChange(&p.licenceBook, e, c, true)
 	}
 	return pl, false
+}
+
+// planCertificationChange plans a suspension, reinstatement or withdrawal
+// of role.
+func (rb *Rulebook) planCertificationChange(e Event, role Role, d Decision, c *evalCtx) (pl decisionPlan) {
+	pl.subject, pl.decision, c.role = e.EventType()+" "+string(role), d, role
+	pl.reqs[0] = rb.CertificationChanges[e.EventType()]
+	return pl
 }
 
 // licenceYear is the licence year that ends on validUntil: from the start
@@ -244,30 +223,14 @@ func licenceYear(granted, validUntil Date) (from, to Date) {
 // what the licence's kind asks for in the year up to the renewal.
 func (rb *Rulebook) planLicenceChange(book *licenceBook, e Event, c *evalCtx, practitioner bool) (pl decisionPlan, ok bool) {
 	var id string
-	switch e.EventType() {
-	case TypeLicenceRenewed:
-		v, ok := eventValue[LicenceRenewed](e)
-		if !ok {
-			return pl, false
-		}
+	switch v := e.(type) {
+	case *LicenceRenewed:
 		id, pl.decision = v.LicenceID, v.Decision
-	case TypeLicenceSuspended:
-		v, ok := eventValue[LicenceSuspended](e)
-		if !ok {
-			return pl, false
-		}
+	case *LicenceSuspended:
 		id, pl.decision = v.LicenceID, v.Decision
-	case TypeLicenceReinstated:
-		v, ok := eventValue[LicenceReinstated](e)
-		if !ok {
-			return pl, false
-		}
+	case *LicenceReinstated:
 		id, pl.decision = v.LicenceID, v.Decision
-	case TypeLicenceRevoked:
-		v, ok := eventValue[LicenceRevoked](e)
-		if !ok {
-			return pl, false
-		}
+	case *LicenceRevoked:
 		id, pl.decision = v.LicenceID, v.Decision
 	default:
 		return pl, false

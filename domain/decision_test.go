@@ -482,9 +482,11 @@ func TestDecide(t *testing.T) {
 		require.NoError(t, err)
 		assert.True(t, ev.Met)
 	})
-	t.Run("a decision given as a value is still a decision", func(t *testing.T) {
-		_, err := rb.Decide(p, w.orgs(), ApplicationDecided{ApplicationID: "APP-1", Outcome: ApplicationAccepted, FastTrack: true}, on)
-		assert.Equal(t, EREFUSED, ErrorCode(err))
+	t.Run("a nil pointer is no decision and is not read", func(t *testing.T) {
+		ev, err := rb.Decide(p, w.orgs(), (*ApplicationDecided)(nil), on)
+		require.NoError(t, err)
+		assert.True(t, ev.Met)
+		assert.Empty(t, ev.Requirements)
 	})
 	t.Run("an event that is not a decision has nothing to meet", func(t *testing.T) {
 		ev, err := rb.Decide(p, w.orgs(), &CourseCompleted{Course: CourseFoundationB}, on)

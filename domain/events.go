@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"reflect"
 	"time"
 
 	"github.com/google/uuid"
@@ -8,7 +9,11 @@ import (
 
 // Event is the data of one fact in DOMAIN.md's event catalogue. Each event
 // type is a plain struct whose EventType is its stable wire name; renaming a
-// Go type never changes the name stored in history.
+// Go type never changes the name stored in history. An Event is a pointer
+// to the struct (the codec decodes into one, and only the pointer has the
+// methods), so a switch over events has one case per type. A nil pointer
+// is no event: Encode refuses it and Decide finds no decision in it; the
+// fold, which never gets one from the codec, does not check for it.
 type Event interface {
 	EventType() string
 	// Validate checks the event as a new fact proposed for recording: required
@@ -16,6 +21,18 @@ type Event interface {
 	// identifiers. It returns an *Error naming the field at fault. Stored
 	// history is never validated again (see DecodeStored).
 	Validate() error
+}
+
+// missing reports whether e holds no event: nil, or a nil pointer to an
+// event struct. Encode and Decide check for both; a fold checks only for
+// nil, as the codec never returns a nil pointer and the check would cost
+// the fold a tenth of its instructions.
+func missing(e Event) bool {
+	if e == nil {
+		return true
+	}
+	v := reflect.ValueOf(e)
+	return v.Kind() == reflect.Pointer && v.IsNil()
 }
 
 // Fact is an event as the domain sees it: its data and the envelope fields
@@ -339,39 +356,41 @@ const (
 
 // EventType implementations: one line each, the stable name.
 
-func (PractitionerRegistered) EventType() string          { return TypePractitionerRegistered }
-func (PractitionerDetailsChanged) EventType() string      { return TypePractitionerDetailsChanged }
-func (OrganisationRegistered) EventType() string          { return TypeOrganisationRegistered }
-func (PractitionerJoinedOrganisation) EventType() string  { return TypePractitionerJoinedOrganisation }
-func (PractitionerLeftOrganisation) EventType() string    { return TypePractitionerLeftOrganisation }
-func (SeniorLeadershipSupportRecorded) EventType() string { return TypeSeniorLeadershipSupportRecorded }
-func (SuitabilityAgreed) EventType() string               { return TypeSuitabilityAgreed }
-func (CourseCompleted) EventType() string                 { return TypeCourseCompleted }
-func (CPDEngagementRecorded) EventType() string           { return TypeCPDEngagementRecorded }
-func (ReflectiveUpdateSubmitted) EventType() string       { return TypeReflectiveUpdateSubmitted }
-func (ParticipantFeedbackGathered) EventType() string     { return TypeParticipantFeedbackGathered }
-func (ActionPlanSubmitted) EventType() string             { return TypeActionPlanSubmitted }
-func (StudyGroupRun) EventType() string                   { return TypeStudyGroupRun }
-func (TrackerAssessmentRecorded) EventType() string       { return TypeTrackerAssessmentRecorded }
-func (PracticeSupportEvidenced) EventType() string        { return TypePracticeSupportEvidenced }
-func (ProfessionalStandingEvidenced) EventType() string   { return TypeProfessionalStandingEvidenced }
-func (IndemnityInsuranceRecorded) EventType() string      { return TypeIndemnityInsuranceRecorded }
-func (ApplicationSubmitted) EventType() string            { return TypeApplicationSubmitted }
-func (ReferenceReceived) EventType() string               { return TypeReferenceReceived }
-func (InterviewHeld) EventType() string                   { return TypeInterviewHeld }
-func (ApplicationDecided) EventType() string              { return TypeApplicationDecided }
-func (TraineeshipStarted) EventType() string              { return TypeTraineeshipStarted }
-func (CertificationAwarded) EventType() string            { return TypeCertificationAwarded }
-func (CertificationSuspended) EventType() string          { return TypeCertificationSuspended }
-func (CertificationReinstated) EventType() string         { return TypeCertificationReinstated }
-func (CertificationWithdrawn) EventType() string          { return TypeCertificationWithdrawn }
-func (LicenceGranted) EventType() string                  { return TypeLicenceGranted }
-func (LicenceRenewed) EventType() string                  { return TypeLicenceRenewed }
-func (LicenceSuspended) EventType() string                { return TypeLicenceSuspended }
-func (LicenceReinstated) EventType() string               { return TypeLicenceReinstated }
-func (LicenceRevoked) EventType() string                  { return TypeLicenceRevoked }
-func (DirectoryListingConsented) EventType() string       { return TypeDirectoryListingConsented }
-func (DirectoryListingWithdrawn) EventType() string       { return TypeDirectoryListingWithdrawn }
-func (DecisionReviewed) EventType() string                { return TypeDecisionReviewed }
-func (EventRetracted) EventType() string                  { return TypeEventRetracted }
-func (PersonalDataErased) EventType() string              { return TypePersonalDataErased }
+func (*PractitionerRegistered) EventType() string         { return TypePractitionerRegistered }
+func (*PractitionerDetailsChanged) EventType() string     { return TypePractitionerDetailsChanged }
+func (*OrganisationRegistered) EventType() string         { return TypeOrganisationRegistered }
+func (*PractitionerJoinedOrganisation) EventType() string { return TypePractitionerJoinedOrganisation }
+func (*PractitionerLeftOrganisation) EventType() string   { return TypePractitionerLeftOrganisation }
+func (*SeniorLeadershipSupportRecorded) EventType() string {
+	return TypeSeniorLeadershipSupportRecorded
+}
+func (*SuitabilityAgreed) EventType() string             { return TypeSuitabilityAgreed }
+func (*CourseCompleted) EventType() string               { return TypeCourseCompleted }
+func (*CPDEngagementRecorded) EventType() string         { return TypeCPDEngagementRecorded }
+func (*ReflectiveUpdateSubmitted) EventType() string     { return TypeReflectiveUpdateSubmitted }
+func (*ParticipantFeedbackGathered) EventType() string   { return TypeParticipantFeedbackGathered }
+func (*ActionPlanSubmitted) EventType() string           { return TypeActionPlanSubmitted }
+func (*StudyGroupRun) EventType() string                 { return TypeStudyGroupRun }
+func (*TrackerAssessmentRecorded) EventType() string     { return TypeTrackerAssessmentRecorded }
+func (*PracticeSupportEvidenced) EventType() string      { return TypePracticeSupportEvidenced }
+func (*ProfessionalStandingEvidenced) EventType() string { return TypeProfessionalStandingEvidenced }
+func (*IndemnityInsuranceRecorded) EventType() string    { return TypeIndemnityInsuranceRecorded }
+func (*ApplicationSubmitted) EventType() string          { return TypeApplicationSubmitted }
+func (*ReferenceReceived) EventType() string             { return TypeReferenceReceived }
+func (*InterviewHeld) EventType() string                 { return TypeInterviewHeld }
+func (*ApplicationDecided) EventType() string            { return TypeApplicationDecided }
+func (*TraineeshipStarted) EventType() string            { return TypeTraineeshipStarted }
+func (*CertificationAwarded) EventType() string          { return TypeCertificationAwarded }
+func (*CertificationSuspended) EventType() string        { return TypeCertificationSuspended }
+func (*CertificationReinstated) EventType() string       { return TypeCertificationReinstated }
+func (*CertificationWithdrawn) EventType() string        { return TypeCertificationWithdrawn }
+func (*LicenceGranted) EventType() string                { return TypeLicenceGranted }
+func (*LicenceRenewed) EventType() string                { return TypeLicenceRenewed }
+func (*LicenceSuspended) EventType() string              { return TypeLicenceSuspended }
+func (*LicenceReinstated) EventType() string             { return TypeLicenceReinstated }
+func (*LicenceRevoked) EventType() string                { return TypeLicenceRevoked }
+func (*DirectoryListingConsented) EventType() string     { return TypeDirectoryListingConsented }
+func (*DirectoryListingWithdrawn) EventType() string     { return TypeDirectoryListingWithdrawn }
+func (*DecisionReviewed) EventType() string              { return TypeDecisionReviewed }
+func (*EventRetracted) EventType() string                { return TypeEventRetracted }
+func (*PersonalDataErased) EventType() string            { return TypePersonalDataErased }

@@ -66,36 +66,16 @@ type licenceBook struct {
 func (b *licenceBook) apply(m meta, e Event) (Decision, bool) {
 	r := licenceRec{meta: m}
 	var d Decision
-	switch e.EventType() {
-	case TypeLicenceGranted:
-		v, ok := eventValue[LicenceGranted](e)
-		if !ok {
-			return d, false
-		}
+	switch v := e.(type) {
+	case *LicenceGranted:
 		r.licenceID, r.op, r.kind, r.scope, r.validUntil, d = v.LicenceID, licenceGrant, v.Kind, v.Scope, v.ValidUntil, v.Decision
-	case TypeLicenceRenewed:
-		v, ok := eventValue[LicenceRenewed](e)
-		if !ok {
-			return d, false
-		}
+	case *LicenceRenewed:
 		r.licenceID, r.op, r.validUntil, d = v.LicenceID, licenceRenew, v.ValidUntil, v.Decision
-	case TypeLicenceSuspended:
-		v, ok := eventValue[LicenceSuspended](e)
-		if !ok {
-			return d, false
-		}
+	case *LicenceSuspended:
 		r.licenceID, r.op, d = v.LicenceID, licenceSuspend, v.Decision
-	case TypeLicenceReinstated:
-		v, ok := eventValue[LicenceReinstated](e)
-		if !ok {
-			return d, false
-		}
+	case *LicenceReinstated:
 		r.licenceID, r.op, d = v.LicenceID, licenceReinstate, v.Decision
-	case TypeLicenceRevoked:
-		v, ok := eventValue[LicenceRevoked](e)
-		if !ok {
-			return d, false
-		}
+	case *LicenceRevoked:
 		r.licenceID, r.op, d = v.LicenceID, licenceRevoke, v.Decision
 	default:
 		return d, false

@@ -33,13 +33,13 @@ func TestPersonalFields(t *testing.T) {
 func TestPersonalDataErasedValidate(t *testing.T) {
 	tests := []struct {
 		name  string
-		ev    PersonalDataErased
+		ev    *PersonalDataErased
 		field string
 	}{
-		{"a reason", PersonalDataErased{Reason: "Erasure requested under UK GDPR article 17."}, ""},
-		{"no reason", PersonalDataErased{}, "data.reason"},
-		{"blank reason", PersonalDataErased{Reason: "   "}, "data.reason"},
-		{"an email in the reason", PersonalDataErased{Reason: "Asked by casey@example.org"}, "data.reason"},
+		{"a reason", &PersonalDataErased{Reason: "Erasure requested under UK GDPR article 17."}, ""},
+		{"no reason", &PersonalDataErased{}, "data.reason"},
+		{"blank reason", &PersonalDataErased{Reason: "   "}, "data.reason"},
+		{"an email in the reason", &PersonalDataErased{Reason: "Asked by casey@example.org"}, "data.reason"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -58,21 +58,6 @@ func markRetracted[T any, P metaPtr[T]](s []T, retracted map[uuid.UUID]bool) {
 	}
 }
 
-// eventValue returns e's data as a T whether e holds a *T (as the codec
-// decodes) or a T (as a test may write it).
-func eventValue[T any](e Event) (T, bool) {
-	switch v := any(e).(type) {
-	case *T:
-		if v != nil {
-			return *v, true
-		}
-	case T:
-		return v, true
-	}
-	var zero T
-	return zero, false
-}
-
 // EvidenceKind is a kind of yearly evidence a maintenance requirement counts
 // (CPD engagements by kind, reflective updates by kind, feedback, action
 // plans, groups run, tracker assessments, practice support).
@@ -279,7 +264,7 @@ func EffectiveRetractions(facts []Fact) map[uuid.UUID]uuid.UUID {
 	var idx []int
 	var targets []uuid.UUID
 	for i := range facts {
-		if r, ok := eventValue[EventRetracted](facts[i].Event); ok {
+		if r, ok := facts[i].Event.(*EventRetracted); ok && r != nil {
 			idx = append(idx, i)
 			targets = append(targets, r.RetractedEventID)
 		}
@@ -358,16 +343,15 @@ func Fold(id uuid.UUID, facts []Fact) (*Practitioner, error) {
 			n[k2]++
 			n[k3]++
 			switch facts[i].Event.(type) {
-			case *PractitionerRegistered, PractitionerRegistered, *PractitionerDetailsChanged, PractitionerDetailsChanged:
+			case *PractitionerRegistered, *PractitionerDetailsChanged:
 				details++
-			case *PractitionerJoinedOrganisation, PractitionerJoinedOrganisation, *PractitionerLeftOrganisation, PractitionerLeftOrganisation:
+			case *PractitionerJoinedOrganisation, *PractitionerLeftOrganisation:
 				members++
-			case *CourseCompleted, CourseCompleted:
+			case *CourseCompleted:
 				courses++
-			case *DirectoryListingConsented, DirectoryListingConsented, *DirectoryListingWithdrawn, DirectoryListingWithdrawn:
+			case *DirectoryListingConsented, *DirectoryListingWithdrawn:
 				directory++
-			case *CertificationAwarded, CertificationAwarded, *CertificationSuspended, CertificationSuspended,
-				*CertificationReinstated, CertificationReinstated, *CertificationWithdrawn, CertificationWithdrawn:
+			case *CertificationAwarded, *CertificationSuspended, *CertificationReinstated, *CertificationWithdrawn:
 				certs++
 			}
 		}
@@ -425,218 +409,89 @@ func (p *Practitioner) Apply(f Fact) error {
 
 func (p *Practitioner) apply(f Fact) bool {
 	m := p.newMeta(f)
-	switch f.Event.EventType() {
-	case TypePractitionerRegistered:
-		e, ok := eventValue[PractitionerRegistered](f.Event)
-		if ok {
-			// One copy of the event holds all four (e escapes anyway).
-			p.details = insertByDate(p.details, detailsRec{meta: m, registration: true, name: &e.Name, email: &e.Email, profession: &e.Profession, independent: &e.Independent})
+	switch e := f.Event.(type) {
+	case *PractitionerRegistered:
+		// One copy of the event holds all four, so that the fold never
+		// shares memory with an event its caller still holds.
+		c := *e
+		p.details = insertByDate(p.details, detailsRec{meta: m, registration: true, name: &c.Name, email: &c.Email, profession: &c.Profession, independent: &c.Independent})
+	case *PractitionerDetailsChanged:
+		p.details = insertByDate(p.details, detailsRec{meta: m, name: e.Name, email: e.Email, profession: e.Profession, independent: e.Independent})
+	case *PractitionerJoinedOrganisation:
+		p.members = insertByDate(p.members, memberRec{meta: m, org: e.OrganisationID, joined: true})
+	case *PractitionerLeftOrganisation:
+		p.members = insertByDate(p.members, memberRec{meta: m, org: e.OrganisationID})
+	case *SeniorLeadershipSupportRecorded:
+		p.support = append(p.support, supportRec{meta: m, org: e.OrganisationID, endorsedBy: e.EndorsedBy})
+	case *SuitabilityAgreed:
+		p.suitability = append(p.suitability, suitabilityRec{meta: m, org: e.OrganisationID, role: e.Role})
+	case *CourseCompleted:
+		p.courses = append(p.courses, courseRec{meta: m, course: e.Course})
+	case *CPDEngagementRecorded, *ReflectiveUpdateSubmitted, *ParticipantFeedbackGathered, *ActionPlanSubmitted,
+		*StudyGroupRun, *TrackerAssessmentRecorded, *PracticeSupportEvidenced:
+		k1, k2, k3 := evidenceKinds(e)
+		p.addEvidence(k1, m)
+		p.addEvidence(k2, m)
+		p.addEvidence(k3, m)
+	case *ProfessionalStandingEvidenced:
+		p.standing = append(p.standing, documentRec{meta: m, body: e.Body, validUntil: e.ValidUntil})
+	case *IndemnityInsuranceRecorded:
+		p.indemnity = append(p.indemnity, documentRec{meta: m, body: e.Provider, validUntil: e.ValidUntil})
+	case *ApplicationSubmitted:
+		p.apps = append(p.apps, applicationRec{meta: m, appID: e.ApplicationID, role: e.Role, fastTrack: e.FastTrack})
+	case *ReferenceReceived:
+		p.references = append(p.references, referenceRec{meta: m, appID: e.ApplicationID, supportive: e.Supportive})
+	case *InterviewHeld:
+		p.interviews = insertByDate(p.interviews, interviewRec{meta: m, appID: e.ApplicationID, passed: e.Outcome == InterviewPassed})
+	case *ApplicationDecided:
+		p.appDecided = insertByDate(p.appDecided, appDecisionRec{meta: m, appID: e.ApplicationID, accepted: e.Outcome == ApplicationAccepted, fastTrack: e.FastTrack, exception: e.Exception})
+		p.noteDecision(m, TypeApplicationDecided, e.Exception)
+	case *TraineeshipStarted:
+		p.traineeship = insertByDate(p.traineeship, traineeshipRec{meta: m, role: e.Role})
+	case *CertificationAwarded:
+		p.certify(m, TypeCertificationAwarded, e.Role, certAwarded, e.Exception)
+	case *CertificationSuspended:
+		p.certify(m, TypeCertificationSuspended, e.Role, certSuspended, e.Exception)
+	case *CertificationReinstated:
+		p.certify(m, TypeCertificationReinstated, e.Role, certReinstated, e.Exception)
+	case *CertificationWithdrawn:
+		p.certify(m, TypeCertificationWithdrawn, e.Role, certWithdrawn, e.Exception)
+	case *LicenceGranted, *LicenceRenewed, *LicenceSuspended, *LicenceReinstated, *LicenceRevoked:
+		d, ok := p.licenceBook.apply(m, e)
+		if !ok {
+			return false
 		}
-		return ok
-	case TypePractitionerDetailsChanged:
-		e, ok := eventValue[PractitionerDetailsChanged](f.Event)
-		if ok {
-			p.details = insertByDate(p.details, detailsRec{meta: m, name: e.Name, email: e.Email, profession: e.Profession, independent: e.Independent})
-		}
-		return ok
-	case TypePractitionerJoinedOrganisation:
-		e, ok := eventValue[PractitionerJoinedOrganisation](f.Event)
-		if ok {
-			p.members = insertByDate(p.members, memberRec{meta: m, org: e.OrganisationID, joined: true})
-		}
-		return ok
-	case TypePractitionerLeftOrganisation:
-		e, ok := eventValue[PractitionerLeftOrganisation](f.Event)
-		if ok {
-			p.members = insertByDate(p.members, memberRec{meta: m, org: e.OrganisationID})
-		}
-		return ok
-	case TypeSeniorLeadershipSupportRecorded:
-		e, ok := eventValue[SeniorLeadershipSupportRecorded](f.Event)
-		if ok {
-			p.support = append(p.support, supportRec{meta: m, org: e.OrganisationID, endorsedBy: e.EndorsedBy})
-		}
-		return ok
-	case TypeSuitabilityAgreed:
-		e, ok := eventValue[SuitabilityAgreed](f.Event)
-		if ok {
-			p.suitability = append(p.suitability, suitabilityRec{meta: m, org: e.OrganisationID, role: e.Role})
-		}
-		return ok
-	case TypeCourseCompleted:
-		e, ok := eventValue[CourseCompleted](f.Event)
-		if ok {
-			p.courses = append(p.courses, courseRec{meta: m, course: e.Course})
-		}
-		return ok
-	case TypeCPDEngagementRecorded:
-		e, ok := eventValue[CPDEngagementRecorded](f.Event)
-		if ok {
-			p.addEvidence(cpdEvidence(e.Kind), m)
-		}
-		return ok
-	case TypeReflectiveUpdateSubmitted:
-		e, ok := eventValue[ReflectiveUpdateSubmitted](f.Event)
-		if ok {
-			p.addEvidence(reflectiveEvidence(e.Kind), m)
-		}
-		return ok
-	case TypeParticipantFeedbackGathered:
-		_, ok := eventValue[ParticipantFeedbackGathered](f.Event)
-		if ok {
-			p.addEvidence(EvidenceParticipantFeedback, m)
-		}
-		return ok
-	case TypeActionPlanSubmitted:
-		e, ok := eventValue[ActionPlanSubmitted](f.Event)
-		if ok {
-			p.addEvidence(EvidenceActionPlan, m)
-			if e.BudgetIncluded {
-				p.addEvidence(EvidenceActionPlanWithBudget, m)
-			}
-		}
-		return ok
-	case TypeStudyGroupRun:
-		e, ok := eventValue[StudyGroupRun](f.Event)
-		if ok {
-			p.addEvidence(EvidenceGroupRun, m)
-			if e.Course == GroupFoundationA {
-				p.addEvidence(EvidenceFoundationAGroup, m)
-				if e.Registered {
-					p.addEvidence(EvidenceRegisteredFoundationAGroup, m)
+		p.noteDecision(m, e.EventType(), d.Exception)
+	case *DirectoryListingConsented:
+		p.directory = insertByDate(p.directory, directoryRec{meta: m, directory: e.Directory, consented: true})
+	case *DirectoryListingWithdrawn:
+		p.directory = insertByDate(p.directory, directoryRec{meta: m, directory: e.Directory})
+	case *DecisionReviewed:
+		p.reviews = append(p.reviews, reviewRec{meta: m, decision: e.DecisionEventID, outcome: e.Outcome})
+	case *EventRetracted:
+		if p.retractions.add(f, e.RetractedEventID) {
+			target := e.RetractedEventID
+			eachMeta(p, func(m *meta) {
+				if m.ID == target {
+					m.Retracted = true
 				}
-			}
+			})
+		} else {
+			p.markAll()
 		}
-		return ok
-	case TypeTrackerAssessmentRecorded:
-		_, ok := eventValue[TrackerAssessmentRecorded](f.Event)
-		if ok {
-			p.addEvidence(EvidenceTrackerAssessment, m)
-		}
-		return ok
-	case TypePracticeSupportEvidenced:
-		_, ok := eventValue[PracticeSupportEvidenced](f.Event)
-		if ok {
-			p.addEvidence(EvidencePracticeSupport, m)
-		}
-		return ok
-	case TypeProfessionalStandingEvidenced:
-		e, ok := eventValue[ProfessionalStandingEvidenced](f.Event)
-		if ok {
-			p.standing = append(p.standing, documentRec{meta: m, body: e.Body, validUntil: e.ValidUntil})
-		}
-		return ok
-	case TypeIndemnityInsuranceRecorded:
-		e, ok := eventValue[IndemnityInsuranceRecorded](f.Event)
-		if ok {
-			p.indemnity = append(p.indemnity, documentRec{meta: m, body: e.Provider, validUntil: e.ValidUntil})
-		}
-		return ok
-	case TypeApplicationSubmitted:
-		e, ok := eventValue[ApplicationSubmitted](f.Event)
-		if ok {
-			p.apps = append(p.apps, applicationRec{meta: m, appID: e.ApplicationID, role: e.Role, fastTrack: e.FastTrack})
-		}
-		return ok
-	case TypeReferenceReceived:
-		e, ok := eventValue[ReferenceReceived](f.Event)
-		if ok {
-			p.references = append(p.references, referenceRec{meta: m, appID: e.ApplicationID, supportive: e.Supportive})
-		}
-		return ok
-	case TypeInterviewHeld:
-		e, ok := eventValue[InterviewHeld](f.Event)
-		if ok {
-			p.interviews = insertByDate(p.interviews, interviewRec{meta: m, appID: e.ApplicationID, passed: e.Outcome == InterviewPassed})
-		}
-		return ok
-	case TypeApplicationDecided:
-		e, ok := eventValue[ApplicationDecided](f.Event)
-		if ok {
-			p.appDecided = insertByDate(p.appDecided, appDecisionRec{meta: m, appID: e.ApplicationID, accepted: e.Outcome == ApplicationAccepted, fastTrack: e.FastTrack, exception: e.Exception})
-			p.noteDecision(m, f.Event.EventType(), e.Exception)
-		}
-		return ok
-	case TypeTraineeshipStarted:
-		e, ok := eventValue[TraineeshipStarted](f.Event)
-		if ok {
-			p.traineeship = insertByDate(p.traineeship, traineeshipRec{meta: m, role: e.Role})
-		}
-		return ok
-	case TypeCertificationAwarded:
-		e, ok := eventValue[CertificationAwarded](f.Event)
-		if ok {
-			p.certs = insertByDate(p.certs, certRec{meta: m, role: e.Role, op: certAwarded})
-			p.noteDecision(m, f.Event.EventType(), e.Exception)
-		}
-		return ok
-	case TypeCertificationSuspended:
-		e, ok := eventValue[CertificationSuspended](f.Event)
-		if ok {
-			p.certs = insertByDate(p.certs, certRec{meta: m, role: e.Role, op: certSuspended})
-			p.noteDecision(m, f.Event.EventType(), e.Exception)
-		}
-		return ok
-	case TypeCertificationReinstated:
-		e, ok := eventValue[CertificationReinstated](f.Event)
-		if ok {
-			p.certs = insertByDate(p.certs, certRec{meta: m, role: e.Role, op: certReinstated})
-			p.noteDecision(m, f.Event.EventType(), e.Exception)
-		}
-		return ok
-	case TypeCertificationWithdrawn:
-		e, ok := eventValue[CertificationWithdrawn](f.Event)
-		if ok {
-			p.certs = insertByDate(p.certs, certRec{meta: m, role: e.Role, op: certWithdrawn})
-			p.noteDecision(m, f.Event.EventType(), e.Exception)
-		}
-		return ok
-	case TypeLicenceGranted, TypeLicenceRenewed, TypeLicenceSuspended, TypeLicenceReinstated, TypeLicenceRevoked:
-		d, ok := p.licenceBook.apply(m, f.Event)
-		if ok {
-			p.noteDecision(m, f.Event.EventType(), d.Exception)
-		}
-		return ok
-	case TypeDirectoryListingConsented:
-		e, ok := eventValue[DirectoryListingConsented](f.Event)
-		if ok {
-			p.directory = insertByDate(p.directory, directoryRec{meta: m, directory: e.Directory, consented: true})
-		}
-		return ok
-	case TypeDirectoryListingWithdrawn:
-		e, ok := eventValue[DirectoryListingWithdrawn](f.Event)
-		if ok {
-			p.directory = insertByDate(p.directory, directoryRec{meta: m, directory: e.Directory})
-		}
-		return ok
-	case TypeDecisionReviewed:
-		e, ok := eventValue[DecisionReviewed](f.Event)
-		if ok {
-			p.reviews = append(p.reviews, reviewRec{meta: m, decision: e.DecisionEventID, outcome: e.Outcome})
-		}
-		return ok
-	case TypeEventRetracted:
-		e, ok := eventValue[EventRetracted](f.Event)
-		if ok {
-			if p.retractions.add(f, e.RetractedEventID) {
-				target := e.RetractedEventID
-				eachMeta(p, func(m *meta) {
-					if m.ID == target {
-						m.Retracted = true
-					}
-				})
-			} else {
-				p.markAll()
-			}
-		}
-		return ok
-	case TypePersonalDataErased:
+	case *PersonalDataErased:
 		// Erasure makes the name and email unreadable where they are
 		// decoded (the key is gone); the training record it leaves alone.
-		_, ok := eventValue[PersonalDataErased](f.Event)
-		return ok
+	default:
+		return false
 	}
-	return false
+	return true
+}
+
+// certify folds a certification decision.
+func (p *Practitioner) certify(m meta, typ string, role Role, op certOp, exception bool) {
+	p.certs = insertByDate(p.certs, certRec{meta: m, role: role, op: op})
+	p.noteDecision(m, typ, exception)
 }
 
 // evidenceKinds returns the (at most three) evidence kinds an event is
@@ -1101,28 +956,21 @@ func (o *Organisation) Apply(f Fact) error {
 		return fmt.Errorf("domain: fact %s has no event", f.ID)
 	}
 	m := o.newMeta(f)
-	ok := false
-	switch f.Event.EventType() {
-	case TypeOrganisationRegistered:
-		var e OrganisationRegistered
-		if e, ok = eventValue[OrganisationRegistered](f.Event); ok {
-			o.registrations = append(o.registrations, orgRegistrationRec{m, e})
-		}
-	case TypeLicenceGranted, TypeLicenceRenewed, TypeLicenceSuspended, TypeLicenceReinstated, TypeLicenceRevoked:
-		_, ok = o.licenceBook.apply(m, f.Event)
-	case TypeDecisionReviewed:
-		var e DecisionReviewed
-		if e, ok = eventValue[DecisionReviewed](f.Event); ok {
-			o.reviews = append(o.reviews, reviewRec{meta: m, decision: e.DecisionEventID, outcome: e.Outcome})
-		}
-	case TypeEventRetracted:
-		var e EventRetracted
-		if e, ok = eventValue[EventRetracted](f.Event); ok {
-			o.retractions.add(f, e.RetractedEventID)
-			markRetracted(o.registrations, o.retracted)
-			markRetracted(o.licenceBook.events, o.retracted)
-			markRetracted(o.reviews, o.retracted)
-		}
+	ok := true
+	switch e := f.Event.(type) {
+	case *OrganisationRegistered:
+		o.registrations = append(o.registrations, orgRegistrationRec{m, *e})
+	case *LicenceGranted, *LicenceRenewed, *LicenceSuspended, *LicenceReinstated, *LicenceRevoked:
+		_, ok = o.licenceBook.apply(m, e)
+	case *DecisionReviewed:
+		o.reviews = append(o.reviews, reviewRec{meta: m, decision: e.DecisionEventID, outcome: e.Outcome})
+	case *EventRetracted:
+		o.retractions.add(f, e.RetractedEventID)
+		markRetracted(o.registrations, o.retracted)
+		markRetracted(o.licenceBook.events, o.retracted)
+		markRetracted(o.reviews, o.retracted)
+	default:
+		ok = false
 	}
 	if !ok {
 		return fmt.Errorf("domain: organisation %s: cannot apply %s (%T) to an organisation's state", o.ID, f.Event.EventType(), f.Event)

@@ -62,14 +62,6 @@ func OrganisationNamed(ev Event) (uuid.UUID, bool) {
 		return e.OrganisationID, true
 	case *SuitabilityAgreed:
 		return e.OrganisationID, true
-	case PractitionerJoinedOrganisation:
-		return e.OrganisationID, true
-	case PractitionerLeftOrganisation:
-		return e.OrganisationID, true
-	case SeniorLeadershipSupportRecorded:
-		return e.OrganisationID, true
-	case SuitabilityAgreed:
-		return e.OrganisationID, true
 	}
 	return uuid.Nil, false
 }

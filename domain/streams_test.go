@@ -41,7 +41,7 @@ func TestOrganisationsNamed(t *testing.T) {
 		{Event: &PractitionerJoinedOrganisation{OrganisationID: a}},
 		{Event: &CourseCompleted{Course: CourseAwareness}},
 		{Event: &SeniorLeadershipSupportRecorded{OrganisationID: a, EndorsedBy: "Head Teacher"}},
-		{Event: SuitabilityAgreed{OrganisationID: b, Role: RoleLeadPlus}},
+		{Event: &SuitabilityAgreed{OrganisationID: b, Role: RoleLeadPlus}},
 		{Event: &PractitionerLeftOrganisation{OrganisationID: b}},
 	}
 	assert.Equal(t, []uuid.UUID{a, b}, OrganisationsNamed(facts))

@@ -317,7 +317,7 @@ func validateDecision(d *Decision, texts []textField, checks ...error) error {
 
 // Validate checks a new PractitionerRegistered: a name, a profession, and an
 // email address of a plausible shape when given.
-func (e PractitionerRegistered) Validate() error {
+func (e *PractitionerRegistered) Validate() error {
 	return validate(
 		[]textField{{"data.name", e.Name, textOwn, true}, {"data.email", e.Email, textOwn, false}},
 		checkEmail("data.email", e.Email),
@@ -327,7 +327,7 @@ func (e PractitionerRegistered) Validate() error {
 
 // Validate checks a new PractitionerDetailsChanged: at least one detail, each
 // as PractitionerRegistered would have it.
-func (e PractitionerDetailsChanged) Validate() error {
+func (e *PractitionerDetailsChanged) Validate() error {
 	if e.Name == nil && e.Email == nil && e.Profession == nil && e.Independent == nil {
 		return Errorf(EINVALID, "data", "changes nothing; give at least one of name, email, profession, independent")
 	}
@@ -360,7 +360,7 @@ func checkEmail(path, email string) error {
 }
 
 // Validate checks a new OrganisationRegistered.
-func (e OrganisationRegistered) Validate() error {
+func (e *OrganisationRegistered) Validate() error {
 	return validate(
 		[]textField{{"data.name", e.Name, textName, true}},
 		checkEnum("data.kind", e.Kind, organisationKinds, true),
@@ -368,17 +368,17 @@ func (e OrganisationRegistered) Validate() error {
 }
 
 // Validate checks a new PractitionerJoinedOrganisation.
-func (e PractitionerJoinedOrganisation) Validate() error {
+func (e *PractitionerJoinedOrganisation) Validate() error {
 	return validate(nil, checkID("data.organisation_id", e.OrganisationID))
 }
 
 // Validate checks a new PractitionerLeftOrganisation.
-func (e PractitionerLeftOrganisation) Validate() error {
+func (e *PractitionerLeftOrganisation) Validate() error {
 	return validate(nil, checkID("data.organisation_id", e.OrganisationID))
 }
 
 // Validate checks a new SeniorLeadershipSupportRecorded.
-func (e SeniorLeadershipSupportRecorded) Validate() error {
+func (e *SeniorLeadershipSupportRecorded) Validate() error {
 	return validate(
 		[]textField{{"data.endorsed_by", e.EndorsedBy, textName, true}},
 		checkID("data.organisation_id", e.OrganisationID),
@@ -386,7 +386,7 @@ func (e SeniorLeadershipSupportRecorded) Validate() error {
 }
 
 // Validate checks a new SuitabilityAgreed.
-func (e SuitabilityAgreed) Validate() error {
+func (e *SuitabilityAgreed) Validate() error {
 	return validate(nil,
 		checkID("data.organisation_id", e.OrganisationID),
 		checkEnum("data.role", e.Role, roles, true),
@@ -394,7 +394,7 @@ func (e SuitabilityAgreed) Validate() error {
 }
 
 // Validate checks a new CourseCompleted.
-func (e CourseCompleted) Validate() error {
+func (e *CourseCompleted) Validate() error {
 	return validate(
 		[]textField{{"data.delivered_by", e.DeliveredBy, textName, false}},
 		checkEnum("data.course", e.Course, courses, true),
@@ -402,7 +402,7 @@ func (e CourseCompleted) Validate() error {
 }
 
 // Validate checks a new CPDEngagementRecorded.
-func (e CPDEngagementRecorded) Validate() error {
+func (e *CPDEngagementRecorded) Validate() error {
 	var hours error
 	if math.IsNaN(e.Hours) || e.Hours < 0 || e.Hours > maxHours {
 		hours = Errorf(EINVALID, "data.hours", "%v is out of range; 0 to %d hours are allowed", e.Hours, maxHours)
@@ -415,7 +415,7 @@ func (e CPDEngagementRecorded) Validate() error {
 }
 
 // Validate checks a new ReflectiveUpdateSubmitted.
-func (e ReflectiveUpdateSubmitted) Validate() error {
+func (e *ReflectiveUpdateSubmitted) Validate() error {
 	return validate(
 		[]textField{{"data.summary", e.Summary, textFree, false}},
 		checkEnum("data.kind", e.Kind, reflectiveKinds, true),
@@ -423,7 +423,7 @@ func (e ReflectiveUpdateSubmitted) Validate() error {
 }
 
 // Validate checks a new ParticipantFeedbackGathered.
-func (e ParticipantFeedbackGathered) Validate() error {
+func (e *ParticipantFeedbackGathered) Validate() error {
 	return validate(
 		[]textField{{"data.group_id", e.GroupID, textID, true}},
 		checkCount("data.responses", e.Responses),
@@ -432,14 +432,14 @@ func (e ParticipantFeedbackGathered) Validate() error {
 
 // Validate checks a new ActionPlanSubmitted; its year is checked against
 // the submission date by ValidateFact.
-func (e ActionPlanSubmitted) Validate() error {
+func (e *ActionPlanSubmitted) Validate() error {
 	if e.Year < minYear || e.Year > maxYear {
 		return Errorf(EINVALID, "data.year", "%d is not a plausible year; %d to %d are allowed", e.Year, minYear, maxYear)
 	}
 	return nil
 }
 
-func (e ActionPlanSubmitted) validateOn(occurredOn Date) error {
+func (e *ActionPlanSubmitted) validateOn(occurredOn Date) error {
 	y := occurredOn.Time().Year()
 	if e.Year < y-actionPlanYearSlack || e.Year > y+actionPlanYearSlack {
 		return Errorf(EINVALID, "data.year", "%d is more than %d years from occurred_on (%s)", e.Year, actionPlanYearSlack, occurredOn)
@@ -448,7 +448,7 @@ func (e ActionPlanSubmitted) validateOn(occurredOn Date) error {
 }
 
 // Validate checks a new StudyGroupRun.
-func (e StudyGroupRun) Validate() error {
+func (e *StudyGroupRun) Validate() error {
 	return validate(
 		[]textField{{"data.group_id", e.GroupID, textID, true}},
 		checkEnum("data.course", e.Course, groupCourses, true),
@@ -458,12 +458,12 @@ func (e StudyGroupRun) Validate() error {
 }
 
 // Validate checks a new TrackerAssessmentRecorded.
-func (e TrackerAssessmentRecorded) Validate() error {
+func (e *TrackerAssessmentRecorded) Validate() error {
 	return validate([]textField{{"data.summary", e.Summary, textFree, false}})
 }
 
 // Validate checks a new PracticeSupportEvidenced.
-func (e PracticeSupportEvidenced) Validate() error {
+func (e *PracticeSupportEvidenced) Validate() error {
 	var id error
 	if e.SupportedPractitionerID != nil {
 		id = checkID("data.supported_practitioner_id", *e.SupportedPractitionerID)
@@ -472,31 +472,31 @@ func (e PracticeSupportEvidenced) Validate() error {
 }
 
 // Validate checks a new ProfessionalStandingEvidenced.
-func (e ProfessionalStandingEvidenced) Validate() error {
+func (e *ProfessionalStandingEvidenced) Validate() error {
 	return validate(
 		[]textField{{"data.body", e.Body, textName, true}},
 		checkDate("data.valid_until", e.ValidUntil, false),
 	)
 }
 
-func (e ProfessionalStandingEvidenced) validateOn(occurredOn Date) error {
+func (e *ProfessionalStandingEvidenced) validateOn(occurredOn Date) error {
 	return checkValidUntil("data.valid_until", e.ValidUntil, occurredOn)
 }
 
 // Validate checks a new IndemnityInsuranceRecorded.
-func (e IndemnityInsuranceRecorded) Validate() error {
+func (e *IndemnityInsuranceRecorded) Validate() error {
 	return validate(
 		[]textField{{"data.provider", e.Provider, textName, true}},
 		checkDate("data.valid_until", e.ValidUntil, true),
 	)
 }
 
-func (e IndemnityInsuranceRecorded) validateOn(occurredOn Date) error {
+func (e *IndemnityInsuranceRecorded) validateOn(occurredOn Date) error {
 	return checkValidUntil("data.valid_until", e.ValidUntil, occurredOn)
 }
 
 // Validate checks a new ApplicationSubmitted.
-func (e ApplicationSubmitted) Validate() error {
+func (e *ApplicationSubmitted) Validate() error {
 	return validate(
 		[]textField{{"data.application_id", e.ApplicationID, textID, true}},
 		checkEnum("data.role", e.Role, applicationRoles, true),
@@ -504,12 +504,12 @@ func (e ApplicationSubmitted) Validate() error {
 }
 
 // Validate checks a new ReferenceReceived.
-func (e ReferenceReceived) Validate() error {
+func (e *ReferenceReceived) Validate() error {
 	return validate([]textField{{"data.application_id", e.ApplicationID, textID, true}})
 }
 
 // Validate checks a new InterviewHeld.
-func (e InterviewHeld) Validate() error {
+func (e *InterviewHeld) Validate() error {
 	return validate(
 		[]textField{{"data.application_id", e.ApplicationID, textID, true}},
 		checkEnum("data.outcome", e.Outcome, interviewOutcomes, true),
@@ -517,7 +517,7 @@ func (e InterviewHeld) Validate() error {
 }
 
 // Validate checks a new ApplicationDecided and its decision fields.
-func (e ApplicationDecided) Validate() error {
+func (e *ApplicationDecided) Validate() error {
 	return validateDecision(&e.Decision,
 		[]textField{{"data.application_id", e.ApplicationID, textID, true}},
 		checkEnum("data.outcome", e.Outcome, applicationOutcome, true),
@@ -525,12 +525,12 @@ func (e ApplicationDecided) Validate() error {
 }
 
 // Validate checks a new TraineeshipStarted.
-func (e TraineeshipStarted) Validate() error {
+func (e *TraineeshipStarted) Validate() error {
 	return validate(nil, checkEnum("data.role", e.Role, traineeRoles, true))
 }
 
 // Validate checks a new CertificationAwarded and its decision fields.
-func (e CertificationAwarded) Validate() error {
+func (e *CertificationAwarded) Validate() error {
 	return validateDecision(&e.Decision, nil, checkEnum("data.role", e.Role, roles, true))
 }
 
@@ -542,22 +542,22 @@ func validateRoleChange(d *Decision, role Role, reason string) error {
 }
 
 // Validate checks a new CertificationSuspended and its decision fields.
-func (e CertificationSuspended) Validate() error {
+func (e *CertificationSuspended) Validate() error {
 	return validateRoleChange(&e.Decision, e.Role, e.Reason)
 }
 
 // Validate checks a new CertificationReinstated and its decision fields.
-func (e CertificationReinstated) Validate() error {
+func (e *CertificationReinstated) Validate() error {
 	return validateRoleChange(&e.Decision, e.Role, e.Reason)
 }
 
 // Validate checks a new CertificationWithdrawn and its decision fields.
-func (e CertificationWithdrawn) Validate() error {
+func (e *CertificationWithdrawn) Validate() error {
 	return validateRoleChange(&e.Decision, e.Role, e.Reason)
 }
 
 // Validate checks a new LicenceGranted and its decision fields.
-func (e LicenceGranted) Validate() error {
+func (e *LicenceGranted) Validate() error {
 	return validateDecision(&e.Decision,
 		[]textField{{"data.licence_id", e.LicenceID, textID, true}},
 		checkEnum("data.kind", e.Kind, licenceKinds, true),
@@ -566,19 +566,19 @@ func (e LicenceGranted) Validate() error {
 	)
 }
 
-func (e LicenceGranted) validateOn(occurredOn Date) error {
+func (e *LicenceGranted) validateOn(occurredOn Date) error {
 	return checkValidUntil("data.valid_until", e.ValidUntil, occurredOn)
 }
 
 // Validate checks a new LicenceRenewed and its decision fields.
-func (e LicenceRenewed) Validate() error {
+func (e *LicenceRenewed) Validate() error {
 	return validateDecision(&e.Decision,
 		[]textField{{"data.licence_id", e.LicenceID, textID, true}},
 		checkDate("data.valid_until", e.ValidUntil, true),
 	)
 }
 
-func (e LicenceRenewed) validateOn(occurredOn Date) error {
+func (e *LicenceRenewed) validateOn(occurredOn Date) error {
 	return checkValidUntil("data.valid_until", e.ValidUntil, occurredOn)
 }
 
@@ -590,32 +590,32 @@ func validateLicenceChange(d *Decision, licenceID, reason string) error {
 }
 
 // Validate checks a new LicenceSuspended and its decision fields.
-func (e LicenceSuspended) Validate() error {
+func (e *LicenceSuspended) Validate() error {
 	return validateLicenceChange(&e.Decision, e.LicenceID, e.Reason)
 }
 
 // Validate checks a new LicenceReinstated and its decision fields.
-func (e LicenceReinstated) Validate() error {
+func (e *LicenceReinstated) Validate() error {
 	return validateLicenceChange(&e.Decision, e.LicenceID, e.Reason)
 }
 
 // Validate checks a new LicenceRevoked and its decision fields.
-func (e LicenceRevoked) Validate() error {
+func (e *LicenceRevoked) Validate() error {
 	return validateLicenceChange(&e.Decision, e.LicenceID, e.Reason)
 }
 
 // Validate checks a new DirectoryListingConsented.
-func (e DirectoryListingConsented) Validate() error {
+func (e *DirectoryListingConsented) Validate() error {
 	return validate(nil, checkEnum("data.directory", e.Directory, directories, true))
 }
 
 // Validate checks a new DirectoryListingWithdrawn.
-func (e DirectoryListingWithdrawn) Validate() error {
+func (e *DirectoryListingWithdrawn) Validate() error {
 	return validate(nil, checkEnum("data.directory", e.Directory, directories, true))
 }
 
 // Validate checks a new DecisionReviewed.
-func (e DecisionReviewed) Validate() error {
+func (e *DecisionReviewed) Validate() error {
 	return validate(
 		[]textField{{"data.notes", e.Notes, textFree, false}},
 		checkID("data.decision_event_id", e.DecisionEventID),
@@ -624,7 +624,7 @@ func (e DecisionReviewed) Validate() error {
 }
 
 // Validate checks a new EventRetracted.
-func (e EventRetracted) Validate() error {
+func (e *EventRetracted) Validate() error {
 	return validate(
 		[]textField{{"data.reason", e.Reason, textFree, true}},
 		checkID("data.retracted_event_id", e.RetractedEventID),
@@ -633,6 +633,6 @@ func (e EventRetracted) Validate() error {
 
 // Validate checks a new PersonalDataErased: the reason is required, and like
 // every reason it must hold no personal identifiers.
-func (e PersonalDataErased) Validate() error {
+func (e *PersonalDataErased) Validate() error {
 	return validate([]textField{{"data.reason", e.Reason, textFree, true}})
 }

@@ -30,16 +30,6 @@ func retractions(events []eventstore.RecordedEvent) (map[uuid.UUID]uuid.UUID, er
 	return domain.EffectiveRetractions(facts), nil
 }
 
-func asRetraction(ev domain.Event) (domain.EventRetracted, bool) {
-	switch r := ev.(type) {
-	case *domain.EventRetracted:
-		return *r, true
-	case domain.EventRetracted:
-		return r, true
-	}
-	return domain.EventRetracted{}, false
-}
-
 // streamFacts is one stream decoded once: facts in revision order
 // (retractions included), the global position of each, the revision of the
 // last, and retractedBy mapping each effectively retracted event to the

@@ -113,7 +113,7 @@ func records(stream string, sf *streamFacts) ([]decisionRec, []reviewRec) {
 			ds = append(ds, rec)
 			continue
 		}
-		if rv, ok := asReview(f.Event); ok {
+		if rv, ok := f.Event.(*domain.DecisionReviewed); ok {
 			rec := reviewRec{
 				EventID: f.ID, Stream: stream, DecisionID: rv.DecisionEventID, Outcome: rv.Outcome,
 				Notes: rv.Notes, RecordedBy: f.RecordedBy, RecordedAt: f.RecordedAt, OccurredOn: dayOf(f.OccurredOn),
@@ -133,7 +133,7 @@ func retractionOf(sf *streamFacts, id uuid.UUID) *retractionRec {
 	rec := &retractionRec{EventID: id}
 	for _, f := range slices.Backward(sf.facts) {
 		if f.ID == id {
-			if r, ok := asRetraction(f.Event); ok {
+			if r, ok := f.Event.(*domain.EventRetracted); ok {
 				rec.Reason = r.Reason
 			}
 			rec.RecordedBy, rec.RecordedAt = f.RecordedBy, f.RecordedAt
@@ -141,14 +141,4 @@ func retractionOf(sf *streamFacts, id uuid.UUID) *retractionRec {
 		}
 	}
 	return rec
-}
-
-func asReview(ev domain.Event) (domain.DecisionReviewed, bool) {
-	switch r := ev.(type) {
-	case *domain.DecisionReviewed:
-		return *r, true
-	case domain.DecisionReviewed:
-		return r, true
-	}
-	return domain.DecisionReviewed{}, false
 }
