@@ -14,8 +14,10 @@
 //     never breaks a replay and nothing stored is ever refused.
 //   - Errors with a code and the field at fault (Error, Errorf); callers map
 //     the codes to statuses once.
-//   - The fold (Fold, FoldOrganisation): facts in, state out, retractions
-//     applied.
+//   - The fold (Fold in practitioner.go, FoldOrganisation in
+//     organisation.go, what both share in fold.go): facts in, state out,
+//     retractions applied. An Event is always a pointer to its struct, as
+//     the codec decodes it, so a fold is one type switch.
 //   - Rulebook v1 as data (RulebookV1): requirements are values walked by one
 //     evaluator, each citing the seed sentence it comes from, so that an
 //     evaluation explains itself (each requirement, met or not, with the

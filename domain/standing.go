@@ -375,36 +375,3 @@ func (p *Practitioner) nextFactAfter(on Date) Date {
 	eachMeta(p, see)
 	return next
 }
-
-// eachMeta calls fn for every fact the practitioner's state holds.
-func eachMeta(p *Practitioner, fn func(*meta)) {
-	visit(p.details, fn)
-	visit(p.members, fn)
-	visit(p.support, fn)
-	visit(p.suitability, fn)
-	visit(p.courses, fn)
-	for k := range p.evidence {
-		for i := range p.evidence[k] {
-			fn(&p.evidence[k][i])
-		}
-	}
-	visit(p.standing, fn)
-	visit(p.indemnity, fn)
-	visit(p.apps, fn)
-	visit(p.references, fn)
-	visit(p.interviews, fn)
-	visit(p.appDecided, fn)
-	visit(p.traineeship, fn)
-	visit(p.certs, fn)
-	visit(p.licenceBook.events, fn)
-	visit(p.directory, fn)
-	visit(p.reviews, fn)
-	visit(p.decisions, fn)
-	visit(p.retractions.list, fn)
-}
-
-func visit[T any, P metaPtr[T]](s []T, fn func(*meta)) {
-	for i := range s {
-		fn(P(&s[i]).getMeta())
-	}
-}

@@ -6,107 +6,40 @@ import (
 	"github.com/google/uuid"
 )
 
-// The fold: a practitioner's (or an organisation's) facts, kept with their
-// event ids so that every evaluation can cite its evidence. The fold keeps
-// facts rather than conclusions: a licence's status, a role's status or a
-// level is worked out on the date asked, so that facts dated in the future,
-// facts recorded out of date order and retractions arriving late all give
-// the same answer as a fold of the history in any stream order would.
+// Practitioner is one practitioner's state folded from the facts of their
+// stream: every fact the rules need, kept with its event id. Build one with
+// NewPractitioner and Apply, or Fold. A Practitioner is not safe for
+// concurrent use while facts are applied; once folded, concurrent reads
+// (evaluations) are safe.
+type Practitioner struct {
+	// ID is the practitioner's id, as in the stream name practitioner-<id>.
+	ID uuid.UUID
 
-// meta is what the fold keeps of every fact: its id, its effective date and
-// whether an EventRetracted has removed it from every evaluation.
-type meta struct {
-	ID        uuid.UUID
-	On        Date
-	Retracted bool
+	retractions
+	licenceBook
+
+	facts       int
+	maxOn       Date
+	details     []detailsRec
+	members     []memberRec
+	support     []supportRec
+	suitability []suitabilityRec
+	courses     []courseRec
+	evidence    [numEvidenceKinds][]meta
+	standing    []documentRec // professional standing
+	indemnity   []documentRec
+	apps        []applicationRec
+	references  []referenceRec
+	interviews  []interviewRec
+	appDecided  []appDecisionRec
+	traineeship []traineeshipRec
+	certs       []certRec
+	directory   []directoryRec
+	reviews     []reviewRec
+	decisions   []decisionRec
 }
 
-func (m *meta) getMeta() *meta { return m }
-
-// counts reports whether the fact counts in an evaluation on date on.
-func (m *meta) counts(on Date) bool { return !m.Retracted && !m.On.After(on) }
-
-// metaPtr is a pointer to a record type that embeds meta.
-type metaPtr[T any] interface {
-	*T
-	getMeta() *meta
-}
-
-// insertByDate adds r to s keeping s ordered by effective date, and by
-// stream order among facts of the same date. History usually arrives in
-// date order, so this is an append.
-func insertByDate[T any, P metaPtr[T]](s []T, r T) []T {
-	on := P(&r).getMeta().On
-	i := len(s)
-	for i > 0 && P(&s[i-1]).getMeta().On.After(on) {
-		i--
-	}
-	s = append(s, r)
-	if i < len(s)-1 {
-		copy(s[i+1:], s[i:len(s)-1])
-		s[i] = r
-	}
-	return s
-}
-
-// markRetracted sets each record's Retracted flag from the set of
-// effectively retracted ids.
-func markRetracted[T any, P metaPtr[T]](s []T, retracted map[uuid.UUID]bool) {
-	for i := range s {
-		m := P(&s[i]).getMeta()
-		m.Retracted = retracted[m.ID]
-	}
-}
-
-// EvidenceKind is a kind of yearly evidence a maintenance requirement counts
-// (CPD engagements by kind, reflective updates by kind, feedback, action
-// plans, groups run, tracker assessments, practice support).
-type EvidenceKind uint8
-
-// Evidence kinds. One fact may be evidence of several kinds: an action plan
-// with a budget is also an action plan; a Foundation A group is also a group
-// run, and a registered one is also a registered Foundation A group.
-const (
-	EvidencePractitionerDevelopment EvidenceKind = iota
-	EvidenceNetworkEngagement
-	EvidencePeerSupervision
-	EvidenceLinkedCPD
-	EvidenceLogBook
-	EvidenceReflectiveJournal
-	EvidencePeriodicUpdate
-	EvidenceParticipantFeedback
-	EvidenceActionPlan
-	EvidenceActionPlanWithBudget
-	EvidenceGroupRun
-	EvidenceFoundationAGroup
-	EvidenceTrackerAssessment
-	EvidencePracticeSupport
-	// EvidenceRegisteredFoundationAGroup is a StudyGroupRun with course
-	// foundation_a and registered true (rulebook v1.1 counts only these).
-	EvidenceRegisteredFoundationAGroup
-	numEvidenceKinds
-)
-
-// evidenceNouns names each kind in "1 of 2 …" messages: singular, plural.
-var evidenceNouns = [numEvidenceKinds][2]string{
-	EvidencePractitionerDevelopment:    {"practitioner development training session", "practitioner development training sessions"},
-	EvidenceNetworkEngagement:          {"network engagement", "network engagements"},
-	EvidencePeerSupervision:            {"peer or supervision session", "peer or supervision sessions"},
-	EvidenceLinkedCPD:                  {"linked CPD engagement", "linked CPD engagements"},
-	EvidenceLogBook:                    {"log book update", "log book updates"},
-	EvidenceReflectiveJournal:          {"reflective practice journal", "reflective practice journals"},
-	EvidencePeriodicUpdate:             {"periodic reflective update", "periodic reflective updates"},
-	EvidenceParticipantFeedback:        {"participant feedback gathering", "participant feedback gatherings"},
-	EvidenceActionPlan:                 {"action plan", "action plans"},
-	EvidenceActionPlanWithBudget:       {"annual action plan with a budget plan", "annual action plans with a budget plan"},
-	EvidenceGroupRun:                   {"group run", "groups run"},
-	EvidenceFoundationAGroup:           {"Foundation A course supported", "Foundation A courses supported"},
-	EvidenceTrackerAssessment:          {"I Matter Tracker assessment", "I Matter Tracker assessments"},
-	EvidencePracticeSupport:            {"piece of practice support evidenced", "pieces of practice support evidenced"},
-	EvidenceRegisteredFoundationAGroup: {"registered Foundation A group", "registered Foundation A groups"},
-}
-
-// The records the fold keeps, one type per kind of fact.
+// The records a practitioner's fold keeps, one type per kind of fact.
 type (
 	detailsRec struct {
 		meta
@@ -176,15 +109,6 @@ type (
 		directory Directory
 		consented bool
 	}
-	reviewRec struct {
-		meta
-		decision uuid.UUID
-		outcome  ReviewOutcome
-	}
-	retractionRec struct {
-		meta
-		target uuid.UUID
-	}
 	decisionRec struct {
 		meta
 		typ       string
@@ -200,131 +124,6 @@ const (
 	certReinstated
 	certWithdrawn
 )
-
-// retractions is the part of a fold that handles EventRetracted, shared by
-// practitioners and organisations.
-type retractions struct {
-	list []retractionRec
-	// retracted holds the ids effectively retracted; nil until the first
-	// retraction, so folding a history without one costs nothing.
-	retracted map[uuid.UUID]bool
-}
-
-// newMeta returns the meta of a new fact, already retracted when a
-// retraction naming it was folded before it (a fold as of a date may see a
-// retraction whose target is dated later).
-func (r *retractions) newMeta(f Fact) meta {
-	m := meta{ID: f.ID, On: f.OccurredOn}
-	if r.retracted != nil && r.retracted[f.ID] {
-		m.Retracted = true
-	}
-	return m
-}
-
-// add records a retraction and recomputes the set of retracted ids. A
-// retraction may itself be retracted, which restores its target; which
-// retractions count is EffectiveRetractions' rule.
-//
-// It reports whether the change was simple: the target is not itself a
-// retraction, so the only id newly retracted is the target's.
-func (r *retractions) add(f Fact, target uuid.UUID) (simple bool) {
-	m := r.newMeta(f)
-	r.list = append(r.list, retractionRec{meta: m, target: target})
-	simple = !m.Retracted
-	for i := range r.list {
-		if r.list[i].ID == target {
-			simple = false
-		}
-	}
-	if simple {
-		if r.retracted == nil {
-			r.retracted = map[uuid.UUID]bool{}
-		}
-		r.retracted[target] = true
-		return true
-	}
-	by := effective(len(r.list), func(i int) (uuid.UUID, uuid.UUID) { return r.list[i].ID, r.list[i].target })
-	set := make(map[uuid.UUID]bool, len(by))
-	for target := range by {
-		set[target] = true
-	}
-	r.retracted = set
-	markRetracted(r.list, set)
-	return false
-}
-
-// EffectiveRetractions returns, for facts in stream order, which event each
-// effective retraction removes: target id -> the EventRetracted that counts.
-// A retraction that is itself retracted does not count, so its target
-// stands again. It is the one rule for retractions: the fold applies it
-// (Practitioner.Apply, Organisation.Apply), and the audit trail and the
-// decision queue name the retraction it finds. Facts that are not
-// retractions are ignored, and may be left out.
-func EffectiveRetractions(facts []Fact) map[uuid.UUID]uuid.UUID {
-	var idx []int
-	var targets []uuid.UUID
-	for i := range facts {
-		if r, ok := facts[i].Event.(*EventRetracted); ok && r != nil {
-			idx = append(idx, i)
-			targets = append(targets, r.RetractedEventID)
-		}
-	}
-	if len(idx) == 0 {
-		return nil
-	}
-	return effective(len(idx), func(i int) (uuid.UUID, uuid.UUID) { return facts[idx[i]].ID, targets[i] })
-}
-
-// effective walks n retractions (id, target, in stream order) newest first:
-// a retraction names an earlier event, so whether one is itself retracted is
-// settled before it is reached; one that is retracted is skipped.
-func effective(n int, at func(i int) (id, target uuid.UUID)) map[uuid.UUID]uuid.UUID {
-	out := make(map[uuid.UUID]uuid.UUID, n)
-	for i := n - 1; i >= 0; i-- {
-		id, target := at(i)
-		if _, gone := out[id]; gone {
-			continue
-		}
-		out[target] = id
-	}
-	return out
-}
-
-// IsRetracted reports whether the event with id has been retracted.
-func (r *retractions) IsRetracted(id uuid.UUID) bool { return r.retracted[id] }
-
-// Practitioner is one practitioner's state folded from the facts of their
-// stream: every fact the rules need, kept with its event id. Build one with
-// NewPractitioner and Apply, or Fold. A Practitioner is not safe for
-// concurrent use while facts are applied; once folded, concurrent reads
-// (evaluations) are safe.
-type Practitioner struct {
-	// ID is the practitioner's id, as in the stream name practitioner-<id>.
-	ID uuid.UUID
-
-	retractions
-	licenceBook
-
-	facts       int
-	maxOn       Date
-	details     []detailsRec
-	members     []memberRec
-	support     []supportRec
-	suitability []suitabilityRec
-	courses     []courseRec
-	evidence    [numEvidenceKinds][]meta
-	standing    []documentRec // professional standing
-	indemnity   []documentRec
-	apps        []applicationRec
-	references  []referenceRec
-	interviews  []interviewRec
-	appDecided  []appDecisionRec
-	traineeship []traineeshipRec
-	certs       []certRec
-	directory   []directoryRec
-	reviews     []reviewRec
-	decisions   []decisionRec
-}
 
 // NewPractitioner returns the empty state of the practitioner with id.
 func NewPractitioner(id uuid.UUID) *Practitioner { return &Practitioner{ID: id} }
@@ -378,14 +177,6 @@ func Fold(id uuid.UUID, facts []Fact) (*Practitioner, error) {
 		}
 	}
 	return p, nil
-}
-
-// sized returns an empty s with room for n, or s itself (nil) when n is 0.
-func sized[T any](s []T, n int) []T {
-	if n == 0 {
-		return s
-	}
-	return make([]T, 0, n)
 }
 
 // Apply folds one fact of the practitioner's stream into p. Facts are
@@ -494,6 +285,100 @@ func (p *Practitioner) certify(m meta, typ string, role Role, op certOp, excepti
 	p.noteDecision(m, typ, exception)
 }
 
+func (p *Practitioner) addEvidence(k EvidenceKind, m meta) {
+	if k >= numEvidenceKinds {
+		return
+	}
+	p.evidence[k] = append(p.evidence[k], m)
+}
+
+func (p *Practitioner) noteDecision(m meta, typ string, exception bool) {
+	p.decisions = append(p.decisions, decisionRec{meta: m, typ: typ, exception: exception})
+}
+
+// markAll applies the set of retracted ids to every record. Retractions are
+// rare, so walking the whole state on each one is cheaper than keeping an
+// index from id to record on every fact.
+func (p *Practitioner) markAll() {
+	r := p.retracted
+	eachMeta(p, func(m *meta) { m.Retracted = r[m.ID] })
+}
+
+// eachMeta calls fn for every fact the practitioner's state holds.
+func eachMeta(p *Practitioner, fn func(*meta)) {
+	visit(p.details, fn)
+	visit(p.members, fn)
+	visit(p.support, fn)
+	visit(p.suitability, fn)
+	visit(p.courses, fn)
+	for k := range p.evidence {
+		for i := range p.evidence[k] {
+			fn(&p.evidence[k][i])
+		}
+	}
+	visit(p.standing, fn)
+	visit(p.indemnity, fn)
+	visit(p.apps, fn)
+	visit(p.references, fn)
+	visit(p.interviews, fn)
+	visit(p.appDecided, fn)
+	visit(p.traineeship, fn)
+	visit(p.certs, fn)
+	visit(p.licenceBook.events, fn)
+	visit(p.directory, fn)
+	visit(p.reviews, fn)
+	visit(p.decisions, fn)
+	visit(p.retractions.list, fn)
+}
+
+// EvidenceKind is a kind of yearly evidence a maintenance requirement counts
+// (CPD engagements by kind, reflective updates by kind, feedback, action
+// plans, groups run, tracker assessments, practice support).
+type EvidenceKind uint8
+
+// Evidence kinds. One fact may be evidence of several kinds: an action plan
+// with a budget is also an action plan; a Foundation A group is also a group
+// run, and a registered one is also a registered Foundation A group.
+const (
+	EvidencePractitionerDevelopment EvidenceKind = iota
+	EvidenceNetworkEngagement
+	EvidencePeerSupervision
+	EvidenceLinkedCPD
+	EvidenceLogBook
+	EvidenceReflectiveJournal
+	EvidencePeriodicUpdate
+	EvidenceParticipantFeedback
+	EvidenceActionPlan
+	EvidenceActionPlanWithBudget
+	EvidenceGroupRun
+	EvidenceFoundationAGroup
+	EvidenceTrackerAssessment
+	EvidencePracticeSupport
+	// EvidenceRegisteredFoundationAGroup is a StudyGroupRun with course
+	// foundation_a and registered true (rulebook v1.1 counts only these).
+	EvidenceRegisteredFoundationAGroup
+	numEvidenceKinds
+)
+
+// evidenceNouns names each kind in "1 of 2 …" messages: singular, plural.
+var evidenceNouns = [numEvidenceKinds][2]string{
+	EvidencePractitionerDevelopment:    {"practitioner development training session", "practitioner development training sessions"},
+	EvidenceNetworkEngagement:          {"network engagement", "network engagements"},
+	EvidencePeerSupervision:            {"peer or supervision session", "peer or supervision sessions"},
+	EvidenceLinkedCPD:                  {"linked CPD engagement", "linked CPD engagements"},
+	EvidenceLogBook:                    {"log book update", "log book updates"},
+	EvidenceReflectiveJournal:          {"reflective practice journal", "reflective practice journals"},
+	EvidencePeriodicUpdate:             {"periodic reflective update", "periodic reflective updates"},
+	EvidenceParticipantFeedback:        {"participant feedback gathering", "participant feedback gatherings"},
+	EvidenceActionPlan:                 {"action plan", "action plans"},
+	EvidenceActionPlanWithBudget:       {"annual action plan with a budget plan", "annual action plans with a budget plan"},
+	EvidenceGroupRun:                   {"group run", "groups run"},
+	EvidenceFoundationAGroup:           {"Foundation A course supported", "Foundation A courses supported"},
+	EvidenceTrackerAssessment:          {"I Matter Tracker assessment", "I Matter Tracker assessments"},
+	EvidencePracticeSupport:            {"piece of practice support evidenced", "pieces of practice support evidenced"},
+	EvidenceRegisteredFoundationAGroup: {"registered Foundation A group", "registered Foundation A groups"},
+}
+
 // evidenceKinds returns the (at most three) evidence kinds an event is
 // evidence of, numEvidenceKinds standing for none. It reads only what Apply
 // reads, to size the fold's slices.
@@ -551,25 +436,6 @@ func reflectiveEvidence(k ReflectiveKind) EvidenceKind {
 		return EvidencePeriodicUpdate
 	}
 	return numEvidenceKinds
-}
-
-func (p *Practitioner) addEvidence(k EvidenceKind, m meta) {
-	if k >= numEvidenceKinds {
-		return
-	}
-	p.evidence[k] = append(p.evidence[k], m)
-}
-
-func (p *Practitioner) noteDecision(m meta, typ string, exception bool) {
-	p.decisions = append(p.decisions, decisionRec{meta: m, typ: typ, exception: exception})
-}
-
-// markAll applies the set of retracted ids to every record. Retractions are
-// rare, so walking the whole state on each one is cheaper than keeping an
-// index from id to record on every fact.
-func (p *Practitioner) markAll() {
-	r := p.retracted
-	eachMeta(p, func(m *meta) { m.Retracted = r[m.ID] })
 }
 
 // Facts returns how many facts have been applied, retracted ones included.
@@ -885,133 +751,8 @@ func (p *Practitioner) DirectoryConsents(on Date) []Directory {
 	return out
 }
 
-// Review is a quality-control review folded from DecisionReviewed.
-type Review struct {
-	EventID         uuid.UUID
-	On              Date
-	DecisionEventID uuid.UUID
-	Outcome         ReviewOutcome
-}
-
 // Reviews returns the unretracted reviews of decisions in this stream. In
 // rulebook v1 a review changes no status: an overturned decision is undone
 // by a later decision (a suspension, withdrawal or revocation), which
 // itself stays on record.
 func (p *Practitioner) Reviews() []Review { return reviewsOf(p.reviews) }
-
-func reviewsOf(rs []reviewRec) []Review {
-	var out []Review
-	for _, r := range rs {
-		if !r.Retracted {
-			out = append(out, Review{EventID: r.ID, On: r.On, DecisionEventID: r.decision, Outcome: r.outcome})
-		}
-	}
-	return out
-}
-
-// Organisation is an organisation's state folded from its stream: its
-// registration and its organisational licences. Like Practitioner, it is
-// safe for concurrent reads once folded.
-type Organisation struct {
-	// ID is the organisation's id, as in organisation-<id>.
-	ID uuid.UUID
-	// Registered is true once an unretracted OrganisationRegistered is
-	// folded; Name, Kind and RegisteredService come from the latest one.
-	Registered        bool
-	Name              string
-	Kind              OrganisationKind
-	RegisteredService bool
-	// RegisteredEventID is the registration the fields above come from.
-	RegisteredEventID uuid.UUID
-
-	retractions
-	licenceBook
-	registrations []orgRegistrationRec
-	reviews       []reviewRec
-}
-
-type orgRegistrationRec struct {
-	meta
-	OrganisationRegistered
-}
-
-// NewOrganisation returns the empty state of the organisation with id.
-func NewOrganisation(id uuid.UUID) *Organisation { return &Organisation{ID: id} }
-
-// FoldOrganisation applies facts in stream order to a new Organisation.
-func FoldOrganisation(id uuid.UUID, facts []Fact) (*Organisation, error) {
-	o := NewOrganisation(id)
-	for i := range facts {
-		if err := o.Apply(facts[i]); err != nil {
-			return nil, err
-		}
-	}
-	return o, nil
-}
-
-// Apply folds one fact of the organisation's stream into o; a type that
-// does not belong in an organisation's stream is an error.
-func (o *Organisation) Apply(f Fact) error {
-	if f.Event == nil {
-		return fmt.Errorf("domain: fact %s has no event", f.ID)
-	}
-	m := o.newMeta(f)
-	ok := true
-	switch e := f.Event.(type) {
-	case *OrganisationRegistered:
-		o.registrations = append(o.registrations, orgRegistrationRec{m, *e})
-	case *LicenceGranted, *LicenceRenewed, *LicenceSuspended, *LicenceReinstated, *LicenceRevoked:
-		_, ok = o.licenceBook.apply(m, e)
-	case *DecisionReviewed:
-		o.reviews = append(o.reviews, reviewRec{meta: m, decision: e.DecisionEventID, outcome: e.Outcome})
-	case *EventRetracted:
-		o.retractions.add(f, e.RetractedEventID)
-		markRetracted(o.registrations, o.retracted)
-		markRetracted(o.licenceBook.events, o.retracted)
-		markRetracted(o.reviews, o.retracted)
-	default:
-		ok = false
-	}
-	if !ok {
-		return fmt.Errorf("domain: organisation %s: cannot apply %s (%T) to an organisation's state", o.ID, f.Event.EventType(), f.Event)
-	}
-	o.refresh()
-	return nil
-}
-
-// refresh sets the exported registration fields from the latest
-// unretracted registration.
-func (o *Organisation) refresh() {
-	o.Registered, o.Name, o.Kind, o.RegisteredService, o.RegisteredEventID = false, "", "", false, uuid.Nil
-	for i := range o.registrations {
-		r := &o.registrations[i]
-		if !r.Retracted {
-			o.Registered, o.Name, o.Kind, o.RegisteredService, o.RegisteredEventID = true, r.Name, r.Kind, r.OrganisationRegistered.RegisteredService, r.ID
-		}
-	}
-}
-
-// Reviews returns the unretracted reviews of decisions in this stream.
-func (o *Organisation) Reviews() []Review { return reviewsOf(o.reviews) }
-
-// Organisations looks organisations up by id for rules that need "a
-// registered school or service". It returns nil for an unknown id.
-// Implementations must be safe for concurrent reads if evaluations run
-// concurrently.
-type Organisations interface {
-	Organisation(id uuid.UUID) *Organisation
-}
-
-// OrganisationSet is an Organisations held in a map.
-type OrganisationSet map[uuid.UUID]*Organisation
-
-// Organisation returns the organisation with id, or nil.
-func (s OrganisationSet) Organisation(id uuid.UUID) *Organisation { return s[id] }
-
-// lookupOrg tolerates a nil Organisations: no organisation is known.
-func lookupOrg(orgs Organisations, id uuid.UUID) *Organisation {
-	if orgs == nil {
-		return nil
-	}
-	return orgs.Organisation(id)
-}
