@@ -1,7 +1,11 @@
 package domain
 
+import "slices"
+
 // The enumerations of DOMAIN.md's event catalogue. Each is a string type whose
-// values are the wire names; Valid reports membership.
+// values are the wire names; the tables at the end list every value in the
+// catalogue's order, and Valid reports membership. Validation (validate.go)
+// and EnumValues (enumvalues.go) read the same tables.
 
 // Profession is a practitioner's professional background.
 type Profession string
@@ -179,3 +183,71 @@ const (
 	ReviewOverturned       ReviewOutcome = "overturned"
 	ReviewNeedsInformation ReviewOutcome = "needs_information"
 )
+
+// Every value of each enumeration, in the catalogue's order; Valid and the
+// error messages use them.
+var (
+	professions       = []Profession{ProfessionHealth, ProfessionEducation, ProfessionCommunity, ProfessionParent, ProfessionOther}
+	organisationKinds = []OrganisationKind{OrgSchool, OrgGPPractice, OrgService, OrgCommunityHub, OrgNetwork, OrgOther}
+	courses           = []Course{CourseAwareness, CourseFoundationAPart1, CourseFoundationAPart2, CourseFoundationB, CourseIntermediateA, CourseIntermediateB, CourseStudySupporterPreparation, CourseFacilitatorMechanics, CourseLevel3, CourseDeepDive, CourseLinkProfessional, CourseLeadProfessional, CourseLeadPlusModules, CourseIncreasedPressureParenting}
+	groupCourses      = []GroupCourse{GroupFoundationA, GroupFoundationB, GroupIntermediateA, GroupIntermediateB, GroupEverydayParenting, GroupIncreasedPressureParenting}
+	audiences         = []Audience{AudienceProfessionals, AudienceParents}
+	cpdKinds          = []CPDKind{CPDPractitionerDevelopment, CPDNetworkEngagement, CPDPeerSupervision, CPDLinkedCPD}
+	reflectiveKinds   = []ReflectiveKind{ReflectiveLogBook, ReflectiveJournal, ReflectivePeriodicUpdate}
+	applicationRoles  = []ApplicationRole{ApplyStudySupporter, ApplyTraineeLeadProfessional, ApplyLeadPlus, ApplyParentMentor, ApplyAdvancedPractitioner, ApplySeniorLink}
+	roles             = []Role{RoleInformedPractitioner, RoleLinkProfessional, RoleLeadProfessional, RoleLeadPlus, RoleSeniorLink}
+	// traineeRoles are the certifications one can be a trainee for
+	// (catalogue: TraineeshipStarted role is lead_professional or lead_plus).
+	traineeRoles       = []Role{RoleLeadProfessional, RoleLeadPlus}
+	interviewOutcomes  = []InterviewOutcome{InterviewPassed, InterviewNotPassed}
+	applicationOutcome = []ApplicationOutcome{ApplicationAccepted, ApplicationDeclined}
+	licenceKinds       = []LicenceKind{LicenceInformalUse, LicenceLevel3A, LicenceLevel3B, LicenceLevel4, LicenceLevel5, LicenceCommunityWheel, LicenceOrganisational, LicenceSpecialist}
+	licenceScopes      = []LicenceScope{ScopeEverydayParenting, ScopeIncreasedPressureParenting}
+	directories        = []Directory{DirectoryInformed, DirectoryLocalityHub, DirectoryIndependent, DirectoryOrganisational}
+	reviewOutcomes     = []ReviewOutcome{ReviewUpheld, ReviewOverturned, ReviewNeedsInformation}
+)
+
+// Valid reports whether p is one of the catalogue's professions.
+func (p Profession) Valid() bool { return slices.Contains(professions, p) }
+
+// Valid reports whether k is one of the catalogue's organisation kinds.
+func (k OrganisationKind) Valid() bool { return slices.Contains(organisationKinds, k) }
+
+// Valid reports whether c is one of the catalogue's courses.
+func (c Course) Valid() bool { return slices.Contains(courses, c) }
+
+// Valid reports whether c is one of the courses a study group is run for.
+func (c GroupCourse) Valid() bool { return slices.Contains(groupCourses, c) }
+
+// Valid reports whether a is one of the catalogue's audiences.
+func (a Audience) Valid() bool { return slices.Contains(audiences, a) }
+
+// Valid reports whether k is one of the catalogue's CPD kinds.
+func (k CPDKind) Valid() bool { return slices.Contains(cpdKinds, k) }
+
+// Valid reports whether k is one of the catalogue's reflective update kinds.
+func (k ReflectiveKind) Valid() bool { return slices.Contains(reflectiveKinds, k) }
+
+// Valid reports whether r is one of the roles one may apply for.
+func (r ApplicationRole) Valid() bool { return slices.Contains(applicationRoles, r) }
+
+// Valid reports whether r is one of the certified roles.
+func (r Role) Valid() bool { return slices.Contains(roles, r) }
+
+// Valid reports whether o is an interview outcome.
+func (o InterviewOutcome) Valid() bool { return slices.Contains(interviewOutcomes, o) }
+
+// Valid reports whether o is an application outcome.
+func (o ApplicationOutcome) Valid() bool { return slices.Contains(applicationOutcome, o) }
+
+// Valid reports whether k is one of the catalogue's licence kinds.
+func (k LicenceKind) Valid() bool { return slices.Contains(licenceKinds, k) }
+
+// Valid reports whether s is one of the catalogue's licence scopes.
+func (s LicenceScope) Valid() bool { return slices.Contains(licenceScopes, s) }
+
+// Valid reports whether d is one of the catalogue's directories.
+func (d Directory) Valid() bool { return slices.Contains(directories, d) }
+
+// Valid reports whether o is a review outcome.
+func (o ReviewOutcome) Valid() bool { return slices.Contains(reviewOutcomes, o) }
