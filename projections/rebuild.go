@@ -11,6 +11,7 @@ import (
 
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
+	"github.com/imattertraining/ledger/eventstore/keystore"
 )
 
 // Rebuild builds the models afresh from the whole store beside the served
@@ -103,39 +104,76 @@ func (p *Projector) catchUp(ctx context.Context, m *models, upTo eventstore.Posi
 	return nil
 }
 
-// build reads the whole store once and folds it into fresh models. Decoding
-// is the cost, so it runs in parallel with the read: the reader hands chunks
-// of events to decoders as it goes. The decoded facts are then grouped by
-// stream and the streams folded in parallel: organisations first (the
-// practitioners are evaluated against them), then practitioners.
+// build reads the whole store once and folds it into fresh models, in four
+// phases: read and decode the store (readStore), group the decoded facts
+// by stream (gather), fold the organisations (foldOrganisations), then
+// fold the practitioners, who are evaluated against the organisations,
+// into the models (foldPractitioners). Decoding is the cost, so it runs
+// in parallel with the read, and each fold runs on the workers.
 func (p *Projector) build(ctx context.Context, today domain.Date, progress func(done, total uint64)) (*models, error) {
+	rd, err := p.readStore(ctx, progress)
+	if err != nil {
+		return nil, err
+	}
+	n := rd.gather()
+	var done atomic.Uint64
+	report := func(k int) {
+		if d := done.Add(uint64(k)); d%65536 < uint64(k) || d == n {
+			progress(d, n)
+		}
+	}
+	orgOuts, err := p.foldOrganisations(ctx, rd.orgStreams, report)
+	if err != nil {
+		return nil, err
+	}
 	m := newModels()
-	m.date = dayOf(today)
+	m.date, m.pos = dayOf(today), rd.pos
+	if err := p.foldPractitioners(ctx, m, orgOuts, rd, today, report); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
 
-	// group is one stream's share of the store: the reader counts its
-	// events and names each event's group, so that grouping the decoded
-	// facts afterwards needs no map lookup and no copy of the events.
-	type group struct {
-		stream    string
-		n         int
-		facts     []domain.Fact
-		positions []eventstore.Position
-		revision  uint64
-		// chunk and start locate the group's events when they lie
-		// together in one chunk (apart: -1), as an import's do: then
-		// the group's facts are that chunk's, not a copy.
-		chunk, start int
-	}
-	type chunk struct {
-		events    []eventstore.RecordedEvent // dropped once decoded
-		positions []eventstore.Position
-		groups    []*group // nil: a stream of no ledger shape, never decoded
-		facts     []domain.Fact
-		decisions int // how many of facts are decisions
-		err       error
-	}
-	const chunkSize = 1024
-	work := make(chan *chunk, 4*p.opts.Workers)
+// streamGroup is one stream's share of the store: the reader counts its
+// events and names each event's group, so that grouping the decoded facts
+// afterwards needs no map lookup and no copy of the events.
+type streamGroup struct {
+	stream    string
+	n         int
+	facts     []domain.Fact
+	positions []eventstore.Position
+	revision  uint64
+	// chunk and start locate the group's events when they lie together
+	// in one chunk (apart: -1), as an import's do: then the group's facts
+	// are that chunk's, not a copy.
+	chunk, start int
+}
+
+// readChunk is a run of the store's events, read in order and decoded by
+// one worker.
+type readChunk struct {
+	events    []eventstore.RecordedEvent // dropped once decoded
+	positions []eventstore.Position
+	groups    []*streamGroup // nil: a stream of no ledger shape, never decoded
+	facts     []domain.Fact
+	decisions int // how many of facts are decisions
+	err       error
+}
+
+const readChunkSize = 1024
+
+// storeRead is the store as read and decoded by build's first phase.
+type storeRead struct {
+	chunks                  []*readChunk
+	orgStreams, pracStreams []*streamGroup // in order of their first event
+	decisions               int
+	pos                     eventstore.Position // of the last event read
+}
+
+// readStore reads the whole store into chunks, handing each to the
+// decoding workers as soon as it is full.
+func (p *Projector) readStore(ctx context.Context, progress func(done, total uint64)) (*storeRead, error) {
+	work := make(chan *readChunk, 4*p.opts.Workers)
 	free := make(chan []eventstore.RecordedEvent, 4*p.opts.Workers+2) // decoded chunks' buffers
 	var decoded atomic.Uint64
 	var wg sync.WaitGroup
@@ -145,24 +183,8 @@ func (p *Projector) build(ctx context.Context, today domain.Date, progress func(
 			defer wg.Done()
 			dates := make(dateCache)
 			for c := range work {
-				c.facts = make([]domain.Fact, len(c.events))
-				c.positions = make([]eventstore.Position, len(c.events))
-				for i := range c.events {
-					c.positions[i] = c.events[i].Position
-					if c.groups[i] == nil {
-						continue
-					}
-					f, err := factOf(c.events[i], dates, p.keys)
-					if err != nil {
-						c.err = err
-						break
-					}
-					c.facts[i] = f
-					if _, ok := domain.DecisionOf(f.Event); ok {
-						c.decisions++
-					}
-				}
-				if d := decoded.Add(uint64(len(c.events))); d%(64*chunkSize) < chunkSize {
+				c.decode(dates, p.keys)
+				if d := decoded.Add(uint64(len(c.events))); d%(64*readChunkSize) < readChunkSize {
 					progress(d, 0)
 				}
 				// The payloads are decoded: hand the buffer back to the
@@ -175,22 +197,60 @@ func (p *Projector) build(ctx context.Context, today domain.Date, progress func(
 			}
 		}()
 	}
-	streams := make(map[string]*group)
-	var orgStreams, pracStreams []*group
-	var chunks []*chunk
-	newChunk := func() *chunk {
-		c := &chunk{groups: make([]*group, 0, chunkSize)}
+	rd := &storeRead{}
+	readErr := rd.read(ctx, p.store, work, free)
+	close(work)
+	wg.Wait()
+	if readErr != nil {
+		return nil, readErr
+	}
+	for _, c := range rd.chunks {
+		if c.err != nil {
+			return nil, fmt.Errorf("projections: rebuild: %w", c.err)
+		}
+		rd.decisions += c.decisions
+	}
+	return rd, nil
+}
+
+// decode decodes the chunk's events of the ledger's streams.
+func (c *readChunk) decode(dates dateCache, keys *keystore.Keys) {
+	c.facts = make([]domain.Fact, len(c.events))
+	c.positions = make([]eventstore.Position, len(c.events))
+	for i := range c.events {
+		c.positions[i] = c.events[i].Position
+		if c.groups[i] == nil {
+			continue
+		}
+		f, err := factOf(c.events[i], dates, keys)
+		if err != nil {
+			c.err = err
+			return
+		}
+		c.facts[i] = f
+		if _, ok := domain.DecisionOf(f.Event); ok {
+			c.decisions++
+		}
+	}
+}
+
+// read reads the store in order, naming each event's stream group, and
+// sends every full chunk to work; buffers come back on free.
+func (rd *storeRead) read(ctx context.Context, store eventstore.Store, work chan<- *readChunk, free <-chan []eventstore.RecordedEvent) error {
+	streams := make(map[string]*streamGroup)
+	newChunk := func() *readChunk {
+		c := &readChunk{groups: make([]*streamGroup, 0, readChunkSize)}
 		select {
 		case c.events = <-free:
 		default:
-			c.events = make([]eventstore.RecordedEvent, 0, chunkSize)
+			c.events = make([]eventstore.RecordedEvent, 0, readChunkSize)
 		}
 		return c
 	}
 	cur := newChunk()
 	var readErr error
-	var last *group
-	for e, err := range p.store.ReadAll(ctx, eventstore.Start) {
+	var last *streamGroup
+	for e, err := range store.ReadAll(ctx, eventstore.Start) {
 		if err != nil {
 			readErr = fmt.Errorf("projections: rebuild: %w", err)
 			break
@@ -202,19 +262,19 @@ func (p *Projector) build(ctx context.Context, today domain.Date, progress func(
 			g = streams[e.Stream]
 		}
 		if g == nil {
-			g = &group{stream: e.Stream, chunk: len(chunks), start: len(cur.events)}
+			g = &streamGroup{stream: e.Stream, chunk: len(rd.chunks), start: len(cur.events)}
 			switch kind, _, ok := streamKind(e.Stream); {
 			case !ok:
 				g = nil // not the ledger's: never decoded, never folded
 			case kind == 'o':
-				orgStreams = append(orgStreams, g)
+				rd.orgStreams = append(rd.orgStreams, g)
 			default:
-				pracStreams = append(pracStreams, g)
+				rd.pracStreams = append(rd.pracStreams, g)
 			}
 			streams[e.Stream] = g
 		}
 		if g != nil {
-			if g.chunk >= 0 && (g.chunk != len(chunks) || g.start+g.n != len(cur.events)) {
+			if g.chunk >= 0 && (g.chunk != len(rd.chunks) || g.start+g.n != len(cur.events)) {
 				g.chunk = -1
 			}
 			g.n++
@@ -223,34 +283,27 @@ func (p *Projector) build(ctx context.Context, today domain.Date, progress func(
 		last = g
 		cur.events = append(cur.events, e)
 		cur.groups = append(cur.groups, g)
-		m.pos = e.Position
-		if len(cur.events) == chunkSize {
-			chunks = append(chunks, cur)
+		rd.pos = e.Position
+		if len(cur.events) == readChunkSize {
+			rd.chunks = append(rd.chunks, cur)
 			work <- cur
 			cur = newChunk()
 		}
 	}
 	if len(cur.events) > 0 {
-		chunks = append(chunks, cur)
+		rd.chunks = append(rd.chunks, cur)
 		work <- cur
 	}
-	close(work)
-	wg.Wait()
-	if readErr != nil {
-		return nil, readErr
-	}
+	return readErr
+}
+
+// gather gives each stream group its facts and positions, then lets the
+// chunks go, and returns how many events the groups hold. A stream whose
+// events lie together in one chunk keeps that chunk's facts (capped, so
+// nothing appends into its neighbours'); the others are gathered in order.
+func (rd *storeRead) gather() uint64 {
 	var n uint64
-	decisions := 0
-	for _, c := range chunks {
-		if c.err != nil {
-			return nil, fmt.Errorf("projections: rebuild: %w", c.err)
-		}
-		decisions += c.decisions
-	}
-	// Group the facts by stream: a stream whose events lie together in
-	// one chunk keeps that chunk's facts (capped, so nothing appends into
-	// its neighbours'); the others are gathered in order.
-	for _, gs := range [2][]*group{orgStreams, pracStreams} {
+	for _, gs := range [2][]*streamGroup{rd.orgStreams, rd.pracStreams} {
 		for _, g := range gs {
 			n += uint64(g.n)
 			if g.chunk < 0 {
@@ -258,11 +311,11 @@ func (p *Projector) build(ctx context.Context, today domain.Date, progress func(
 				g.positions = make([]eventstore.Position, 0, g.n)
 				continue
 			}
-			c, i, j := chunks[g.chunk], g.start, g.start+g.n
+			c, i, j := rd.chunks[g.chunk], g.start, g.start+g.n
 			g.facts, g.positions = c.facts[i:j:j], c.positions[i:j:j]
 		}
 	}
-	for _, c := range chunks {
+	for _, c := range rd.chunks {
 		for i, g := range c.groups {
 			if g == nil || g.chunk >= 0 {
 				continue
@@ -271,49 +324,53 @@ func (p *Projector) build(ctx context.Context, today domain.Date, progress func(
 			g.positions = append(g.positions, c.positions[i])
 		}
 	}
-	chunks = nil
-	clear(streams)
+	rd.chunks = nil
+	return n
+}
 
-	var done atomic.Uint64
-	report := func(k int) {
-		if d := done.Add(uint64(k)); d%65536 < uint64(k) || d == n {
-			progress(d, n)
-		}
-	}
-	type orgOut struct {
-		o  *domain.Organisation
-		ds []decisionRec
-		rs []reviewRec
-	}
-	orgOuts := make([]orgOut, len(orgStreams))
-	err := p.parallel(ctx, len(orgStreams), func(i int) error {
-		g := orgStreams[i]
+// orgOut is one organisation folded by a rebuild.
+type orgOut struct {
+	o  *domain.Organisation
+	ds []decisionRec
+	rs []reviewRec
+}
+
+// foldOrganisations folds the organisations' streams on the workers.
+func (p *Projector) foldOrganisations(ctx context.Context, streams []*streamGroup, report func(int)) ([]orgOut, error) {
+	outs := make([]orgOut, len(streams))
+	err := p.parallel(ctx, len(streams), func(i int) error {
+		g := streams[i]
 		_, id, _ := streamKind(g.stream)
 		o, ds, rs, err := p.rules.organisation(id, settle(g.facts, g.positions, g.revision))
 		if err != nil {
 			return err
 		}
-		orgOuts[i] = orgOut{o, ds, rs}
+		outs[i] = orgOut{o, ds, rs}
 		report(g.n)
-		*g = group{}
+		*g = streamGroup{}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	return outs, nil
+}
+
+// foldPractitioners fills m with the organisations and the practitioners
+// as they are folded: the fold runs in blocks on the workers, and this
+// goroutine merges each block once folded, in stream order, while the
+// workers go on with the next ones. The maps are sized up front (growing
+// maps of 100,000 entries costs more than filling them) and the id order
+// is sorted meanwhile.
+func (p *Projector) foldPractitioners(ctx context.Context, m *models, orgOuts []orgOut, rd *storeRead, today domain.Date, report func(int)) error {
 	orgs := make(domain.OrganisationSet, len(orgOuts))
 	for _, r := range orgOuts {
 		orgs[r.o.ID] = r.o
 	}
-
-	// The models are filled as the practitioners are folded: the fold
-	// runs in blocks on the workers, and this goroutine merges each block
-	// once folded, in stream order, while the workers go on with the next
-	// ones. The maps are sized up front (growing maps of 100,000 entries
-	// costs more than filling them) and the id order is sorted meanwhile.
+	pracStreams := rd.pracStreams
 	m.orgs = orgs
 	m.practitioners = make(map[uuid.UUID]*summary, len(pracStreams))
-	m.decisions = make(map[uuid.UUID]*decisionRec, decisions)
+	m.decisions = make(map[uuid.UUID]*decisionRec, rd.decisions)
 	m.order = make([]uuid.UUID, len(pracStreams))
 	for i, g := range pracStreams {
 		_, m.order[i], _ = streamKind(g.stream)
@@ -335,6 +392,7 @@ func (p *Projector) build(ctx context.Context, today domain.Date, progress func(
 		blocks[b] = make(chan struct{})
 	}
 	folded := make(chan struct{})
+	var err error
 	go func() {
 		defer close(folded)
 		err = p.parallel(ctx, len(blocks), func(b int) error {
@@ -347,7 +405,7 @@ func (p *Projector) build(ctx context.Context, today domain.Date, progress func(
 				}
 				pracOuts[i] = pracResult{s, ds, rs}
 				report(g.n)
-				*g = group{} // done with: let the collector have it
+				*g = streamGroup{} // done with: let the collector have it
 			}
 			close(blocks[b])
 			return nil
@@ -360,7 +418,7 @@ func (p *Projector) build(ctx context.Context, today domain.Date, progress func(
 			select {
 			case <-ready:
 			default: // the fold stopped short
-				return nil, err
+				return err
 			}
 		}
 		for i := b * block; i < min((b+1)*block, len(pracOuts)); i++ {
@@ -374,10 +432,7 @@ func (p *Projector) build(ctx context.Context, today domain.Date, progress func(
 		}
 	}
 	<-folded
-	if err != nil {
-		return nil, err
-	}
-	return m, nil
+	return err
 }
 
 // parallel runs fn(0..n-1) on the configured number of workers and returns
