@@ -13,6 +13,7 @@ const usage = `ledger: the I Matter certification ledger
 Usage:
   ledger serve   [--data DIR] [--addr ADDR] [--store bolt|kurrentdb] [--kurrentdb URL] [--demo]
                  [--rate N --burst N] [--trusted-proxy CIDR]... [--bootstrap-admin]
+                 [--checkpoint-every DURATION] [--checkpoint-keep N] [--keys FILE]
   ledger token   add --data DIR --role admin|reviewer|auditor --name NAME
   ledger token   list --data DIR
   ledger token   revoke --data DIR --name NAME
