@@ -372,9 +372,17 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request, _ Principa
 	if err != nil {
 		return err
 	}
+	// It read every event to answer in a few bytes: it costs what the
+	// page of those events would.
+	chargeWork(w, rep.EventsChecked*eventWorth)
 	writeJSON(w, http.StatusOK, rep)
 	return nil
 }
+
+// eventWorth is an event's weight in bytes of response for the rate limit
+// of a route that reads events without sending them: about an event's size
+// on /v1/events.
+const eventWorth = 512
 
 // handleEvents pages through every event in global order, with every
 // envelope field: what `ledger export` reads from a running server.

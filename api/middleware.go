@@ -20,6 +20,9 @@ type statusWriter struct {
 	http.ResponseWriter
 	status int
 	bytes  int
+	// work is what the request cost beyond its response, in bytes of
+	// response it is worth, for the rate limit (chargeWork).
+	work int
 
 	id        string
 	principal string
@@ -57,6 +60,15 @@ func methodLabel(m string) string {
 func infoFrom(w http.ResponseWriter) *statusWriter {
 	sw, _ := w.(*statusWriter)
 	return sw
+}
+
+// chargeWork adds to what a request costs its rate-limit bucket the work
+// it did beyond its response, as the bytes of response it is worth: a
+// route that reads much and answers little (verify) pays for its reading.
+func chargeWork(w http.ResponseWriter, bytes int) {
+	if sw := infoFrom(w); sw != nil {
+		sw.work += bytes
+	}
 }
 
 // setPrincipal records the authenticated principal's name for the log.

@@ -227,7 +227,7 @@ func (s *Server) limitUI(w http.ResponseWriter, r *http.Request, p Principal) (f
 	sw := infoFrom(w)
 	return func() {
 		if sw != nil {
-			s.limiter.charge(key, sw.bytes)
+			s.limiter.charge(key, sw.bytes+sw.work)
 		}
 	}, nil
 }

@@ -413,3 +413,35 @@ func TestReviewsOnlyThroughTheReviewRoute(t *testing.T) {
 		assert.Zero(t, batch.Len(), "nothing staged")
 	})
 }
+
+// TestVerifyWeighsTheEventsItReads: /v1/verify reads every event for an
+// answer of a few bytes; charged by its size it was one request's worth,
+// so a principal could keep the server reading the whole store fifty
+// times a second. It is charged as the page of the events it read would
+// be.
+func TestVerifyWeighsTheEventsItReads(t *testing.T) {
+	const burst = 40
+	ts := newTestServer(t, func(c *api.Config) { c.RateLimit, c.RateBurst = 0.001, burst })
+	pid, err := uuid.Parse(ts.registerPractitioner("Alex Example"))
+	require.NoError(t, err)
+	facts := make([]eventstore.EventData, 1000)
+	for i := range facts {
+		facts[i] = eventstore.EventData{
+			ID: uuid.New(), Type: "CPDEngagementRecorded", SchemaVersion: 1, OccurredOn: "2024-03-01", RecordedBy: "admin-1",
+			Data: []byte(`{"kind":"linked_cpd","hours":1,"title":"Practitioner development session"}`),
+		}
+	}
+	_, err = ts.store.Append(context.Background(), projections.PractitionerStream(pid), eventstore.Any(), facts...)
+	require.NoError(t, err)
+	served := 0
+	for served < burst {
+		r := ts.do("GET", "/v1/verify", api.RoleAuditor, "")
+		if r.status == http.StatusTooManyRequests {
+			break
+		}
+		require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+		served++
+	}
+	assert.LessOrEqual(t, served, 3, "a verify of 1,001 events weighs more than a dozen requests")
+	assert.Equal(t, http.StatusOK, ts.do("GET", "/v1/decisions", api.RoleReviewer, "").status, "another principal is unaffected")
+}

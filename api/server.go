@@ -211,7 +211,7 @@ func (s *Server) guard(rt route) http.Handler {
 				return
 			}
 			if sw := infoFrom(w); sw != nil {
-				defer func() { s.limiter.charge(key, sw.bytes) }()
+				defer func() { s.limiter.charge(key, sw.bytes+sw.work) }()
 			}
 		}
 		if !rt.access.public {
