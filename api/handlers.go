@@ -374,7 +374,7 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request, _ Principa
 	}
 	// It read every event to answer in a few bytes: it costs what the
 	// page of those events would.
-	chargeWork(w, rep.EventsChecked*eventWorth)
+	ChargeEventsRead(w, rep.EventsChecked)
 	writeJSON(w, http.StatusOK, rep)
 	return nil
 }
@@ -383,6 +383,11 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request, _ Principa
 // of a route that reads events without sending them: about an event's size
 // on /v1/events.
 const eventWorth = 512
+
+// ChargeEventsRead charges the rate-limit bucket of the request w answers
+// for n events read but not sent (eventWorth bytes each), as the console's
+// chain verification page does.
+func ChargeEventsRead(w http.ResponseWriter, n int) { chargeWork(w, n*eventWorth) }
 
 // handleEvents pages through every event in global order, with every
 // envelope field: what `ledger export` reads from a running server.

@@ -146,3 +146,21 @@ func TestOneSessionManyTabs(t *testing.T) {
 	}
 	assert.Equal(t, http.StatusTooManyRequests, b.get("/ui/").status, "the burst is spent")
 }
+
+// TestVerifyPageWeighsTheEventsItReads: the chain verification reads every
+// event for a short page; it costs what the page of those events would on
+// /v1/verify (512 bytes an event), not one request.
+func TestVerifyPageWeighsTheEventsItReads(t *testing.T) {
+	const burst = 30
+	e := limited(t, burst)
+	pid := e.practitioner("Casey Fictional", "2024-01-10")
+	for range 80 {
+		e.fact(pid, "CPDEngagementRecorded", "2024-02-01", `{"kind":"peer_supervision","hours":1,"title":"Reading group"}`)
+		e.clock.advance(time.Minute)
+	}
+	b := e.signedIn(api.RoleAuditor) // 1 for the start page
+	require.Equal(t, http.StatusOK, b.get("/ui/verify").status)
+	units := 81 * 512 / (16 << 10) // 81 events checked
+	n, _ := b.untilLimited("/ui/", burst)
+	assert.Equal(t, burst-1-1-units, n, "the verification was charged for the %d events it read", 81)
+}

@@ -611,6 +611,7 @@ func (c *console) verify(w http.ResponseWriter, r *http.Request, q *req) error {
 	if err != nil {
 		return err
 	}
+	api.ChargeEventsRead(w, rep.EventsChecked) // as /v1/verify is charged
 	c.render(w, r, q, http.StatusOK, "verify", "Chain verification", "verify", verifyPage{Report: rep, Took: time.Since(start).Round(time.Millisecond)})
 	return nil
 }
