@@ -3,6 +3,7 @@ package api_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -69,5 +70,73 @@ func TestReadingSchoolHeldLicenceNeedsARegisteredService(t *testing.T) {
 		r := ts.post("organisations/"+school, "LicenceGranted", "2024-02-01", `{"licence_id":"SCH-3A","kind":"level3a","valid_until":"2025-01-31",`+dec+`}`)
 		require.Equal(t, http.StatusCreated, r.status, "%s", r.body)
 		assert.Equal(t, true, duty("2024-03-10")["met"])
+	})
+}
+
+// TestReadingExceptionReinstatementTakesEffect (DOMAIN.md: "A decision may
+// go against the rules (exceptional circumstances) only with a rationale;
+// such decisions are **exceptions** and go to the QC queue first."): a
+// withdrawn role or a revoked licence is not reinstated within the rules
+// (422, the evaluation says why, nothing stored); recorded as an exception
+// the reinstatement is queued and restores it.
+func TestReadingExceptionReinstatementTakesEffect(t *testing.T) {
+	ts := newTestServer(t)
+	school := ts.registerOrg("Fellside Primary", true)
+	pid := ts.trainee(school)
+	p := "practitioners/" + pid
+	ts.yearKeptUp(pid, "2024-03-01", 12)
+	r := ts.post(p, "CertificationAwarded", "2025-03-01", award)
+	require.Equal(t, http.StatusCreated, r.status, "%s", r.body)
+	ts.yearKeptUp(pid, "2025-03-01", 3)
+	r = ts.post(p, "CertificationWithdrawn", "2025-04-01", `{"role":"lead_professional","reason":"left the programme",`+dec+`}`)
+	require.Equal(t, http.StatusCreated, r.status, "%s", r.body)
+	require.Equal(t, "withdrawn", standingOf(ts.view(pid, "2025-04-02")))
+
+	inQueue := func(id string) bool {
+		t.Helper()
+		r := ts.do("GET", "/v1/decisions?status=exception", api.RoleReviewer, "")
+		require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+		return strings.Contains(string(r.body), id)
+	}
+	reinstate := func(typ, on, data string) (refusal map[string]any, id string) {
+		t.Helper()
+		before := ts.count()
+		r := ts.post(p, typ, on, data+`,`+dec+`}`)
+		require.Equal(t, http.StatusUnprocessableEntity, r.status, "within the rules: %s", r.body)
+		assert.Equal(t, before, ts.count(), "a refusal stores nothing")
+		refusal = r.json(t)["error"].(map[string]any)["evaluation"].(map[string]any)["requirements"].([]any)[0].(map[string]any)
+		r = ts.post(p, typ, on, data+`,"exception":true,`+dec+`}`)
+		require.Equal(t, http.StatusCreated, r.status, "as an exception: %s", r.body)
+		id = r.json(t)["event_id"].(string)
+		assert.True(t, inQueue(id), "the exception is in the QC queue")
+		return refusal, id
+	}
+
+	t.Run("a withdrawn role", func(t *testing.T) {
+		refusal, _ := reinstate("CertificationReinstated", "2025-04-10", `{"role":"lead_professional","reason":"withdrawn in error"`)
+		assert.Equal(t, "role_status", refusal["name"])
+		assert.Contains(t, refusal["missing"], "Lead Professional certification is withdrawn: within the rules only a suspended (or lapsed) one is reinstated; a reinstatement recorded as an exception, with a rationale, restores it")
+		v := ts.view(pid, "2025-04-11")
+		assert.Equal(t, "good", standingOf(v), "v1.1 before the review left it withdrawn: %v", v["standing"])
+		assert.Contains(t, v["roles"], "lead_professional")
+	})
+	t.Run("a revoked licence", func(t *testing.T) {
+		lid := "T-3A-" + pid[:8]
+		r := ts.post(p, "LicenceRevoked", "2025-04-20", `{"licence_id":"`+lid+`","reason":"handed back",`+dec+`}`)
+		require.Equal(t, http.StatusCreated, r.status, "%s", r.body)
+		require.Equal(t, "withdrawn", standingOf(ts.view(pid, "2025-04-21")))
+		refusal, _ := reinstate("LicenceReinstated", "2025-04-25", `{"licence_id":"`+lid+`","reason":"revoked in error"`)
+		assert.Equal(t, "licence_status", refusal["name"])
+		assert.Contains(t, refusal["missing"], "licence "+lid+" is revoked: within the rules only a suspended (or lapsed) one is reinstated")
+		v := ts.view(pid, "2025-04-26")
+		assert.Equal(t, "good", standingOf(v), "%v", v["standing"])
+		found := false
+		for _, l := range v["licences"].([]any) {
+			if m := l.(map[string]any); m["licence_id"] == lid {
+				found = true
+				assert.Equal(t, "active", m["status"])
+			}
+		}
+		assert.True(t, found, "the licence is listed")
 	})
 }

@@ -54,6 +54,8 @@ type licenceRec struct {
 	kind       LicenceKind
 	scope      LicenceScope
 	validUntil Date
+	// exception is set on a decision recorded as an exception.
+	exception bool
 }
 
 // licenceBook keeps licence decisions in date order; practitioners and
@@ -80,6 +82,7 @@ func (b *licenceBook) apply(m meta, e Event) (Decision, bool) {
 	default:
 		return d, false
 	}
+	r.exception = d.Exception
 	b.events = insertByDate(b.events, r)
 	return d, true
 }
@@ -120,7 +123,12 @@ func (s *licenceState) step(r *licenceRec) {
 			s.suspended, s.statusEvent = true, r.ID
 		}
 	case licenceReinstate:
-		if s.suspended {
+		// Within the rules only a suspended licence is reinstated; one
+		// recorded as an exception also restores a revoked licence.
+		switch {
+		case s.revoked && r.exception:
+			s.revoked, s.suspended, s.statusEvent = false, false, uuid.Nil
+		case s.suspended && !s.revoked:
 			s.suspended, s.statusEvent = false, uuid.Nil
 		}
 	case licenceRevoke:

@@ -103,6 +103,8 @@ type (
 		meta
 		role Role
 		op   certOp
+		// exception is set on a decision recorded as an exception.
+		exception bool
 	}
 	directoryRec struct {
 		meta
@@ -281,7 +283,7 @@ func (p *Practitioner) apply(f Fact) bool {
 
 // certify folds a certification decision.
 func (p *Practitioner) certify(m meta, typ string, role Role, op certOp, exception bool) {
-	p.certs = insertByDate(p.certs, certRec{meta: m, role: role, op: op})
+	p.certs = insertByDate(p.certs, certRec{meta: m, role: role, op: op, exception: exception})
 	p.noteDecision(m, typ, exception)
 }
 
@@ -609,7 +611,11 @@ func (p *Practitioner) roleState(role Role, on Date) (st RoleStatus, since Date,
 				st, last = RoleSuspended, r.ID
 			}
 		case certReinstated:
-			if st == RoleSuspended {
+			// Within the rules only a suspended role is reinstated; one
+			// recorded as an exception also restores a withdrawn role
+			// (DOMAIN.md: "A decision may go against the rules
+			// (exceptional circumstances) only with a rationale").
+			if st == RoleSuspended || st == RoleWithdrawn && r.exception {
 				st, last = RoleActive, r.ID
 			}
 		case certWithdrawn:

@@ -396,7 +396,11 @@ func evaluate(r *Requirement, c *evalCtx) outcome {
 				return outcome{met: true, evidence: c.licence.Evidence}
 			}
 		}
-		return outcome{evidence: c.licence.Evidence, missing: "licence " + c.licence.LicenceID + " is " + string(c.licence.Status)}
+		missing := "licence " + c.licence.LicenceID + " is " + string(c.licence.Status)
+		if c.licence.Status == LicenceStatusRevoked && slices.Contains(r.LicenceStatuses, LicenceStatusSuspended) {
+			missing += onlyByException
+		}
+		return outcome{evidence: c.licence.Evidence, missing: missing}
 	case RequireRoleStatus:
 		st, _, award, last := c.p.roleState(c.role, c.on)
 		for _, s := range r.RoleStatuses {
@@ -413,7 +417,15 @@ func evaluate(r *Requirement, c *evalCtx) outcome {
 		if len(r.RoleStatuses) == 1 && r.RoleStatuses[0] == "" {
 			return outcome{evidence: []uuid.UUID{award, last}, missing: roleNames[c.role] + " already certified (" + string(st) + "): a suspended role comes back by reinstatement, never by a second award"}
 		}
-		return outcome{evidence: []uuid.UUID{award}, missing: roleNames[c.role] + " certification is " + string(st)}
+		missing := roleNames[c.role] + " certification is " + string(st)
+		if st == RoleWithdrawn && slices.Contains(r.RoleStatuses, RoleSuspended) {
+			missing += onlyByException
+		}
+		ev := []uuid.UUID{award}
+		if last != award {
+			ev = append(ev, last)
+		}
+		return outcome{evidence: ev, missing: missing}
 	case RequireNotRecorded:
 		return unmet(r.Description + ": the ledger records no fact for this")
 	case RequireOrganisationIs:
@@ -488,6 +500,12 @@ func evaluate(r *Requirement, c *evalCtx) outcome {
 	}
 	return unmet(fmt.Sprintf("rulebook error: requirement %q has no kind", r.Name))
 }
+
+// onlyByException ends the refusal of a reinstatement of something withdrawn
+// or revoked: within the rules only a suspension (or a lapse) is undone by
+// reinstatement, and DOMAIN.md lets "A decision may go against the rules
+// (exceptional circumstances) only with a rationale".
+const onlyByException = ": within the rules only a suspended (or lapsed) one is reinstated; a reinstatement recorded as an exception, with a rationale, restores it"
 
 // evaluateOrganisationLicence looks for a current licence of r's kinds held
 // by a registered organisation the practitioner is in on the date.

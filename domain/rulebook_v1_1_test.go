@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -202,10 +203,7 @@ func TestStandingV1_1(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := newWorld()
-			h := newHistory(t)
-			tt.build(h, w)
-			p := h.fold()
+			p, w := folded(t, tt.build)
 			on := MustDate(tt.on)
 			got := v11.Standing(p, w.orgs(), on)
 			assert.Equal(t, tt.want, got.Status, "%s\nunmet: %v", tt.seed, unmetNames(got))
@@ -331,6 +329,20 @@ func TestDecisionsV1_1(t *testing.T) {
 				keepUp(h, "2024-03-01", "2025-02-28", "2024-06")
 			},
 			&CertificationReinstated{Role: RoleLeadProfessional, Reason: "month made good", Decision: dec}, "2025-04-01", nil},
+		{"a withdrawn Lead Professional is not reinstated within the rules", qException,
+			func(h *history, w *world) {
+				leadProfessional(h, w)
+				keepUp(h, "2024-03-01", "2025-02-28")
+				h.add("2024-05-01", &CertificationWithdrawn{Role: RoleLeadProfessional, Reason: "left the programme", Decision: dec})
+			},
+			&CertificationReinstated{Role: RoleLeadProfessional, Reason: "withdrawn in error", Decision: dec}, "2024-06-01", []string{"role_status"}},
+		{"a revoked licence is not reinstated within the rules", qException,
+			func(h *history, w *world) {
+				h.register("2024-01-01")
+				h.licence("2024-02-01", "INF-1", LicenceInformalUse, "2024-12-31")
+				h.add("2024-05-01", &LicenceRevoked{LicenceID: "INF-1", Reason: "misuse reported", Decision: dec})
+			},
+			&LicenceReinstated{LicenceID: "INF-1", Reason: "revoked in error", Decision: dec}, "2024-06-01", []string{"licence_status"}},
 		{"an active Lead Professional in good standing is not reinstated", qDecision,
 			func(h *history, w *world) {
 				leadProfessional(h, w)
@@ -414,6 +426,15 @@ func TestSchoolLicenceExpiryIsANextChange(t *testing.T) {
 	assert.Equal(t, StandingAtRisk, RulebookV1_1().Standing(h.fold(), w.orgs(), MustDate("2023-09-20")).Status, qSchools)
 }
 
+// folded builds a world and a history with build, and folds the history.
+func folded(t *testing.T, build func(h *history, w *world)) (*Practitioner, *world) {
+	t.Helper()
+	w := newWorld()
+	h := newHistory(t)
+	build(h, w)
+	return h.fold(), w
+}
+
 // newOrg returns an organisation registered on date on.
 func newOrg(name string, k OrganisationKind, service bool, on string) *Organisation {
 	o := NewOrganisation(nextID())
@@ -491,4 +512,125 @@ func TestServiceRegistrationIsANextChange(t *testing.T) {
 	s := RulebookV1_1().Standing(h.fold(), w.orgs(), MustDate("2023-09-20"))
 	assert.Equal(t, StandingAtRisk, s.Status, qSchoolHeld)
 	assert.Equal(t, MustDate("2023-10-01"), s.NextChange, qSchoolHeld)
+}
+
+// TestReinstatingWithdrawnSaysWhy: the refusal of a reinstatement of a
+// withdrawn role or a revoked licence says that only an exception restores
+// it, and cites the withdrawal or revocation.
+func TestReinstatingWithdrawnSaysWhy(t *testing.T) {
+	dec := Decision{DecidedBy: "QC Lead", Rationale: "r"}
+	w := newWorld()
+	h := newHistory(t)
+	leadProfessional(h, w)
+	keepUp(h, "2024-03-01", "2025-02-28")
+	withdrawal := h.add("2024-05-01", &CertificationWithdrawn{Role: RoleLeadProfessional, Reason: "left the programme", Decision: dec})
+	revocation := h.add("2024-05-01", &LicenceRevoked{LicenceID: "L1", Reason: "handed back", Decision: dec})
+	p := h.fold()
+	for _, tc := range []struct {
+		e    Event
+		want string
+		cite uuid.UUID
+	}{
+		{&CertificationReinstated{Role: RoleLeadProfessional, Reason: "withdrawn in error", Decision: dec}, "Lead Professional certification is withdrawn: within the rules only a suspended (or lapsed) one is reinstated; a reinstatement recorded as an exception, with a rationale, restores it", withdrawal},
+		{&LicenceReinstated{LicenceID: "L1", Reason: "revoked in error", Decision: dec}, "licence L1 is revoked: within the rules only a suspended (or lapsed) one is reinstated; a reinstatement recorded as an exception, with a rationale, restores it", revocation},
+	} {
+		ev := RulebookV1_1().EvaluateDecision(p, w.orgs(), tc.e, MustDate("2024-06-01"))
+		require.False(t, ev.Met, qException)
+		require.Len(t, ev.Requirements, 1)
+		assert.Contains(t, ev.Requirements[0].Missing, tc.want, qException)
+		assert.Contains(t, ev.Requirements[0].Evidence, tc.cite, qException)
+	}
+}
+
+// qException is the sentence an exception reinstatement rests on: a
+// decision taken against the rules is recorded, and so it takes effect.
+const qException = `DOMAIN.md: "A decision may go against the rules (exceptional circumstances) only with a rationale; such decisions are **exceptions** and go to the QC queue first."`
+
+// TestExceptionReinstatement: a CertificationReinstated or LicenceReinstated
+// recorded as an exception restores a withdrawn role or a revoked licence;
+// one that is not an exception (within the rules it is refused, so only
+// imported or older history holds one) changes nothing.
+func TestExceptionReinstatement(t *testing.T) {
+	dec := Decision{DecidedBy: "QC Lead", Rationale: "r"}
+	exc := Decision{DecidedBy: "QC Lead", Rationale: "withdrawn in error: the panel's letter went to another practitioner", Exception: true}
+	// roleBack is a Lead Professional withdrawn on 2024-05-01 and
+	// reinstated by decision d on 2024-05-20.
+	roleBack := func(d Decision) func(h *history, w *world) {
+		return func(h *history, w *world) {
+			leadProfessional(h, w)
+			keepUp(h, "2024-03-01", "2025-02-28")
+			h.add("2024-05-01", &CertificationWithdrawn{Role: RoleLeadProfessional, Reason: "left the programme", Decision: dec})
+			h.add("2024-05-20", &CertificationReinstated{Role: RoleLeadProfessional, Reason: "withdrawn in error", Decision: d})
+		}
+	}
+	// licenceBack is an informal-use licence revoked on 2024-05-01 and
+	// reinstated by decision d on 2024-05-20.
+	licenceBack := func(d Decision) func(h *history, w *world) {
+		return func(h *history, w *world) {
+			h.register("2024-01-01")
+			h.licence("2024-02-01", "INF-1", LicenceInformalUse, "2024-12-31")
+			h.add("2024-05-01", &LicenceRevoked{LicenceID: "INF-1", Reason: "misuse reported", Decision: dec})
+			h.add("2024-05-20", &LicenceReinstated{LicenceID: "INF-1", Reason: "revoked in error", Decision: d})
+		}
+	}
+	tests := []struct {
+		name  string
+		seed  string
+		build func(h *history, w *world)
+		on    string
+		// role or licence is the item asked about, with its status then.
+		role        Role
+		roleStatus  RoleStatus
+		licence     string
+		licenceStat LicenceStatus
+		standing    StandingStatus
+	}{
+		{"a withdrawn role reinstated as an exception is active", qException, roleBack(exc),
+			"2024-06-01", RoleLeadProfessional, RoleActive, "", "", StandingGood},
+		{"a withdrawn role is withdrawn until the exception's date", qException, roleBack(exc),
+			"2024-05-19", RoleLeadProfessional, RoleWithdrawn, "", "", StandingWithdrawn},
+		{"a reinstatement of a withdrawn role that is not an exception changes nothing", qException, roleBack(dec),
+			"2024-06-01", RoleLeadProfessional, RoleWithdrawn, "", "", StandingWithdrawn},
+		{"a withdrawal after the exception withdraws again", qException,
+			func(h *history, w *world) {
+				roleBack(exc)(h, w)
+				h.add("2024-07-01", &CertificationWithdrawn{Role: RoleLeadProfessional, Reason: "left the programme", Decision: dec})
+			},
+			"2024-07-02", RoleLeadProfessional, RoleWithdrawn, "", "", StandingWithdrawn},
+		{"a retracted exception reinstatement leaves the role withdrawn", qException,
+			func(h *history, w *world) {
+				roleBack(exc)(h, w)
+				h.add("2024-05-21", &EventRetracted{RetractedEventID: h.facts[len(h.facts)-1].ID, Reason: "recorded on the wrong practitioner"})
+			},
+			"2024-06-01", RoleLeadProfessional, RoleWithdrawn, "", "", StandingWithdrawn},
+		{"a revoked licence reinstated as an exception is active", qException, licenceBack(exc),
+			"2024-06-01", "", "", "INF-1", LicenceStatusActive, StandingGood},
+		{"a revoked licence reinstated as an exception still expires", qException, licenceBack(exc),
+			"2025-01-01", "", "", "INF-1", LicenceStatusExpired, StandingGood},
+		{"a reinstatement of a revoked licence that is not an exception changes nothing", qException, licenceBack(dec),
+			"2024-06-01", "", "", "INF-1", LicenceStatusRevoked, StandingWithdrawn},
+		{"a revoked and suspended licence reinstated as an exception is active", qException,
+			func(h *history, w *world) {
+				h.add("2024-04-01", &LicenceSuspended{LicenceID: "INF-1", Reason: "under review", Decision: dec})
+				licenceBack(exc)(h, w)
+			},
+			"2024-06-01", "", "", "INF-1", LicenceStatusActive, StandingGood},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, w := folded(t, tt.build)
+			on := MustDate(tt.on)
+			if tt.role != "" {
+				r, ok := p.Role(tt.role, on)
+				require.True(t, ok)
+				assert.Equal(t, tt.roleStatus, r.Status, tt.seed)
+			}
+			if tt.licence != "" {
+				l, ok := p.Licence(tt.licence, on)
+				require.True(t, ok)
+				assert.Equal(t, tt.licenceStat, l.Status, tt.seed)
+			}
+			assert.Equal(t, tt.standing, RulebookV1_1().Standing(p, w.orgs(), on).Status, tt.seed)
+		})
+	}
 }

@@ -20,8 +20,9 @@ import (
 // Change it whenever either changes: a snapshot of another version is never
 // loaded, so the next start rebuilds.
 // 3: rulebook v1.1 reviewed (a school's licence counts only while it is a
-// registered service), with the version string unchanged.
-const projectionVersion = "projections/3"
+// registered service), with the version string unchanged. 4: an exception
+// reinstatement restores a withdrawn role or a revoked licence.
+const projectionVersion = "projections/4"
 
 // snapshotFormat is the layout of the snapshot file itself.
 const snapshotFormat = 1
