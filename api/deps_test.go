@@ -15,7 +15,8 @@ import (
 // server never imports a store backend, which the command wires in; the
 // client never imports the server, so an integrator's binary does not
 // carry it; the token file and the export format import no layer above
-// them. A name ending in "/..." bans the whole tree under it.
+// them; the write path (api/record) imports no HTTP and no store backend,
+// so the API, the console and the command all call it as it is. A name ending in "/..." bans the whole tree under it.
 func TestImportRules(t *testing.T) {
 	const module = "github.com/imattertraining/ledger"
 	backends := []string{module + "/eventstore/bolt/...", module + "/eventstore/kurrentdb/...", "go.etcd.io/bbolt/...", "github.com/EventStore/...", module + "/cmd/..."}
@@ -27,6 +28,7 @@ func TestImportRules(t *testing.T) {
 		{"api/console", backends},
 		{"api/client", append([]string{module + "/api", module + "/api/auth", module + "/api/console", "github.com/go-chi/...", "github.com/prometheus/..."}, backends...)},
 		{"api/auth", []string{module + "/api", module + "/projections/...", module + "/eventstore/...", "net/http/..."}},
+		{"api/record", append([]string{module + "/api", module + "/api/client", module + "/api/console", "net/http/...", "github.com/go-chi/..."}, backends...)},
 		{"eventstore/export", []string{module + "/domain/...", module + "/projections/...", module + "/api/..."}},
 	} {
 		t.Run(rule.pkg, func(t *testing.T) {

@@ -1,19 +1,21 @@
-// Package api is the ledger's HTTP interface and its write path.
+// Package api is the ledger's HTTP interface.
 //
 // It owns the routes under /v1 (JSON in and out, on go-chi/chi), which
 // role may call each (the roles and the token file are package api/auth's),
 // the mapping of error codes to HTTP statuses
 // (one table, one function: Error), request logs, Prometheus metrics,
-// per-principal rate limits, the OpenAPI description, and the Recorder: the
-// application service that turns a proposed fact into a validated domain
-// event, evaluates decisions against the history known at that moment and
-// appends them. `ledger import` records through the same Recorder.
+// per-principal rate limits and the OpenAPI description. It records
+// through the Recorder of package api/record (the write path, which
+// `ledger import` and the console share) and maps the Recorder's domain
+// and store errors to HTTP statuses here, in Error.
 //
 // It imports domain, eventstore (and its checkpoint, export and keystore
 // packages), projections, api/auth and api/client (for the wire types it
 // shares with clients); it must not import cmd or a store
 // backend (eventstore/bolt, eventstore/kurrentdb): the command wires a
 // backend in. Its sub-packages: api/auth (roles and the token file),
+// api/record (the write path and import staging, which must not import
+// net/http or chi),
 // api/client (the typed Go client, which must not import api), api/console
 // (the web console). deps_test.go checks these rules.
 //

@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/imattertraining/ledger/api/record"
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/eventstore/checkpoint"
@@ -140,20 +141,20 @@ func NewServer(cfg Config) (*Server, error) {
 	}))
 	s.recorder = NewRecorder(cfg.Store, cfg.Projector.Views, cfg.Now)
 	s.recorder.UseKeys(cfg.Keys)
-	s.recorder.observe = func(typ string, d time.Duration, err error) {
+	s.recorder.Observe(func(typ string, d time.Duration, err error) {
 		s.metrics.observeAppend(typ, d, err)
 		s.disk.note(err, s.cfg.Logger, s.cfg.Now())
-	}
-	s.recorder.members = membersFrom(cfg.Projector, s.today, cfg.ReadYourWritesWait)
+	})
+	s.recorder.UseMembers(record.MembersFrom(cfg.Projector, s.today, cfg.ReadYourWritesWait))
 	// A licence_id names one licence in the whole ledger (rulebook v1.1): a
 	// grant looks for it in the licence register, once the models hold
 	// this server's own appends.
-	s.recorder.licenceGrants = func(ctx context.Context, licenceID, stream string) ([]uuid.UUID, error) {
+	s.recorder.UseLicenceGrants(func(ctx context.Context, licenceID, stream string) ([]uuid.UUID, error) {
 		if err := s.readYourWrites(ctx); err != nil {
 			return nil, err
 		}
 		return cfg.Projector.LicenceGrants(ctx, licenceID, stream, domain.Date{}, time.Time{})
-	}
+	})
 	s.limiter = newLimiter(cfg.RateLimit, cfg.RateBurst, cfg.Now)
 	s.table = s.routes()
 	s.patterns = make(map[string]bool, len(s.table))

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/imattertraining/ledger/api/record"
 	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/projections"
 )
@@ -15,7 +16,7 @@ import (
 // UIDeps is what the web console gets from the server it is mounted in: the
 // same write path, read models, tokens and clock as the API.
 type UIDeps struct {
-	Recorder  *Recorder
+	Recorder  *record.Recorder
 	Projector *projections.Projector
 	Tokens    *Tokens
 	Store     eventstore.Store

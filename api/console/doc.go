@@ -3,9 +3,9 @@
 //
 // It runs on what the API runs on, handed over by the api package when it
 // mounts the console (api.UIDeps): the same tokens and roles, the same read
-// models (projections), and the same write path (api.Recorder), so a fact
-// recorded through a form is validated, evaluated and stored exactly as one
-// POSTed to /v1. The console holds no business rule of its own: it renders
+// models (projections), and the same write path (the api/record
+// Recorder the server appends through), so a fact recorded through a form
+// is validated, evaluated and stored exactly as one POSTed to /v1. The console holds no business rule of its own: it renders
 // what the views give and shows the API's errors beside the fields they
 // name.
 //

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/imattertraining/ledger/api"
+	"github.com/imattertraining/ledger/api/record"
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/projections"
 )
@@ -396,7 +397,7 @@ func (c *console) recordEvent(k domain.StreamKind) handlerFunc {
 			pg.Error = "Some fields need attention."
 			return show(http.StatusBadRequest, pg)
 		}
-		prop := api.Proposal{ID: eventID, Type: typ, OccurredOn: strings.TrimSpace(r.PostForm.Get("occurred_on")), Data: data}
+		prop := record.Proposal{ID: eventID, Type: typ, OccurredOn: strings.TrimSpace(r.PostForm.Get("occurred_on")), Data: data}
 		if info.Decision && r.PostForm.Get("action") != "record" {
 			d, err := c.d.Recorder.DryRun(r.Context(), q.p, stream, prop)
 			pg, perr := c.formAfter(r, k, id, name, typ, err)
@@ -493,7 +494,7 @@ func (c *console) register(k domain.StreamKind) handlerFunc {
 		data, errs := dataOf(info, r.PostForm)
 		eventID := formEventID(r)
 		if len(errs) == 0 {
-			rec, err := c.d.Recorder.Register(r.Context(), q.p, k, api.Proposal{ID: eventID, OccurredOn: strings.TrimSpace(r.PostForm.Get("occurred_on")), Data: data})
+			rec, err := c.d.Recorder.Register(r.Context(), q.p, k, record.Proposal{ID: eventID, OccurredOn: strings.TrimSpace(r.PostForm.Get("occurred_on")), Data: data})
 			if err == nil {
 				c.settle(r.Context(), rec.Position)
 				id := strings.TrimPrefix(strings.TrimPrefix(rec.Stream, "practitioner-"), "organisation-")

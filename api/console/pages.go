@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/imattertraining/ledger/api"
+	"github.com/imattertraining/ledger/api/record"
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/projections"
@@ -568,7 +569,7 @@ func (c *console) review(w http.ResponseWriter, r *http.Request, q *req) error {
 	if err != nil {
 		return err
 	}
-	rec, err := c.d.Recorder.Review(r.Context(), q.p, d.Stream, api.Proposal{
+	rec, err := c.d.Recorder.Review(r.Context(), q.p, d.Stream, record.Proposal{
 		ID: formEventID(r), Type: domain.TypeDecisionReviewed, OccurredOn: c.today().String(), Data: data,
 	})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/imattertraining/ledger/api"
+	"github.com/imattertraining/ledger/api/record"
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/eventstore/keystore"
@@ -78,7 +79,7 @@ func runErase(ctx context.Context, e *env, args []string) error {
 	}
 	defer keys.Close()
 	views := projections.NewViewsWithKeys(store, keys)
-	rec := api.NewRecorder(store, views, time.Now)
+	rec := record.NewRecorder(store, views, time.Now)
 	rec.UseKeys(keys)
 	out, err := rec.Erase(ctx, api.Principal{Name: *by, Role: api.RoleAdmin}, projections.PractitionerStream(id), *reason)
 	var de *domain.Error
@@ -125,7 +126,7 @@ func refreshSnapshot(ctx context.Context, store eventstore.Store, keys *keystore
 
 // reportErasure prints the erasure event on stdout and, when events stored
 // before sealing still hold the data in plaintext, says so on stderr.
-func reportErasure(e *env, out api.Erasure) error {
+func reportErasure(e *env, out record.Erasure) error {
 	fmt.Fprintf(e.stdout, "Erased the personal data of %s: the key is deleted and PersonalDataErased is recorded (event %s, revision %d).\n", out.Stream, out.EventID, out.Revision)
 	if out.Warning != "" {
 		fmt.Fprintf(e.stderr, "Warning: %s.\nEvents still holding it in plaintext:\n", out.Warning)
@@ -176,7 +177,7 @@ func eraseOnline(ctx context.Context, e *env, dir string, id uuid.UUID, reason s
 		}
 		return fmt.Errorf("the running server answered %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
 	}
-	var out api.Erasure
+	var out record.Erasure
 	if err := json.Unmarshal(b, &out); err != nil {
 		return err
 	}

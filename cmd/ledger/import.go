@@ -19,6 +19,7 @@ import (
 
 	"github.com/imattertraining/ledger/api"
 	"github.com/imattertraining/ledger/api/auth"
+	"github.com/imattertraining/ledger/api/record"
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/eventstore/checkpoint"
@@ -184,7 +185,7 @@ func importCSV(ctx context.Context, store eventstore.Store, keys *keystore.Keys,
 	if err != nil {
 		return 0, err
 	}
-	batch := api.NewBatch(store, now)
+	batch := record.NewBatch(store, now)
 	batch.Recorder().UseKeys(keys) // names and emails are sealed, as the API seals them
 	for _, row := range rows {
 		if len(bad) >= maxReported {
@@ -199,8 +200,8 @@ func importCSV(ctx context.Context, store eventstore.Store, keys *keystore.Keys,
 
 // commitBatch reports the refused rows (or lines) of an import, if any,
 // and stores nothing; otherwise it commits batch: on the embedded store
-// all at once (see api.Batch.Commit).
-func commitBatch(ctx context.Context, batch *api.Batch, bad []rowError, checked int, what string, report io.Writer, bar func(int, string) *progressbar.ProgressBar) (int, error) {
+// all at once (see record.Batch.Commit).
+func commitBatch(ctx context.Context, batch *record.Batch, bad []rowError, checked int, what string, report io.Writer, bar func(int, string) *progressbar.ProgressBar) (int, error) {
 	if len(bad) > 0 {
 		slices.SortStableFunc(bad, func(a, b rowError) int { return a.line - b.line })
 		for _, b := range bad {
@@ -272,7 +273,7 @@ func readCSV(r io.Reader) (col map[string]int, rows []csvRow, bad []rowError, er
 }
 
 // stageRow checks one CSV row and stages it in batch.
-func stageRow(ctx context.Context, batch *api.Batch, by api.Principal, rec []string, col map[string]int) error {
+func stageRow(ctx context.Context, batch *record.Batch, by api.Principal, rec []string, col map[string]int) error {
 	cell := func(name string) string {
 		i, ok := col[name]
 		if !ok || i >= len(rec) {
@@ -281,7 +282,7 @@ func stageRow(ctx context.Context, batch *api.Batch, by api.Principal, rec []str
 		return strings.TrimSpace(rec[i])
 	}
 	stream := cell("stream")
-	p := api.Proposal{Type: cell("type"), OccurredOn: cell("occurred_on"), Data: json.RawMessage(cell("data"))}
+	p := record.Proposal{Type: cell("type"), OccurredOn: cell("occurred_on"), Data: json.RawMessage(cell("data"))}
 	if id := cell("id"); id != "" {
 		u, err := uuid.Parse(id)
 		if err != nil {
@@ -514,7 +515,7 @@ const maxRestorePart = 1000
 // A decision is evaluated afresh: the evaluation stored in the file was the
 // source ledger's.
 func importAsNew(ctx context.Context, store eventstore.Store, keys *keystore.Keys, events []eventstore.RecordedEvent, lines []int, by api.Principal, now func() time.Time, report io.Writer, bar func(int, string) *progressbar.ProgressBar) (int, error) {
-	batch := api.NewBatch(store, now)
+	batch := record.NewBatch(store, now)
 	rec := batch.Recorder()
 	rec.UseKeys(keys) // names and emails are sealed again, as the API seals them
 	stored := map[string]map[uuid.UUID]eventstore.RecordedEvent{}
@@ -543,7 +544,7 @@ func importAsNew(ctx context.Context, store eventstore.Store, keys *keystore.Key
 		}
 		// A sealed name opens only with this ledger's keys: a file from
 		// another ledger cannot be recorded anew without them.
-		ev, err := api.OpenStored(keys, e)
+		ev, err := record.OpenStored(keys, e)
 		if err != nil {
 			bad = append(bad, rowError{lines[i], err})
 			continue
@@ -556,7 +557,7 @@ func importAsNew(ctx context.Context, store eventstore.Store, keys *keystore.Key
 			bad = append(bad, rowError{lines[i], err})
 			continue
 		}
-		p := api.Proposal{ID: e.ID, Type: e.Type, OccurredOn: e.OccurredOn, Data: data}
+		p := record.Proposal{ID: e.ID, Type: e.Type, OccurredOn: e.OccurredOn, Data: data}
 		if p.Type == domain.TypePractitionerRegistered || p.Type == domain.TypeOrganisationRegistered {
 			_, err = rec.Open(ctx, by, e.Stream, p)
 		} else {

@@ -1,4 +1,4 @@
-package api
+package record
 
 import (
 	"context"
@@ -98,12 +98,12 @@ func (r *Recorder) practitioner(ctx context.Context, id uuid.UUID) (*domain.Prac
 	return p, nil
 }
 
-// membersFrom returns a MembersFunc over the projector's practitioner list.
+// MembersFrom returns a MembersFunc over the projector's practitioner list.
 // Just after a start the list may not be built yet, and the read models may
 // be stopped or behind: it waits up to wait for them to be ready, and past
 // that fails (the decision is not recorded) rather than evaluate the
 // organisation against a missing or stale list of members.
-func membersFrom(proj *projections.Projector, today func() domain.Date, wait time.Duration) MembersFunc {
+func MembersFrom(proj *projections.Projector, today func() domain.Date, wait time.Duration) MembersFunc {
 	return func(ctx context.Context, org uuid.UUID) ([]uuid.UUID, error) {
 		if proj.Ready() != nil {
 			wctx, cancel := context.WithTimeout(ctx, wait)
