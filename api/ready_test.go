@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,29 +20,18 @@ import (
 	"github.com/imattertraining/ledger/projections"
 )
 
-// slowReads is a store whose ReadAll starts only once open is closed (or
-// after delay, when open is nil): the read models' first build, just after
-// a start, takes that long.
+// slowReads is a store whose ReadAll and Subscribe start only once open is
+// closed: the read models' first build, or their catch-up from a snapshot,
+// just after a start, is held until the test lets it go.
 type slowReads struct {
 	eventstore.Store
-	delay time.Duration
-	open  <-chan struct{}
-}
-
-// opened is closed when the reads may start.
-func (s slowReads) opened() <-chan struct{} {
-	if s.open != nil {
-		return s.open
-	}
-	ch := make(chan struct{})
-	time.AfterFunc(s.delay, func() { close(ch) })
-	return ch
+	open <-chan struct{}
 }
 
 func (s slowReads) ReadAll(ctx context.Context, from eventstore.Position) iter.Seq2[eventstore.RecordedEvent, error] {
 	return func(yield func(eventstore.RecordedEvent, error) bool) {
 		select {
-		case <-s.opened():
+		case <-s.open:
 		case <-ctx.Done():
 			yield(eventstore.RecordedEvent{}, ctx.Err())
 			return
@@ -57,33 +47,74 @@ func (s slowReads) ReadAll(ctx context.Context, from eventstore.Position) iter.S
 // Subscribe starts as late: the read models catch up that late.
 func (s slowReads) Subscribe(ctx context.Context, from eventstore.Position, fn func(eventstore.RecordedEvent) error) error {
 	select {
-	case <-s.opened():
+	case <-s.open:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 	return s.Store.Subscribe(ctx, from, fn)
 }
 
-// buildsSlowly makes the server's read models take delay to build or, from
-// the snapshot at snapshot (none if ""), to catch up; and lets queries wait
-// for them at most wait.
-func buildsSlowly(t *testing.T, snapshot string, delay, wait time.Duration) serverOption {
-	return buildsFrom(t, slowReads{delay: delay}, snapshot, wait)
-}
-
-// buildsAfter is buildsSlowly with the build held until the test closes
-// open: no clock decides whether it comes before the query's wait ends.
+// buildsAfter holds the server's read models' build until the test closes
+// open (no clock decides whether it comes before a query's wait ends), and
+// lets queries wait for them at most wait.
 func buildsAfter(t *testing.T, open <-chan struct{}, wait time.Duration) serverOption {
-	return buildsFrom(t, slowReads{open: open}, "", wait)
+	return buildsFrom(t, open, "", wait, nil)
 }
 
-func buildsFrom(t *testing.T, slow slowReads, snapshot string, wait time.Duration) serverOption {
+// buildsFrom is buildsAfter with the models loaded from the snapshot at
+// snapshot (none if "") and caught up only once open is closed, and waiting
+// called whenever a query is about to wait for them.
+func buildsFrom(t *testing.T, open <-chan struct{}, snapshot string, wait time.Duration, waiting func()) serverOption {
 	return func(c *api.Config) {
-		slow.Store = c.Store
-		proj, err := projections.New(slow, projections.Options{SnapshotPath: snapshot})
+		proj, err := projections.New(slowReads{Store: c.Store, open: open},
+			projections.Options{SnapshotPath: snapshot, Waiting: waiting})
 		require.NoError(t, err)
 		c.Projector, c.ReadYourWritesWait = proj, wait
 	}
+}
+
+// heldBuild holds the read models' build, or their catch-up from a
+// snapshot, until a query is waiting for them: the query is sure to come
+// while the build is in progress, whatever the machine's speed.
+type heldBuild struct {
+	open, waiting chan struct{}
+	once          sync.Once
+}
+
+// holdBuild returns a held build and the server option that applies it,
+// with the models loaded from the snapshot at snapshot (none if "").
+func holdBuild(t *testing.T, snapshot string) (*heldBuild, serverOption) {
+	h := &heldBuild{open: make(chan struct{}), waiting: make(chan struct{})}
+	t.Cleanup(h.release) // runs before the server stops
+	return h, buildsFrom(t, h.open, snapshot, 5*time.Second, func() { h.once.Do(func() { close(h.waiting) }) })
+}
+
+func (h *heldBuild) release() {
+	select {
+	case <-h.open:
+	default:
+		close(h.open)
+	}
+}
+
+// get sends GET path as an auditor, lets the build go once the request
+// waits for it, and returns the answer.
+func (h *heldBuild) get(t *testing.T, ts *testServer, path string) response {
+	t.Helper()
+	var r response
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r = ts.do("GET", path, api.RoleAuditor, "")
+	}()
+	select {
+	case <-h.waiting:
+	case <-done:
+		t.Fatalf("answered without waiting for the held build: %d %s", r.status, r.body)
+	}
+	h.release()
+	<-done
+	return r
 }
 
 // TestQueriesJustAfterStart: a query that comes while the read models are
@@ -96,8 +127,9 @@ func TestQueriesJustAfterStart(t *testing.T) {
 	t.Run("waits for the build", func(t *testing.T) {
 		ts := newTestServer(t)
 		ts.registerPractitioner("Alex Example")
-		ts.restart(buildsSlowly(t, "", 300*time.Millisecond, 5*time.Second))
-		r := ts.do("GET", "/v1/practitioners", api.RoleAuditor, "")
+		build, held := holdBuild(t, "")
+		ts.restart(held)
+		r := build.get(t, ts, "/v1/practitioners")
 		require.Equal(t, http.StatusOK, r.status, "%s", r.body)
 		assert.Len(t, r.json(t)["items"], 1)
 	})
@@ -139,8 +171,9 @@ func TestQueriesAfterRestartSeeTheWholeStore(t *testing.T) {
 	require.NoError(t, store.Close())
 	second := strings.TrimPrefix(rec.Stream, "practitioner-")
 
-	ts.start(buildsSlowly(t, filepath.Join(ts.dir, "projections.snapshot"), 300*time.Millisecond, 5*time.Second))
-	r := ts.do("GET", "/v1/practitioners", api.RoleAuditor, "")
+	build, held := holdBuild(t, filepath.Join(ts.dir, "projections.snapshot"))
+	ts.start(held)
+	r := build.get(t, ts, "/v1/practitioners")
 	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
 	assert.Contains(t, string(r.body), first)
 	assert.Contains(t, string(r.body), second, "the practitioner the snapshot does not hold is listed")

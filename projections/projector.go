@@ -68,6 +68,11 @@ type Options struct {
 	// Now is the clock of Run's bookkeeping (backoff, how long the models
 	// have been stopped or behind); time.Now when nil. Folds never read it.
 	Now func() time.Time
+	// Waiting, when set, is called each time a caller of WaitFor,
+	// WaitReady or WaitLoaded finds the models not there yet and is about
+	// to block: a hook for tests that must hold the models until a query
+	// waits for them, with no clock deciding the order. It must not block.
+	Waiting func()
 }
 
 // Projector keeps the global read models current: it subscribes to the
@@ -202,6 +207,9 @@ func (p *Projector) waitUntil(ctx context.Context, done func() bool) error {
 		}
 		if err := p.failed(); err != nil {
 			return err
+		}
+		if p.opts.Waiting != nil {
+			p.opts.Waiting()
 		}
 		select {
 		case <-ch:
