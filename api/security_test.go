@@ -158,18 +158,7 @@ func TestForwardedForOnlyFromTrustedProxies(t *testing.T) {
 // requests would not.
 func TestRateLimitWeighsCost(t *testing.T) {
 	const burst = 40
-	ts := newTestServer(t, func(c *api.Config) { c.RateLimit, c.RateBurst = 0.001, burst })
-	pid, err := uuid.Parse(ts.registerPractitioner("Alex Example"))
-	require.NoError(t, err)
-	facts := make([]eventstore.EventData, 1000)
-	for i := range facts {
-		facts[i] = eventstore.EventData{
-			ID: uuid.New(), Type: "CPDEngagementRecorded", SchemaVersion: 1, OccurredOn: "2024-03-01", RecordedBy: "admin-1",
-			Data: []byte(`{"kind":"linked_cpd","hours":1,"title":"Practitioner development session"}`),
-		}
-	}
-	_, err = ts.store.Append(context.Background(), projections.PractitionerStream(pid), eventstore.Any(), facts...)
-	require.NoError(t, err)
+	ts := limitedServerWithThousandFacts(t, burst)
 
 	page := ts.do("GET", "/v1/events?limit=1000", api.RoleAuditor, "")
 	require.Equal(t, http.StatusOK, page.status, "%s", page.body)
@@ -421,6 +410,25 @@ func TestReviewsOnlyThroughTheReviewRoute(t *testing.T) {
 // be.
 func TestVerifyWeighsTheEventsItReads(t *testing.T) {
 	const burst = 40
+	ts := limitedServerWithThousandFacts(t, burst)
+	served := 0
+	for served < burst {
+		r := ts.do("GET", "/v1/verify", api.RoleAuditor, "")
+		if r.status == http.StatusTooManyRequests {
+			break
+		}
+		require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+		served++
+	}
+	assert.LessOrEqual(t, served, 3, "a verify of 1,001 events weighs more than a dozen requests")
+	assert.Equal(t, http.StatusOK, ts.do("GET", "/v1/decisions", api.RoleReviewer, "").status, "another principal is unaffected")
+}
+
+// limitedServerWithThousandFacts starts a server whose principals refill
+// next to nothing beyond burst, holding one practitioner with 1,000 facts
+// stored straight into the store, so that a costly read is at hand.
+func limitedServerWithThousandFacts(t *testing.T, burst int) *testServer {
+	t.Helper()
 	ts := newTestServer(t, func(c *api.Config) { c.RateLimit, c.RateBurst = 0.001, burst })
 	pid, err := uuid.Parse(ts.registerPractitioner("Alex Example"))
 	require.NoError(t, err)
@@ -433,15 +441,5 @@ func TestVerifyWeighsTheEventsItReads(t *testing.T) {
 	}
 	_, err = ts.store.Append(context.Background(), projections.PractitionerStream(pid), eventstore.Any(), facts...)
 	require.NoError(t, err)
-	served := 0
-	for served < burst {
-		r := ts.do("GET", "/v1/verify", api.RoleAuditor, "")
-		if r.status == http.StatusTooManyRequests {
-			break
-		}
-		require.Equal(t, http.StatusOK, r.status, "%s", r.body)
-		served++
-	}
-	assert.LessOrEqual(t, served, 3, "a verify of 1,001 events weighs more than a dozen requests")
-	assert.Equal(t, http.StatusOK, ts.do("GET", "/v1/decisions", api.RoleReviewer, "").status, "another principal is unaffected")
+	return ts
 }
