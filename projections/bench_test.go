@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -396,4 +397,96 @@ func BenchmarkPractitionerAsOf(b *testing.B) {
 		require.NoError(b, err)
 	}
 	storetest.ReportCPU(b, cpu)
+}
+
+// BenchmarkApplyAppend is the read models' share of an HTTP append: models
+// ready over 1,024 practitioners of K events each, then one new CPD event at
+// a time, for each practitioner in turn, applied as the subscription applies
+// a batch of one (applyBatch: the stream re-folded, its summary, decisions
+// and reviews replaced). The events are not stored (an fsync per op would
+// drown what is measured): the store reads each stream as stored plus what
+// the benchmark applied to it, so that a fact-cache miss costs a read as it
+// would in the server. The fact cache is made large enough to hold every
+// stream, as the default one does for the HTTP benchmark's population, so
+// that what is measured is the re-fold, not a miss.
+//
+// Each op adds an event to a history, so run it for a fixed count, the same
+// before and after a change (10240x: ten more events per practitioner):
+//
+//	go test -run '^$' -bench ApplyAppend -benchmem -benchtime 10240x -count 6 ./projections
+func BenchmarkApplyAppend(b *testing.B) {
+	const practitioners = 1024
+	for _, k := range []int{20, 230} {
+		b.Run(fmt.Sprintf("events=%d", k), func(b *testing.B) {
+			store := &pendingStore{Store: openStore(b, b.TempDir()), extra: map[string][]eventstore.RecordedEvent{}}
+			f := newFixture(b, store.Store)
+			ids := make([]uuid.UUID, practitioners)
+			for i := range ids {
+				ids[i] = longHistory(b, f, k, 3000/k)
+			}
+			p, err := New(store, Options{Today: benchToday, CachedFacts: 1 << 22})
+			require.NoError(b, err)
+			ctx := context.Background()
+			require.NoError(b, p.Rebuild(ctx, nil))
+			data, version, err := domain.Encode(&domain.CPDEngagementRecorded{Kind: domain.CPDLinkedCPD, Hours: 1, Title: "Benchmark session"})
+			require.NoError(b, err)
+			revs := make([]uint64, practitioners)
+			for i := range revs {
+				revs[i] = uint64(k)
+			}
+			pos := p.Checkpoint()
+			batch := make([]eventstore.RecordedEvent, 1)
+			n := 0
+			apply := func() {
+				i := n % practitioners
+				n++
+				pos++
+				var id uuid.UUID
+				binary.BigEndian.PutUint64(id[8:], uint64(n))
+				id[6], id[8] = 0x40, 0x80|id[8]&0x3f
+				stream := PractitionerStream(ids[i])
+				batch[0] = eventstore.RecordedEvent{ID: id, Stream: stream, Type: domain.TypeCPDEngagementRecorded,
+					SchemaVersion: version, Revision: revs[i], Position: pos, RecordedAt: f.tick(),
+					OccurredOn: "2029-05-01", RecordedBy: "admin:Bench Admin", Data: data}
+				revs[i]++
+				store.add(batch[0])
+				if err := p.applyBatch(ctx, batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for range practitioners { // every stream in the fact cache, as far as it holds them
+				apply()
+			}
+			cpu := storetest.CPUTime()
+			for b.Loop() {
+				apply()
+			}
+			storetest.ReportCPU(b, cpu)
+		})
+	}
+}
+
+// pendingStore reads each stream as its store holds it followed by the
+// events add was given for it (ReadStream's options are not applied to
+// those: only the projector's re-fold, which reads whole streams, uses it).
+type pendingStore struct {
+	eventstore.Store
+	mu    sync.Mutex
+	extra map[string][]eventstore.RecordedEvent
+}
+
+func (s *pendingStore) add(e eventstore.RecordedEvent) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.extra[e.Stream] = append(s.extra[e.Stream], e)
+}
+
+func (s *pendingStore) ReadStream(ctx context.Context, stream string, o eventstore.ReadOptions) ([]eventstore.RecordedEvent, error) {
+	events, err := s.Store.ReadStream(ctx, stream, o)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append(events, s.extra[stream]...), nil
 }
