@@ -21,11 +21,16 @@ const DefaultCachedFacts = 1 << 16
 // revision never changes once stored, so a match is the same event; the
 // cache cannot make anything stale.
 //
-// An entry is a prefix of one stream, revisions 0 to len-1, and is never
-// written to once published: a longer prefix replaces it. Its slices are
-// shared read-only with the streamFacts built from it, capped so that no
-// append can reach the cache's copy. Bounded by a count of facts: when
-// full, entries are dropped at random. Safe for concurrent use.
+// An entry is a prefix of one stream, revisions 0 to len-1, and no element
+// it holds is ever written to once published: a longer prefix replaces it.
+// Its slices are shared read-only with the streamFacts built from it,
+// capped so that no append can reach the cache's copy. A longer prefix may
+// share the arrays of the entry it replaces (see grow), so that following a
+// stream event by event copies its history only now and then rather than
+// on every event: it then writes only past every end ever published over
+// those arrays, which no reader can see. Bounded by a count of facts (the
+// room kept for growth, at most a quarter more, is not counted): when full,
+// entries are dropped at random. Safe for concurrent use.
 type factCache struct {
 	mu      sync.Mutex
 	max     int
@@ -40,6 +45,11 @@ type cachedStream struct {
 	// facts were decoded: an entry decoded before an erasure holds the name
 	// and is never used after it.
 	erased bool
+	// written, shared by every entry over the same arrays, is how many of
+	// their elements have been written: grow may hand out the room past an
+	// entry's end only when it is also past every write (nil: the arrays
+	// have no room, or came from elsewhere).
+	written *int
 }
 
 // newFactCache returns a cache of at most max facts; max <= 0: no cache.
@@ -60,12 +70,52 @@ func (c *factCache) get(stream string, erased bool) cachedStream {
 	if s.erased != erased {
 		return cachedStream{erased: erased}
 	}
+	// The room past the end is grow's to hand out: no reader's append may
+	// reach it.
+	s.facts, s.positions = s.facts[:len(s.facts):len(s.facts)], s.positions[:len(s.positions):len(s.positions)]
 	return s
 }
 
 // put offers a prefix of stream; it is kept if longer than what the cache
 // holds. facts and positions must not be written to afterwards.
 func (c *factCache) put(stream string, facts []domain.Fact, positions []eventstore.Position, erased bool) {
+	c.putGrown(stream, facts, positions, erased, nil)
+}
+
+// grow returns facts and positions of length len(s.facts)+k, beginning with
+// s (an entry get returned for stream), whose last k elements no one else
+// can see: the caller fills them and offers the result to putGrown with
+// written. They are in s's own arrays when the cache still holds s, its
+// arrays have room, and nothing has been written past its end (claimed
+// here, under the lock, so no two callers are ever given the same
+// elements); else in new arrays with room for a quarter more (and two).
+func (c *factCache) grow(stream string, s cachedStream, k int) (facts []domain.Fact, positions []eventstore.Position, written *int) {
+	n := len(s.facts)
+	if c != nil && s.written != nil {
+		c.mu.Lock()
+		cur := c.streams[stream]
+		if cur.written == s.written && len(cur.facts) == n && *cur.written == n && cap(cur.facts) >= n+k && cap(cur.positions) >= n+k {
+			*cur.written = n + k
+			facts, positions = cur.facts[:n+k], cur.positions[:n+k]
+		}
+		c.mu.Unlock()
+		if facts != nil {
+			return facts, positions, s.written
+		}
+	}
+	size := n + k + (n+k)/4 + 2
+	facts = make([]domain.Fact, n+k, size)
+	positions = make([]eventstore.Position, n+k, size)
+	copy(facts, s.facts)
+	copy(positions, s.positions)
+	written = new(int)
+	*written = n + k
+	return facts, positions, written
+}
+
+// putGrown is put for arrays from grow: the entry keeps their room, and
+// written, for the next grow.
+func (c *factCache) putGrown(stream string, facts []domain.Fact, positions []eventstore.Position, erased bool, written *int) {
 	if c == nil || len(facts) == 0 || len(facts) > c.max/4 {
 		return
 	}
@@ -86,7 +136,7 @@ func (c *factCache) put(stream string, facts []domain.Fact, positions []eventsto
 		old = c.streams[stream]
 	}
 	c.n += len(facts) - len(old.facts)
-	c.streams[stream] = cachedStream{facts: facts[:len(facts):len(facts)], positions: positions[:len(positions):len(positions)], erased: erased}
+	c.streams[stream] = cachedStream{facts: facts, positions: positions, erased: erased, written: written}
 }
 
 // has reports whether the cached entry holds e, at its revision.
@@ -165,11 +215,12 @@ func (v *Views) extend(stream string, fresh []eventstore.RecordedEvent) (sf *str
 			return nil, false, nil
 		}
 	}
-	total := int(n) + len(rest)
-	facts := make([]domain.Fact, total)
-	positions := make([]eventstore.Position, total)
-	copy(facts, cached.facts)
-	copy(positions, cached.positions)
+	if len(rest) == 0 {
+		return settle(cached.facts, cached.positions, n-1), true, nil
+	}
+	// A fact that does not decode leaves the room claimed and unpublished:
+	// the next grow of the stream copies into new arrays.
+	facts, positions, written := v.cache.grow(stream, cached, len(rest))
 	for j := range rest {
 		f, err := factOf(rest[j], nil, v.keys)
 		if err != nil {
@@ -178,10 +229,9 @@ func (v *Views) extend(stream string, fresh []eventstore.RecordedEvent) (sf *str
 		facts[int(n)+j] = f
 		positions[int(n)+j] = rest[j].Position
 	}
-	if len(rest) > 0 {
-		v.cache.put(stream, facts, positions, erased)
-	}
-	return settle(facts, positions, uint64(total-1)), true, nil
+	v.cache.putGrown(stream, facts, positions, erased, written)
+	total := len(facts)
+	return settle(facts[:total:total], positions[:total:total], uint64(total-1)), true, nil
 }
 
 // erased reports whether stream's personal data is erased, as the key store

@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -124,4 +125,79 @@ func TestFactCacheTakesOnlyMatchingFacts(t *testing.T) {
 		v.cache.put(s, facts, make([]eventstore.Position, len(facts)), false)
 		require.LessOrEqual(t, v.cache.n, 40)
 	}
+}
+
+// TestFactCacheGrowsInPlaceWithoutTouchingWhatItPublished follows one
+// stream event by event, as the subscription does: the cache's arrays are
+// grown in place (no copy of the history per event), yet every streamFacts
+// handed out before keeps exactly what it held, two callers growing from
+// the same entry are never given the same elements, and readers of the
+// cache meanwhile (under -race) never see an element being written.
+func TestFactCacheGrowsInPlaceWithoutTouchingWhatItPublished(t *testing.T) {
+	store := openStore(t, t.TempDir())
+	f := newFixture(t, store)
+	id := f.practitioner("Sam Example", "2029-01-10")
+	ps := PractitionerStream(id)
+	v := newViews(store, 1<<10, nil, nil)
+	events, err := store.ReadStream(f.ctx, ps, eventstore.ReadOptions{})
+	require.NoError(t, err)
+	_, err = v.decode(ps, events, domain.Date{})
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithCancel(f.ctx)
+	defer cancel()
+	readers := make(chan error, 2)
+	for range 2 {
+		go func() {
+			for ctx.Err() == nil {
+				s := v.cache.get(ps, false)
+				for i, f := range s.facts {
+					if f.ID == uuid.Nil || s.positions[i] == 0 {
+						readers <- fmt.Errorf("revision %d of %d is not filled in", i, len(s.facts))
+						return
+					}
+				}
+			}
+			readers <- nil
+		}()
+	}
+
+	type held struct {
+		sf        *streamFacts
+		facts     []domain.Fact
+		positions []eventstore.Position
+	}
+	var kept []held
+	inPlace := 0
+	for i := range 24 {
+		e := f.add(ps, date("2029-02-01").AddDays(i).String(), &domain.CPDEngagementRecorded{Kind: domain.CPDLinkedCPD, Hours: 1})
+		sf, ok, err := v.extend(ps, []eventstore.RecordedEvent{e})
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, e.ID, sf.facts[len(sf.facts)-1].ID)
+		require.Equal(t, e.Revision, sf.revision)
+		if n := len(kept); n > 0 && &kept[n-1].sf.facts[0] == &sf.facts[0] {
+			inPlace++
+		}
+		kept = append(kept, held{sf, slices.Clone(sf.facts), slices.Clone(sf.positions)})
+	}
+	cancel()
+	for range 2 {
+		require.NoError(t, <-readers)
+	}
+	for _, h := range kept {
+		assert.Equal(t, h.facts, h.sf.facts, "a published prefix changed")
+		assert.Equal(t, h.positions, h.sf.positions)
+		assert.Equal(t, len(h.sf.facts), cap(h.sf.facts), "a reader's append could reach the cache's room")
+	}
+	assert.Positive(t, inPlace, "the arrays never grew in place")
+
+	// Two growths of the same entry get different room: the second copies.
+	s := v.cache.get(ps, false)
+	n := len(s.facts)
+	f1, _, w1 := v.cache.grow(ps, s, 1)
+	f2, _, w2 := v.cache.grow(ps, s, 1)
+	assert.NotSame(t, &f1[n], &f2[n])
+	assert.NotSame(t, w1, w2)
+	assert.Equal(t, s.facts, f2[:n])
 }
