@@ -27,7 +27,9 @@ type LevelResult struct {
 // only a current licence or an active role meets those requirements. Every
 // practitioner is at least at the lowest level, Awareness.
 func (rb *Rulebook) Level(p *Practitioner, on Date) LevelResult {
-	c := evalCtx{rb: rb, p: p, on: on}
+	// Only met and evidence are read here: no reason for an unmet level
+	// is spelt out.
+	c := evalCtx{rb: rb, p: p, on: on, terse: true}
 	for i := range rb.Levels {
 		l := &rb.Levels[i]
 		o := evaluate(&l.Requirement, &c)

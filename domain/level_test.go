@@ -81,6 +81,30 @@ func TestLevel(t *testing.T) {
 			if tt.want > 0 {
 				assert.NotEmpty(t, got.Evidence, "a level above 0 cites what it rests on")
 			}
+			assertTerseAgrees(t, h.fold(), MustDate(tt.on))
 		})
+	}
+}
+
+// assertTerseAgrees checks that the terse evaluation Level uses, which
+// leaves missing unwritten, gives every level requirement of every
+// rulebook the same met, evidence and final as the full evaluation, the
+// day before, on and after on.
+func assertTerseAgrees(t *testing.T, p *Practitioner, on Date) {
+	t.Helper()
+	for _, rb := range []*Rulebook{RulebookV1(), RulebookV1_1()} {
+		for _, d := range []Date{on.AddDays(-1), on, on.AddDays(1)} {
+			for i := range rb.Levels {
+				r := &rb.Levels[i].Requirement
+				full := evaluate(r, &evalCtx{rb: rb, p: p, on: d})
+				terse := evaluate(r, &evalCtx{rb: rb, p: p, on: d, terse: true})
+				assert.Equal(t, full.met, terse.met, "%s %s on %s", rb.Version, r.Name, d)
+				assert.Equal(t, full.evidence, terse.evidence, "%s %s on %s", rb.Version, r.Name, d)
+				assert.Equal(t, full.final, terse.final, "%s %s on %s", rb.Version, r.Name, d)
+				if !full.met {
+					assert.NotEmpty(t, full.missing, "the full evaluation says why")
+				}
+			}
+		}
 	}
 }

@@ -203,6 +203,10 @@ type evalCtx struct {
 	// quiet skips gathering the evidence of counts and monthly training,
 	// for a check whose evidence nobody reads (is a past year met?).
 	quiet bool
+	// terse leaves missing empty where the requirements a level rests on
+	// would spell it out, for a caller that reads only met and evidence
+	// (Level): met, evidence and final are as they would be.
+	terse bool
 	// phrase, when set, names the span from and to bound in messages.
 	phrase string
 
@@ -246,10 +250,14 @@ func evaluate(r *Requirement, c *evalCtx) outcome {
 			if !s.met {
 				o.met = false
 				o.final = o.final || s.final
-				missing = append(missing, s.missing)
+				if !c.terse {
+					missing = append(missing, s.missing)
+				}
 			}
 		}
-		o.missing = strings.Join(missing, "; ")
+		if !c.terse {
+			o.missing = strings.Join(missing, "; ")
+		}
 		return o
 	case RequireAnyOf:
 		var missing []string
@@ -262,9 +270,15 @@ func evaluate(r *Requirement, c *evalCtx) outcome {
 			}
 			partial = append(partial, s.evidence...)
 			final = final && s.final
-			missing = append(missing, s.missing)
+			if !c.terse {
+				missing = append(missing, s.missing)
+			}
 		}
-		return outcome{evidence: partial, missing: "one of: " + strings.Join(missing, "; or "), final: final && len(r.Of) > 0}
+		o := outcome{evidence: partial, final: final && len(r.Of) > 0}
+		if !c.terse {
+			o.missing = "one of: " + strings.Join(missing, "; or ")
+		}
+		return o
 	case RequireRegistered:
 		if id, ok := c.p.registeredOn(c.on); ok {
 			return met(id)
@@ -274,6 +288,9 @@ func evaluate(r *Requirement, c *evalCtx) outcome {
 		if id, ok := c.p.courseDone(r.Course, c.on); ok {
 			return met(id)
 		}
+		if c.terse {
+			return outcome{}
+		}
 		return unmet(courseNames[r.Course] + " not completed")
 	case RequireCertified:
 		st, _, award, _ := c.p.roleState(r.Role, c.on)
@@ -281,13 +298,23 @@ func evaluate(r *Requirement, c *evalCtx) outcome {
 		case RoleActive:
 			return met(award)
 		case "":
+			if c.terse {
+				return outcome{}
+			}
 			return unmet(roleNames[r.Role] + " certification not held")
 		default:
-			return outcome{evidence: []uuid.UUID{award}, missing: roleNames[r.Role] + " certification " + string(st)}
+			o := outcome{evidence: []uuid.UUID{award}}
+			if !c.terse {
+				o.missing = roleNames[r.Role] + " certification " + string(st)
+			}
+			return o
 		}
 	case RequireLicenceCurrent:
 		if l, ok := c.p.currentOfKinds(r.LicenceKinds, c.on); ok {
 			return outcome{met: true, evidence: l.Evidence}
+		}
+		if c.terse {
+			return outcome{}
 		}
 		return unmet("no current " + kindList(r.LicenceKinds) + " licence")
 	case RequireCount:
