@@ -505,6 +505,7 @@ func erasedIn(batch []eventstore.RecordedEvent, from eventstore.Position) bool {
 // Callers hold applyMu.
 func (p *Projector) applyTo(ctx context.Context, m *models, batch []eventstore.RecordedEvent) (int, error) {
 	var orgIDs, pracIDs []uuid.UUID
+	var pracStreams []string // pracIDs' streams
 	seenStream := make(map[string]bool)
 	fresh := make(map[string][]eventstore.RecordedEvent)
 	n := 0
@@ -528,6 +529,7 @@ func (p *Projector) applyTo(ctx context.Context, m *models, batch []eventstore.R
 			orgIDs = append(orgIDs, id)
 		default:
 			pracIDs = append(pracIDs, id)
+			pracStreams = append(pracStreams, e.Stream)
 		}
 	}
 	if n == 0 {
@@ -564,15 +566,16 @@ func (p *Projector) applyTo(ctx context.Context, m *models, batch []eventstore.R
 		m.mu.RLock()
 		for _, o := range orgIDs {
 			for pid := range m.refs[o] {
-				if !seenStream[PractitionerStream(pid)] {
-					seenStream[PractitionerStream(pid)] = true
+				if stream := PractitionerStream(pid); !seenStream[stream] {
+					seenStream[stream] = true
 					pracIDs = append(pracIDs, pid)
+					pracStreams = append(pracStreams, stream)
 				}
 			}
 		}
 		m.mu.RUnlock()
 	}
-	pracResults, err := p.practitionersWith(ctx, pracIDs, fresh, orgs, on)
+	pracResults, err := p.practitionersWith(ctx, pracIDs, pracStreams, fresh, orgs, on)
 	if err != nil {
 		return 0, err
 	}
@@ -585,41 +588,48 @@ func (p *Projector) applyTo(ctx context.Context, m *models, batch []eventstore.R
 	}
 	for _, r := range pracResults {
 		m.putPractitioner(r.s)
-		m.putStreamRecords(PractitionerStream(r.s.ID), r.ds, r.rs)
+		m.putStreamRecords(r.stream, r.ds, r.rs)
 	}
 	m.pos = last
 	return n, nil
 }
 
-// pracResult is one practitioner re-folded.
+// pracResult is one practitioner re-folded, from stream.
 type pracResult struct {
-	s  *summary
-	ds []decisionRec
-	rs []reviewRec
+	stream string
+	s      *summary
+	ds     []decisionRec
+	rs     []reviewRec
 }
 
 // practitioners re-reads and re-folds each practitioner on date on.
 func (p *Projector) practitioners(ctx context.Context, ids []uuid.UUID, orgs domain.OrganisationSet, on domain.Date) ([]pracResult, error) {
-	return p.practitionersWith(ctx, ids, nil, orgs, on)
+	return p.practitionersWith(ctx, ids, nil, nil, orgs, on)
 }
 
 // practitionersWith is practitioners for a batch whose new events, by
-// stream, are fresh.
-func (p *Projector) practitionersWith(ctx context.Context, ids []uuid.UUID, fresh map[string][]eventstore.RecordedEvent, orgs domain.OrganisationSet, on domain.Date) ([]pracResult, error) {
+// stream, are fresh, with ids' stream names in streams (nil: named here).
+func (p *Projector) practitionersWith(ctx context.Context, ids []uuid.UUID, streams []string, fresh map[string][]eventstore.RecordedEvent, orgs domain.OrganisationSet, on domain.Date) ([]pracResult, error) {
 	out := make([]pracResult, 0, len(ids))
-	for _, id := range ids {
-		sf, err := p.streamFacts(ctx, PractitionerStream(id), fresh)
+	for i, id := range ids {
+		var stream string
+		if streams != nil {
+			stream = streams[i]
+		} else {
+			stream = PractitionerStream(id)
+		}
+		sf, err := p.streamFacts(ctx, stream, fresh)
 		if isNotFound(err) {
 			continue // an organisation named someone never registered
 		}
 		if err != nil {
 			return nil, err
 		}
-		s, ds, rs, err := p.rules.practitioner(id, sf, orgs, on)
+		s, ds, rs, err := p.rules.practitioner(id, stream, sf, orgs, on)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, pracResult{s, ds, rs})
+		out = append(out, pracResult{stream, s, ds, rs})
 	}
 	return out, nil
 }

@@ -78,15 +78,16 @@ func (p *Projector) served(ctx context.Context, today domain.Date) (m *models, p
 // by re-folding the practitioner's stream: summaries are only kept for the
 // models' date onwards. Callers hold m.mu for reading.
 func (p *Projector) summaryAt(ctx context.Context, m *models, s *summary, today domain.Date) (*summary, error) {
-	events, err := p.store.ReadStream(ctx, PractitionerStream(s.ID), eventstore.ReadOptions{})
+	stream := PractitionerStream(s.ID)
+	events, err := p.store.ReadStream(ctx, stream, eventstore.ReadOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("projections: read practitioner %s: %w", s.ID, err)
 	}
 	sf, err := decodeStream(events, p.keys)
 	if err != nil {
-		return nil, fmt.Errorf("projections: %s: %w", PractitionerStream(s.ID), err)
+		return nil, fmt.Errorf("projections: %s: %w", stream, err)
 	}
-	out, _, _, err := p.rules.practitioner(s.ID, sf, m.orgs, today)
+	out, _, _, err := p.rules.practitioner(s.ID, stream, sf, m.orgs, today)
 	return out, err
 }
 

@@ -399,11 +399,11 @@ func (p *Projector) foldPractitioners(ctx context.Context, m *models, orgOuts []
 			for i := b * block; i < min((b+1)*block, len(pracStreams)); i++ {
 				g := pracStreams[i]
 				_, id, _ := streamKind(g.stream)
-				s, ds, rs, err := p.rules.practitioner(id, settle(g.facts, g.positions, g.revision), orgs, today)
+				s, ds, rs, err := p.rules.practitioner(id, g.stream, settle(g.facts, g.positions, g.revision), orgs, today)
 				if err != nil {
 					return err
 				}
-				pracOuts[i] = pracResult{s, ds, rs}
+				pracOuts[i] = pracResult{g.stream, s, ds, rs}
 				report(g.n)
 				*g = streamGroup{} // done with: let the collector have it
 			}
@@ -426,7 +426,7 @@ func (p *Projector) foldPractitioners(ctx context.Context, m *models, orgOuts []
 			m.practitioners[r.s.ID] = r.s
 			m.index(r.s)
 			if len(r.ds)+len(r.rs) > 0 {
-				m.putStreamRecords(PractitionerStream(r.s.ID), r.ds, r.rs)
+				m.putStreamRecords(r.stream, r.ds, r.rs)
 			}
 			*r = pracResult{}
 		}
@@ -504,7 +504,7 @@ func (p *Projector) advanceLocked(ctx context.Context, m *models, today day) err
 	defer m.mu.Unlock()
 	for _, r := range res {
 		m.putPractitioner(r.s)
-		m.putStreamRecords(PractitionerStream(r.s.ID), r.ds, r.rs)
+		m.putStreamRecords(r.stream, r.ds, r.rs)
 	}
 	m.date = today
 	return nil

@@ -52,8 +52,7 @@ func standingIndex(s string) uint8 {
 
 // practitioner folds one practitioner stream (everything recorded) as of on
 // into its summary, its decisions and its reviews.
-func (r *rules) practitioner(id uuid.UUID, sf *streamFacts, orgs domain.Organisations, on domain.Date) (*summary, []decisionRec, []reviewRec, error) {
-	stream := PractitionerStream(id)
+func (r *rules) practitioner(id uuid.UUID, stream string, sf *streamFacts, orgs domain.Organisations, on domain.Date) (*summary, []decisionRec, []reviewRec, error) {
 	facts, later := sf.qualifying(on, uuid.Nil)
 	a, err := r.assess(id, facts, orgs, on, false)
 	if err != nil {
