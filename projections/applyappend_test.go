@@ -1,0 +1,105 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/imattertraining/ledger/domain"
+	"github.com/imattertraining/ledger/eventstore"
+)
+
+// TestSingleEventBatchesMatchRebuild feeds a random history to the models
+// one event per batch, as the subscription does under HTTP appends (each
+// re-fold extends the stream's cached facts in place), and checks that
+// after every stretch of it the models equal models rebuilt from scratch:
+// summaries, organisations, decisions, reviews and the indexes the lists
+// and date changes use. The history has back-dated facts (every event's
+// date is drawn at random), retractions (of retractions too), decisions,
+// reviews and organisation changes; the models' date rolls over part-way,
+// and fact caches from roomy to tiny (entries dropped all the time) are
+// tried.
+func TestSingleEventBatchesMatchRebuild(t *testing.T) {
+	for _, c := range []struct {
+		seed  uint64
+		cache int
+	}{{1, DefaultCachedFacts}, {2, DefaultCachedFacts}, {3, 40}} {
+		t.Run(fmt.Sprintf("seed %d cache %d", c.seed, c.cache), func(t *testing.T) {
+			ctx := context.Background()
+			store := openStore(t, t.TempDir())
+			f := newFixture(t, store)
+			h := newRandomHistory(f, c.seed)
+			for range 30 {
+				h.step()
+			}
+			today := date("2029-09-01")
+			p, err := New(store, Options{Today: func() domain.Date { return today }, CachedFacts: c.cache})
+			require.NoError(t, err)
+			require.NoError(t, p.Rebuild(ctx, nil))
+			for stretch := range 8 {
+				for range 40 {
+					h.step()
+				}
+				for e, err := range store.ReadAll(ctx, p.Checkpoint()) {
+					require.NoError(t, err)
+					require.NoError(t, p.applyBatch(ctx, []eventstore.RecordedEvent{e}))
+				}
+				require.Equal(t, h.last, p.Checkpoint())
+				if stretch == 4 { // the date rolls over: due summaries are re-folded
+					today = date("2030-07-01")
+					require.NoError(t, p.advance(ctx, p.cur.Load(), dayOf(today)))
+				}
+				fresh, err := New(store, Options{Today: func() domain.Date { return today }, CachedFacts: -1})
+				require.NoError(t, err)
+				require.NoError(t, fresh.Rebuild(ctx, nil))
+				want, got := canonical(fresh), canonical(p)
+				require.NotEmpty(t, want.Practitioners)
+				require.Equal(t, want, got, "after stretch %d", stretch)
+				require.Equal(t, indexesOf(fresh), indexesOf(p), "after stretch %d", stretch)
+			}
+			got := canonical(p)
+			assert.NotEmpty(t, got.Decisions)
+			assert.NotEmpty(t, got.Reviews)
+			retractions := 0
+			for e, err := range store.ReadAll(ctx, eventstore.Start) {
+				require.NoError(t, err)
+				if e.Type == domain.TypeEventRetracted {
+					retractions++
+				}
+			}
+			assert.Positive(t, retractions, "the history retracts something")
+		})
+	}
+}
+
+// modelIndexes are the indexes a models keeps beside its records.
+type modelIndexes struct {
+	Order    []uuid.UUID
+	Due      map[day]map[uuid.UUID]struct{}
+	Refs     map[uuid.UUID]map[uuid.UUID]struct{}
+	ByStream map[string]streamRecs
+	Reviewed map[uuid.UUID]int // decision -> how many reviews hang on it
+}
+
+func indexesOf(p *Projector) modelIndexes {
+	m := p.cur.Load()
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	ix := modelIndexes{Order: append([]uuid.UUID(nil), m.order...), Due: map[day]map[uuid.UUID]struct{}{},
+		Refs: map[uuid.UUID]map[uuid.UUID]struct{}{}, ByStream: maps.Clone(m.byStream), Reviewed: map[uuid.UUID]int{}}
+	for d, b := range m.due {
+		ix.Due[d] = maps.Clone(b)
+	}
+	for o, b := range m.refs {
+		ix.Refs[o] = maps.Clone(b)
+	}
+	for d, rs := range m.reviews {
+		ix.Reviewed[d] = len(rs)
+	}
+	return ix
+}
