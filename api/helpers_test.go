@@ -155,14 +155,24 @@ func (ts *testServer) doOffSpec(method, path string, role api.Role, body string,
 
 func (ts *testServer) send(off bool, method, path string, role api.Role, body string, headers ...string) response {
 	ts.t.Helper()
+	token := ""
+	if role != "" {
+		token = ts.tokens[role]
+	}
+	return ts.sendAs(off, method, path, token, body, headers...)
+}
+
+// sendAs is send with token ("" for none) as the bearer token.
+func (ts *testServer) sendAs(off bool, method, path, token, body string, headers ...string) response {
+	ts.t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
 	req, err := http.NewRequest(method, ts.srv.URL()+path, rd)
 	require.NoError(ts.t, err)
-	if role != "" {
-		req.Header.Set("Authorization", "Bearer "+ts.tokens[role])
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")

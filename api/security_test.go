@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/imattertraining/ledger/api"
+	"github.com/imattertraining/ledger/api/auth"
 	"github.com/imattertraining/ledger/eventstore"
 	"github.com/imattertraining/ledger/projections"
 )
@@ -442,4 +443,34 @@ func limitedServerWithThousandFacts(t *testing.T, burst int) *testServer {
 	_, err = ts.store.Append(context.Background(), projections.PractitionerStream(pid), eventstore.Any(), facts...)
 	require.NoError(t, err)
 	return ts
+}
+
+// TestRevokedTokenIsRefused: a token revoked by another process (`ledger
+// token revoke` opens the token file itself, as the second auth.Tokens
+// here does) is refused by the running server, which watches the file
+// rather than stat it on every request; a token added so is accepted.
+func TestRevokedTokenIsRefused(t *testing.T) {
+	ts := newTestServer(t)
+	require.Equal(t, http.StatusOK, ts.do("GET", "/v1/decisions", api.RoleAuditor, "").status)
+
+	cli := auth.Open(ts.dir)
+	added, err := cli.Add("auditor-2", api.RoleAuditor, 0)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		return ts.withToken("GET", "/v1/decisions", added).status == http.StatusOK
+	}, 5*time.Second, 5*time.Millisecond, "a token added by another process is accepted")
+
+	require.NoError(t, cli.Revoke("auditor-1"))
+	require.Eventually(t, func() bool {
+		return ts.withToken("GET", "/v1/decisions", ts.tokens[api.RoleAuditor]).status == http.StatusUnauthorized
+	}, 5*time.Second, 5*time.Millisecond, "a token revoked by another process is refused")
+	r := ts.withToken("GET", "/v1/decisions", ts.tokens[api.RoleAuditor])
+	assert.Equal(t, "unauthorized", r.errCode(t))
+	assert.Equal(t, http.StatusOK, ts.withToken("GET", "/v1/decisions", added).status, "the other token still works")
+}
+
+// withToken sends a request with token as its bearer token.
+func (ts *testServer) withToken(method, path, token string) response {
+	ts.t.Helper()
+	return ts.sendAs(false, method, path, token, "")
 }

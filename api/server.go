@@ -97,7 +97,9 @@ type Server struct {
 
 	projCancel context.CancelFunc
 	projDone   chan error
-	closeOnce  sync.Once
+	// unwatchTokens ends the watch of the token file Open began.
+	unwatchTokens func()
+	closeOnce     sync.Once
 
 	// rebuild is the online rebuild of the read models, if any.
 	rebuild rebuildJob
@@ -312,6 +314,15 @@ func (s *Server) Open(addr string) error {
 		}
 	}
 	s.catchUpTarget()
+	// Every request authenticates: watching the token file spares each a
+	// stat of it, and a revocation by `ledger token` still takes effect
+	// within milliseconds.
+	unwatch, err := s.cfg.Tokens.Watch()
+	if err != nil {
+		s.cfg.Logger.Warn("the token file cannot be watched: a token revoked by `ledger token` is refused from its next periodic check, within half a second",
+			slog.String("error", err.Error()))
+	}
+	s.unwatchTokens = unwatch
 	ctx, cancel := context.WithCancel(context.Background())
 	s.projCancel = cancel
 	s.projDone = make(chan error, 1)
@@ -363,6 +374,9 @@ func (s *Server) Close(ctx context.Context) error {
 			}
 		}
 		s.rebuild.stop()
+		if s.unwatchTokens != nil {
+			s.unwatchTokens()
+		}
 		if s.projCancel != nil {
 			// Let the read models take in what was acknowledged, so that the
 			// snapshot taken as they stop holds it and the next start has

@@ -16,8 +16,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/fsnotify/fsnotify"
 
 	"github.com/imattertraining/ledger/domain"
 )
@@ -91,22 +94,54 @@ var tokenNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._@-]{0,63}$`)
 
 // Tokens is the token file of a data directory. It re-reads the file when
 // it changes on disk, so that tokens added or revoked by `ledger token`
-// while the server runs take effect at once. Safe for concurrent use.
+// while the server runs take effect: at once (every Authenticate stats the
+// file), or, once Watch is called, within milliseconds of the change (and
+// at most recheckEvery after it where the file system cannot be watched),
+// with no system call on the way. Safe for concurrent use.
 type Tokens struct {
 	path string
 	now  func() time.Time
 
-	mu      sync.Mutex // serialises writers within this process and the cache
+	mu      sync.Mutex // serialises writers within this process, the cache and the watch
 	stat    os.FileInfo
 	cached  []TokenInfo
 	retired []RetiredName
-	hashes  [][sha256.Size]byte
+
+	// set is the cache as Authenticate reads it without mu: nil when the
+	// file must be read again (never read, or damaged when last read).
+	set atomic.Pointer[tokenSet]
+	// watched is true while Watch is in force: Authenticate then trusts set
+	// until stale is raised (by the watch, or by a write of this process)
+	// or recheckEvery has passed since checked.
+	watched atomic.Bool
+	stale   atomic.Bool
+	checked atomic.Int64 // sinceStart when the file was last stat'ed
+	// recheckEvery bounds how long a change the watch missed goes unseen.
+	recheckEvery time.Duration
+	watchers     int // Watch calls not yet stopped; mu
+	watcher      *fsnotify.Watcher
 }
+
+// tokenSet is one reading of the token file, never changed once stored.
+type tokenSet struct {
+	list   []TokenInfo
+	hashes [][sha256.Size]byte
+}
+
+// recheckEvery is how often a watched token file is stat'ed all the same,
+// in case the watch misses a change: on a network file system a change
+// made on another machine raises no event here.
+const recheckEvery = 500 * time.Millisecond
+
+// start is the origin of the monotonic times Tokens keeps.
+var start = time.Now()
+
+func sinceStart() int64 { return int64(time.Since(start)) }
 
 // Open returns the token file in dir (which need not exist yet), with
 // time.Now as its clock.
 func Open(dir string) *Tokens {
-	return &Tokens{path: filepath.Join(dir, FileName), now: time.Now}
+	return &Tokens{path: filepath.Join(dir, FileName), now: time.Now, recheckEvery: recheckEvery}
 }
 
 // WithClock makes now the clock t reads for creation and expiry times, and
@@ -120,31 +155,41 @@ func (t *Tokens) WithClock(now func() time.Time) *Tokens {
 func (t *Tokens) Path() string { return t.path }
 
 // load returns the tokens, re-reading the file when its size or
-// modification time changed. Callers hold t.mu.
+// modification time changed, and stores what it read for Authenticate.
+// Callers hold t.mu.
 func (t *Tokens) load() ([]TokenInfo, error) {
+	list, set, err := t.read()
+	t.set.Store(set)
+	return list, err
+}
+
+// read is load's reading of the file: the tokens, and the set Authenticate
+// reads (nil on an error). Callers hold t.mu.
+func (t *Tokens) read() ([]TokenInfo, *tokenSet, error) {
 	fi, err := os.Stat(t.path)
+	t.checked.Store(sinceStart())
 	if errors.Is(err, fs.ErrNotExist) {
-		t.cached, t.retired, t.hashes, t.stat = nil, nil, nil, nil
-		return nil, nil
+		t.cached, t.retired, t.stat = nil, nil, nil
+		return nil, &tokenSet{}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("auth: tokens: %w", err)
+		return nil, nil, fmt.Errorf("auth: tokens: %w", err)
 	}
 	// A rewrite renames a new file into place, so a changed inode, size or
 	// time means the tokens changed.
-	if t.cached != nil && t.stat != nil && os.SameFile(fi, t.stat) && fi.ModTime().Equal(t.stat.ModTime()) && fi.Size() == t.stat.Size() {
-		return t.cached, nil
+	if set := t.set.Load(); set != nil && t.cached != nil && t.stat != nil && os.SameFile(fi, t.stat) && fi.ModTime().Equal(t.stat.ModTime()) && fi.Size() == t.stat.Size() {
+		return t.cached, set, nil
 	}
 	b, err := os.ReadFile(t.path)
 	if err != nil {
-		return nil, fmt.Errorf("auth: tokens: %w", err)
+		return nil, nil, fmt.Errorf("auth: tokens: %w", err)
 	}
 	var f tokenFile
 	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("auth: tokens: %s is damaged: %w", t.path, err)
+		return nil, nil, fmt.Errorf("auth: tokens: %s is damaged: %w", t.path, err)
 	}
 	if f.Version != 1 {
-		return nil, fmt.Errorf("auth: tokens: %s is damaged: version %d, not 1", t.path, f.Version)
+		return nil, nil, fmt.Errorf("auth: tokens: %s is damaged: version %d, not 1", t.path, f.Version)
 	}
 	hashes := make([][sha256.Size]byte, len(f.Tokens))
 	names := make(map[string]bool, len(f.Tokens))
@@ -153,20 +198,20 @@ func (t *Tokens) load() ([]TokenInfo, error) {
 		// would pass the write path's "a reviewer? an auditor?" tests as
 		// an admin; a name given twice would be two principals in one.
 		if !tokenNameRE.MatchString(ti.Name) || names[ti.Name] || !ti.Role.Valid() {
-			return nil, fmt.Errorf("auth: tokens: %s is damaged: token %q (role %q) is not a token Add writes: a bad or repeated name, or an unknown role", t.path, ti.Name, ti.Role)
+			return nil, nil, fmt.Errorf("auth: tokens: %s is damaged: token %q (role %q) is not a token Add writes: a bad or repeated name, or an unknown role", t.path, ti.Name, ti.Role)
 		}
 		names[ti.Name] = true
 		h, err := hex.DecodeString(ti.SHA256)
 		if err != nil || len(h) != sha256.Size {
-			return nil, fmt.Errorf("auth: tokens: %s: token %q has a damaged hash", t.path, ti.Name)
+			return nil, nil, fmt.Errorf("auth: tokens: %s: token %q has a damaged hash", t.path, ti.Name)
 		}
 		copy(hashes[i][:], h)
 	}
 	if f.Tokens == nil {
 		f.Tokens = []TokenInfo{}
 	}
-	t.cached, t.retired, t.hashes, t.stat = f.Tokens, f.Retired, hashes, fi
-	return t.cached, nil
+	t.cached, t.retired, t.stat = f.Tokens, f.Retired, fi
+	return t.cached, &tokenSet{list: f.Tokens, hashes: hashes}, nil
 }
 
 // Exists reports whether the token file exists.
@@ -295,6 +340,7 @@ func (t *Tokens) update(change func(*tokenFile) error) error {
 	}
 	defer unlock()
 	t.cached = nil
+	t.set.Store(nil)
 	list, err := t.load()
 	if err != nil {
 		return err
@@ -324,6 +370,7 @@ func (t *Tokens) update(change func(*tokenFile) error) error {
 		return fmt.Errorf("auth: tokens: %w", err)
 	}
 	t.cached = nil // re-read (and re-stat) next time
+	t.set.Store(nil)
 	return nil
 }
 
@@ -335,27 +382,129 @@ func (t *Tokens) Authenticate(token string) (Principal, error) {
 		return Principal{}, domain.Errorf(domain.EUNAUTHORIZED, "", "The bearer token is not valid.")
 	}
 	sum := sha256.Sum256([]byte(token))
-	t.mu.Lock()
-	list, err := t.load()
-	hashes := t.hashes
-	t.mu.Unlock()
+	set, err := t.current()
 	if err != nil {
 		return Principal{}, err
 	}
 	found := -1
-	for i := range hashes {
-		if subtle.ConstantTimeCompare(hashes[i][:], sum[:]) == 1 {
+	for i := range set.hashes {
+		if subtle.ConstantTimeCompare(set.hashes[i][:], sum[:]) == 1 {
 			found = i
 		}
 	}
 	if found < 0 {
 		return Principal{}, domain.Errorf(domain.EUNAUTHORIZED, "", "The bearer token is not valid.")
 	}
-	ti := list[found]
+	ti := set.list[found]
 	if ti.ExpiresAt != nil && t.now().After(*ti.ExpiresAt) {
 		return Principal{}, domain.Errorf(domain.EUNAUTHORIZED, "", "The bearer token has expired.")
 	}
 	return Principal{Name: ti.Name, Role: ti.Role}, nil
+}
+
+// current returns the tokens Authenticate checks against. Watched, it is
+// the last reading while no change is seen and the last stat is recent;
+// otherwise the file is stat'ed (and read again if it changed).
+func (t *Tokens) current() (*tokenSet, error) {
+	if set := t.fresh(); set != nil {
+		return set, nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if set := t.fresh(); set != nil {
+		return set, nil // another request read it while this one waited
+	}
+	// Lowered before the stat: a change from here on raises it again.
+	t.stale.Store(false)
+	if _, err := t.load(); err != nil {
+		return nil, err
+	}
+	return t.set.Load(), nil
+}
+
+// fresh returns the cached tokens when Watch is in force and nothing says
+// they may be out of date; else nil.
+func (t *Tokens) fresh() *tokenSet {
+	if !t.watched.Load() || t.stale.Load() {
+		return nil
+	}
+	set := t.set.Load()
+	if set == nil || time.Duration(sinceStart()-t.checked.Load()) >= t.recheckEvery {
+		return nil
+	}
+	return set
+}
+
+// Watch makes Authenticate read the token file again only when it
+// changes, rather than stat it on every call: it watches the file's
+// directory (a write renames a new file into place, so the file's own
+// inode is not the one to watch) and stats the file at most every
+// recheckEvery all the same, for a change the watch cannot see (another
+// machine's, on a network file system). A token revoked by another
+// process is then refused within milliseconds, and at most recheckEvery
+// after the change if the watch misses it. If the directory cannot be
+// watched, Watch returns the error and Authenticate stats the file every
+// recheckEvery. stop ends what this call began; when every Watch is
+// stopped Authenticate stats the file on every call again. The directory
+// must exist.
+func (t *Tokens) Watch() (stop func(), err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.watchers++
+	t.watched.Store(true)
+	t.stale.Store(true) // nothing read before the watch began is trusted
+	var once sync.Once
+	stop = func() { once.Do(t.unwatch) }
+	if t.watcher != nil {
+		return stop, nil
+	}
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return stop, fmt.Errorf("auth: tokens: watch %s: %w", filepath.Dir(t.path), err)
+	}
+	if err := w.Add(filepath.Dir(t.path)); err != nil {
+		_ = w.Close()
+		return stop, fmt.Errorf("auth: tokens: watch %s: %w", filepath.Dir(t.path), err)
+	}
+	t.watcher = w
+	go t.follow(w)
+	return stop, nil
+}
+
+// follow marks the cache stale on every event for the token file, and on
+// every error (an overflowed queue may have lost one), until w is closed.
+func (t *Tokens) follow(w *fsnotify.Watcher) {
+	for {
+		select {
+		case ev, ok := <-w.Events:
+			if !ok {
+				return
+			}
+			if filepath.Base(ev.Name) == FileName {
+				t.stale.Store(true)
+			}
+		case _, ok := <-w.Errors:
+			if !ok {
+				return
+			}
+			t.stale.Store(true)
+		}
+	}
+}
+
+// unwatch ends one Watch; the last one closes the watcher.
+func (t *Tokens) unwatch() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.watchers--
+	if t.watchers > 0 {
+		return
+	}
+	t.watched.Store(false)
+	if t.watcher != nil {
+		_ = t.watcher.Close()
+		t.watcher = nil
+	}
 }
 
 // writeFileAtomic writes b to path through a temporary file in the same
