@@ -40,13 +40,39 @@ func ParseStream(stream string) (k StreamKind, id uuid.UUID, ok bool) {
 		if !found {
 			continue
 		}
+		if !canonicalUUID(rest) {
+			return 0, uuid.Nil, false
+		}
 		id, err := uuid.Parse(rest)
-		if err != nil || id.String() != rest {
+		if err != nil {
 			return 0, uuid.Nil, false
 		}
 		return k, id, true
 	}
 	return 0, uuid.Nil, false
+}
+
+// canonicalUUID reports whether s is a UUID in the form uuid.UUID.String
+// writes (8-4-4-4-12 lower-case hex digits), without building that string:
+// the read models parse the stream name of every event they fold.
+func canonicalUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // OrganisationNamed returns the organisation a practitioner's event names
