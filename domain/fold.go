@@ -61,9 +61,10 @@ func visit[T any, P metaPtr[T]](s []T, fn func(*meta)) {
 	}
 }
 
-// sized returns an empty s with room for n, or s itself (nil) when n is 0.
+// sized returns an empty s with room for n: s itself (nil, or emptied by
+// FoldReusing) when it has the room.
 func sized[T any](s []T, n int) []T {
-	if n == 0 {
+	if cap(s) >= n {
 		return s
 	}
 	return make([]T, 0, n)

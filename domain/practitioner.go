@@ -37,6 +37,10 @@ type Practitioner struct {
 	directory   []directoryRec
 	reviews     []reviewRec
 	decisions   []decisionRec
+
+	// backing is the array the evidence slices are cut from, kept empty
+	// for FoldReusing's next fold.
+	backing []meta
 }
 
 // The records a practitioner's fold keeps, one type per kind of fact.
@@ -132,7 +136,29 @@ func NewPractitioner(id uuid.UUID) *Practitioner { return &Practitioner{ID: id} 
 
 // Fold applies facts in stream order to a new Practitioner.
 func Fold(id uuid.UUID, facts []Fact) (*Practitioner, error) {
-	p := NewPractitioner(id)
+	return fold(NewPractitioner(id), facts)
+}
+
+// FoldReusing is Fold into the storage of into, a Practitioner an earlier
+// Fold or FoldReusing returned that no one uses any more (nil: a new one).
+// The state starts from nothing, as in Fold, and the same facts give the
+// same state: only the room of into's largest slices is used again, so
+// that a caller folding stream after stream, and keeping nothing of each
+// state past its evaluation, does not allocate it anew each time. What
+// the evaluations return (levels, roles, licences, standings, next steps)
+// never refers to that room; the Practitioner returned does, and is into.
+// Not safe for concurrent use with anything reading into.
+func FoldReusing(into *Practitioner, id uuid.UUID, facts []Fact) (*Practitioner, error) {
+	if into == nil {
+		return Fold(id, facts)
+	}
+	*into = Practitioner{ID: id, details: into.details[:0], members: into.members[:0], courses: into.courses[:0],
+		directory: into.directory[:0], certs: into.certs[:0], backing: into.backing[:0]}
+	return fold(into, facts)
+}
+
+// fold applies facts to p, new or reset by FoldReusing.
+func fold(p *Practitioner, facts []Fact) (*Practitioner, error) {
 	// Sizing the evidence slices first saves most of the fold's time,
 	// which otherwise goes on growing them.
 	var n [numEvidenceKinds + 1]int32 // the last counts events that are evidence of nothing
@@ -168,7 +194,11 @@ func Fold(id uuid.UUID, facts []Fact) (*Practitioner, error) {
 	for k := 0; k < int(numEvidenceKinds); k++ {
 		total += int(n[k])
 	}
-	backing := make([]meta, 0, total)
+	backing := p.backing
+	if cap(backing) < total {
+		backing = make([]meta, 0, total)
+	}
+	p.backing = backing
 	for k := 0; k < int(numEvidenceKinds); k++ {
 		p.evidence[k] = backing[len(backing) : len(backing) : len(backing)+int(n[k])]
 		backing = backing[:len(backing)+int(n[k])]
