@@ -90,6 +90,7 @@ type Projector struct {
 	// applyMu serialises every writer of the models: the subscription's
 	// batches, date advances, snapshots and the rebuild's final catch-up.
 	applyMu   sync.Mutex
+	scratch   foldScratch  // folds under applyMu
 	sinceSnap atomic.Int64 // events applied since the last snapshot
 
 	seen     atomic.Uint64 // highest position the subscription delivered
@@ -470,7 +471,7 @@ func (p *Projector) applyBatch(ctx context.Context, batch []eventstore.RecordedE
 			return fmt.Errorf("projections: key store: %w", err)
 		}
 	}
-	n, err := p.applyTo(ctx, m, batch)
+	n, err := p.applyTo(ctx, m, batch, &p.scratch)
 	if err != nil {
 		return err
 	}
@@ -502,8 +503,9 @@ func erasedIn(batch []eventstore.RecordedEvent, from eventstore.Position) bool {
 // practitioners who name them are evaluated against their new state, then
 // the checkpoint moves to the last event. Events at or before m's checkpoint
 // are skipped, so a batch that overlaps what m already holds is harmless.
-// Callers hold applyMu.
-func (p *Projector) applyTo(ctx context.Context, m *models, batch []eventstore.RecordedEvent) (int, error) {
+// Callers hold applyMu, or own m (an online rebuild's first catch-up); sc
+// is the caller's own.
+func (p *Projector) applyTo(ctx context.Context, m *models, batch []eventstore.RecordedEvent, sc *foldScratch) (int, error) {
 	var orgIDs, pracIDs []uuid.UUID
 	var pracStreams []string // pracIDs' streams
 	seenStream := make(map[string]bool)
@@ -575,7 +577,7 @@ func (p *Projector) applyTo(ctx context.Context, m *models, batch []eventstore.R
 		}
 		m.mu.RUnlock()
 	}
-	pracResults, err := p.practitionersWith(ctx, pracIDs, pracStreams, fresh, orgs, on)
+	pracResults, err := p.practitionersWith(ctx, sc, pracIDs, pracStreams, fresh, orgs, on)
 	if err != nil {
 		return 0, err
 	}
@@ -603,13 +605,15 @@ type pracResult struct {
 }
 
 // practitioners re-reads and re-folds each practitioner on date on.
+// Callers hold applyMu.
 func (p *Projector) practitioners(ctx context.Context, ids []uuid.UUID, orgs domain.OrganisationSet, on domain.Date) ([]pracResult, error) {
-	return p.practitionersWith(ctx, ids, nil, nil, orgs, on)
+	return p.practitionersWith(ctx, &p.scratch, ids, nil, nil, orgs, on)
 }
 
 // practitionersWith is practitioners for a batch whose new events, by
-// stream, are fresh, with ids' stream names in streams (nil: named here).
-func (p *Projector) practitionersWith(ctx context.Context, ids []uuid.UUID, streams []string, fresh map[string][]eventstore.RecordedEvent, orgs domain.OrganisationSet, on domain.Date) ([]pracResult, error) {
+// stream, are fresh, with ids' stream names in streams (nil: named here),
+// folding in sc.
+func (p *Projector) practitionersWith(ctx context.Context, sc *foldScratch, ids []uuid.UUID, streams []string, fresh map[string][]eventstore.RecordedEvent, orgs domain.OrganisationSet, on domain.Date) ([]pracResult, error) {
 	out := make([]pracResult, 0, len(ids))
 	for i, id := range ids {
 		var stream string
@@ -625,7 +629,7 @@ func (p *Projector) practitionersWith(ctx context.Context, ids []uuid.UUID, stre
 		if err != nil {
 			return nil, err
 		}
-		s, ds, rs, err := p.rules.practitioner(id, stream, sf, orgs, on)
+		s, ds, rs, err := p.rules.practitioner(sc, id, stream, sf, orgs, on)
 		if err != nil {
 			return nil, err
 		}

@@ -87,7 +87,7 @@ func (p *Projector) summaryAt(ctx context.Context, m *models, s *summary, today 
 	if err != nil {
 		return nil, fmt.Errorf("projections: %s: %w", stream, err)
 	}
-	out, _, _, err := p.rules.practitioner(s.ID, stream, sf, m.orgs, today)
+	out, _, _, err := p.rules.practitioner(nil, s.ID, stream, sf, m.orgs, today)
 	return out, err
 }
 

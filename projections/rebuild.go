@@ -81,6 +81,7 @@ func (p *Projector) Rebuild(ctx context.Context, progress func(done, total uint6
 // upTo, in batches.
 func (p *Projector) catchUp(ctx context.Context, m *models, upTo eventstore.Position) error {
 	batch := make([]eventstore.RecordedEvent, 0, 4096)
+	var sc foldScratch // this goroutine's: the first catch-up runs beside applyBatch
 	for e, err := range p.store.ReadAll(ctx, m.pos) {
 		if err != nil {
 			return fmt.Errorf("projections: catch up: %w", err)
@@ -90,14 +91,14 @@ func (p *Projector) catchUp(ctx context.Context, m *models, upTo eventstore.Posi
 		}
 		batch = append(batch, e)
 		if len(batch) == cap(batch) {
-			if _, err := p.applyTo(ctx, m, batch); err != nil {
+			if _, err := p.applyTo(ctx, m, batch, &sc); err != nil {
 				return err
 			}
 			batch = batch[:0]
 		}
 	}
 	if len(batch) > 0 {
-		if _, err := p.applyTo(ctx, m, batch); err != nil {
+		if _, err := p.applyTo(ctx, m, batch, &sc); err != nil {
 			return err
 		}
 	}
@@ -396,10 +397,11 @@ func (p *Projector) foldPractitioners(ctx context.Context, m *models, orgOuts []
 	go func() {
 		defer close(folded)
 		err = p.parallel(ctx, len(blocks), func(b int) error {
+			var sc foldScratch
 			for i := b * block; i < min((b+1)*block, len(pracStreams)); i++ {
 				g := pracStreams[i]
 				_, id, _ := streamKind(g.stream)
-				s, ds, rs, err := p.rules.practitioner(id, g.stream, settle(g.facts, g.positions, g.revision), orgs, today)
+				s, ds, rs, err := p.rules.practitioner(&sc, id, g.stream, settle(g.facts, g.positions, g.revision), orgs, today)
 				if err != nil {
 					return err
 				}

@@ -45,10 +45,37 @@ type assessment struct {
 	Listings []domain.Directory
 }
 
+// foldScratch is the storage of a practitioner's folded state that one
+// goroutine folds stream after stream into (domain.FoldReusing), for
+// assessments of which nothing is kept but what they return: a summary
+// re-folded after each append then allocates no new state. The zero value
+// is ready; a nil *foldScratch folds into new state each time. Not safe
+// for concurrent use.
+type foldScratch struct{ p *domain.Practitioner }
+
+// fold folds facts for id into sc's storage, or into new state when sc is
+// nil.
+func (sc *foldScratch) fold(id uuid.UUID, facts []domain.Fact) (*domain.Practitioner, error) {
+	if sc == nil {
+		return domain.Fold(id, facts)
+	}
+	p, err := domain.FoldReusing(sc.p, id, facts)
+	if err == nil {
+		sc.p = p
+	}
+	return p, err
+}
+
 // assess folds facts (qualifying, stream order) for practitioner id and
 // evaluates them on date on.
 func (r *rules) assess(id uuid.UUID, facts []domain.Fact, orgs domain.Organisations, on domain.Date, nextSteps bool) (assessment, error) {
-	p, err := domain.Fold(id, facts)
+	return r.assessIn(nil, id, facts, orgs, on, nextSteps)
+}
+
+// assessIn is assess folding in sc (see foldScratch). What it returns
+// refers to none of sc's storage.
+func (r *rules) assessIn(sc *foldScratch, id uuid.UUID, facts []domain.Fact, orgs domain.Organisations, on domain.Date, nextSteps bool) (assessment, error) {
+	p, err := sc.fold(id, facts)
 	if err != nil {
 		return assessment{}, err
 	}

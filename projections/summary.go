@@ -52,9 +52,9 @@ func standingIndex(s string) uint8 {
 
 // practitioner folds one practitioner stream (everything recorded) as of on
 // into its summary, its decisions and its reviews.
-func (r *rules) practitioner(id uuid.UUID, stream string, sf *streamFacts, orgs domain.Organisations, on domain.Date) (*summary, []decisionRec, []reviewRec, error) {
+func (r *rules) practitioner(sc *foldScratch, id uuid.UUID, stream string, sf *streamFacts, orgs domain.Organisations, on domain.Date) (*summary, []decisionRec, []reviewRec, error) {
 	facts, later := sf.qualifying(on, uuid.Nil)
-	a, err := r.assess(id, facts, orgs, on, false)
+	a, err := r.assessIn(sc, id, facts, orgs, on, false)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("projections: %s: %w", stream, err)
 	}
