@@ -36,6 +36,10 @@ const (
 	cacheDirectory = "public, max-age=60"
 )
 
+// cachePrivateValue is the Cache-Control header of every authenticated
+// response, one value shared by all (net/http only reads it).
+var cachePrivateValue = []string{cachePrivate}
+
 // entityTag hashes the parts a response is derived from into a strong
 // entity tag, quoted as HTTP wants it.
 func entityTag(parts ...string) string {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
@@ -234,13 +236,58 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 // shared by all (net/http only reads it), instead of a new one each.
 var jsonContentType = []string{"application/json; charset=utf-8"}
 
-// writeJSON writes v as the response body with status.
+// jsonBuffer is a buffer a response is encoded into before it is written,
+// with the encoder that writes into it: one of each per response would be
+// garbage on every request.
+type jsonBuffer struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+var jsonBuffers = sync.Pool{New: func() any {
+	jb := &jsonBuffer{}
+	jb.enc = json.NewEncoder(&jb.buf)
+	jb.enc.SetEscapeHTML(false)
+	return jb
+}}
+
+// maxPooledJSON is the largest buffer kept for another response: a large
+// page's is left to the garbage collector rather than held.
+const maxPooledJSON = 64 << 10
+
+// writeJSON writes v as the response body with status, and its length as
+// Content-Length: v is encoded whole before anything is sent, so even a
+// large page goes out with its length rather than in chunks.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header()["Content-Type"] = jsonContentType
+	jb := jsonBuffers.Get().(*jsonBuffer)
+	defer func() {
+		if jb.buf.Cap() <= maxPooledJSON {
+			jb.buf.Reset()
+			jsonBuffers.Put(jb)
+		}
+	}()
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	if err := jb.enc.Encode(v); err != nil {
+		// Nothing was written: the status goes out with no body, as
+		// when an encoder writing to w failed before its first byte.
+		jb.buf.Reset()
+	}
+	setContentLength(w, h, jb.buf.Len())
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v) // the status is sent; a failed write is the client's loss
+	_, _ = w.Write(jb.buf.Bytes()) // the status is sent; a failed write is the client's loss
+}
+
+// setContentLength sets h's Content-Length to n, in the request record's
+// own slot when w is the server's (no slice made per response).
+func setContentLength(w http.ResponseWriter, h http.Header, n int) {
+	v := strconv.Itoa(n)
+	if sw := infoFrom(w); sw != nil {
+		sw.contentLength[0] = v
+		h["Content-Length"] = sw.contentLength[:]
+		return
+	}
+	h["Content-Length"] = []string{v}
 }
 
 // invalidf returns an invalid-input error naming field.

@@ -33,6 +33,8 @@ type statusWriter struct {
 	// tagged with the request id.
 	base   *slog.Logger
 	logger *slog.Logger
+	// contentLength holds the Content-Length header's value (writeJSON).
+	contentLength [1]string
 }
 
 var requestSeq atomic.Uint64

@@ -23,7 +23,14 @@ type limiter struct {
 	now   func() time.Time
 
 	mu      sync.Mutex
-	buckets map[string]*bucket
+	buckets map[bucketKey]*bucket
+}
+
+// bucketKey names a bucket: a principal's, or a client address's. A struct
+// rather than a joined string: a request makes no new string to find it.
+type bucketKey struct {
+	principal bool
+	name      string
 }
 
 type bucket struct {
@@ -47,7 +54,7 @@ func newLimiter(rate float64, burst int, now func() time.Time) *limiter {
 	if burst <= 0 {
 		burst = max(1, int(math.Ceil(rate)))
 	}
-	return &limiter{rate: rate, burst: float64(burst), now: now, buckets: make(map[string]*bucket)}
+	return &limiter{rate: rate, burst: float64(burst), now: now, buckets: make(map[bucketKey]*bucket)}
 }
 
 // enabled reports whether requests are limited at all.
@@ -55,7 +62,7 @@ func (l *limiter) enabled() bool { return l.rate > 0 }
 
 // refill returns key's bucket topped up for the time since it was last
 // seen, made full on first use. Callers hold mu.
-func (l *limiter) refill(key string, now time.Time) *bucket {
+func (l *limiter) refill(key bucketKey, now time.Time) *bucket {
 	b := l.buckets[key]
 	if b == nil {
 		if len(l.buckets) >= maxBuckets {
@@ -74,7 +81,7 @@ func (l *limiter) refill(key string, now time.Time) *bucket {
 
 // allow takes one token from key's bucket, or returns a *rateLimitError
 // saying how long to wait until one is there. A zero rate allows everything.
-func (l *limiter) allow(key string) error {
+func (l *limiter) allow(key bucketKey) error {
 	if l.rate <= 0 {
 		return nil
 	}
@@ -92,11 +99,11 @@ func (l *limiter) allow(key string) error {
 // charge takes what a request cost beyond the token allow took, for a
 // response of size bytes. The bucket may go into debt, up to
 // maxDebtSeconds of the rate; later requests wait until it is paid.
-func (l *limiter) charge(key string, size int) { l.debit(key, size/costUnit) }
+func (l *limiter) charge(key bucketKey, size int) { l.debit(key, size/costUnit) }
 
 // debit takes n requests' worth from key's bucket, into debt if need be
 // (down to maxDebtSeconds of the rate).
-func (l *limiter) debit(key string, n int) {
+func (l *limiter) debit(key bucketKey, n int) {
 	if l.rate <= 0 || n <= 0 {
 		return
 	}
@@ -120,11 +127,11 @@ func (l *limiter) prune(now time.Time) {
 
 // limitKey is the bucket a request draws on: its principal's, or for a
 // request without a valid token, its client address's.
-func (s *Server) limitKey(r *http.Request, p Principal) string {
+func (s *Server) limitKey(r *http.Request, p Principal) bucketKey {
 	if p.Name != "" {
-		return "principal:" + p.Name
+		return bucketKey{principal: true, name: p.Name}
 	}
-	return "addr:" + s.clientAddr(r)
+	return bucketKey{name: s.clientAddr(r)}
 }
 
 // clientAddr is the address a request came from, for its rate-limit

@@ -11,9 +11,9 @@ import (
 // parallel.
 func BenchmarkLimiterAllow(b *testing.B) {
 	l := newLimiter(1e9, 1e9, time.Now)
-	keys := make([]string, 64)
+	keys := make([]bucketKey, 64)
 	for i := range keys {
-		keys[i] = "principal:p" + strconv.Itoa(i)
+		keys[i] = bucketKey{principal: true, name: "p" + strconv.Itoa(i)}
 	}
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0

@@ -200,7 +200,12 @@ func (s *Server) guard(rt route) http.Handler {
 		if sw := infoFrom(w); sw != nil {
 			sw.route = rm
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		if r.ContentLength < 0 || r.ContentLength > s.cfg.MaxBodyBytes {
+			// A body of a declared length within the limit cannot pass
+			// it (net/http reads no further): only the others need a
+			// reader to stop them.
+			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		}
 		p, authErr := s.authenticate(r)
 		if authErr == nil && p.Name != "" {
 			setPrincipal(w, p.Name)
@@ -218,7 +223,7 @@ func (s *Server) guard(rt route) http.Handler {
 			}
 		}
 		if !rt.access.public {
-			w.Header().Set("Cache-Control", cachePrivate)
+			w.Header()["Cache-Control"] = cachePrivateValue
 			if authErr != nil {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="ledger"`)
 				Error(w, r, authErr)
