@@ -27,7 +27,7 @@ import (
 func readJSON(r *http.Request, dst any, keys ...string) error {
 	// Content-Type is not checked: curl -d labels JSON as a form, and the
 	// body is held to strict JSON whatever its label says.
-	body, err := io.ReadAll(r.Body)
+	body, err := readBody(r)
 	if err != nil {
 		var mb *http.MaxBytesError
 		if errors.As(err, &mb) {
@@ -38,7 +38,38 @@ func readJSON(r *http.Request, dst any, keys ...string) error {
 	return decodeStrict(body, dst, keys)
 }
 
-// decodeStrict is readJSON's decoder, on bytes.
+// readBody reads the whole body: into a buffer of its declared length when
+// it has one (io.ReadAll would start at 512 bytes and grow).
+func readBody(r *http.Request) ([]byte, error) {
+	n := r.ContentLength
+	if n <= 0 || n > maxPresized {
+		return io.ReadAll(r.Body)
+	}
+	// One byte more than declared, so that the read finding the end has
+	// room and the buffer never grows.
+	b := make([]byte, 0, n+1)
+	for {
+		m, err := r.Body.Read(b[len(b):cap(b)])
+		b = b[:len(b)+m]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = slices.Grow(b, 512)
+		}
+	}
+}
+
+// maxPresized bounds the buffer readBody makes from a declared length
+// before a byte has arrived.
+const maxPresized = 64 << 10
+
+// decodeStrict is readJSON's decoder, on bytes. A body decodeFast reads is
+// decoded there, in one pass; any other goes the long way, which finds and
+// names what is wrong with it.
 func decodeStrict(body []byte, dst any, keys []string) error {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
@@ -47,6 +78,15 @@ func decodeStrict(body []byte, dst any, keys []string) error {
 	if trimmed[0] != '{' {
 		return invalidf("", "the body must be a JSON object")
 	}
+	if fb, ok := dst.(fastBody); ok && decodeFast(trimmed, keys, fb) {
+		return nil
+	}
+	return decodeChecked(trimmed, dst, keys)
+}
+
+// decodeChecked is decodeStrict's long way, for a trimmed body that starts
+// with '{': the text, then the keys, then encoding/json.
+func decodeChecked(trimmed []byte, dst any, keys []string) error {
 	if err := checkText(trimmed); err != nil {
 		return err
 	}
@@ -64,6 +104,151 @@ func decodeStrict(body []byte, dst any, keys []string) error {
 		return invalidf("", "the body must be exactly one JSON object, with nothing after it")
 	}
 	return syntaxError(err)
+}
+
+// fastBody is a request body decodeFast can fill from its members' JSON
+// values, as encoding/json would have filled it.
+type fastBody interface {
+	// fill sets the body from vals, the raw JSON value of each key in
+	// the order readJSON was given them (nil for a key absent), and
+	// reports true; or, when a value is not one it reads exactly as
+	// encoding/json does (an escape in a string, a number that is not a
+	// plain whole number), it changes nothing and reports false.
+	fill(vals [][]byte) bool
+}
+
+// maxFastKeys is the most keys a body decodeFast reads may have.
+const maxFastKeys = 8
+
+// decodeFast decodes trimmed (a body starting with '{') into dst in one
+// walk over it, when the long way would accept it and decode it to the
+// same value: text that is UTF-8 with no \u escape (so checkText passes),
+// valid JSON (one object, nothing after it), keys among keys, unescaped,
+// each once, and values fill reads. Anything else, valid or not, makes it
+// report false having changed nothing, and the long way decides.
+// FuzzDecodeFast holds the two to the same answers.
+func decodeFast(trimmed []byte, keys []string, dst fastBody) bool {
+	if len(keys) > maxFastKeys || !utf8.Valid(trimmed) || bytes.Contains(trimmed, []byte(`\u`)) || !json.Valid(trimmed) {
+		return false
+	}
+	var vals [maxFastKeys][]byte
+	i := skipSpace(trimmed, 1) // past '{'
+	for i < len(trimmed) && trimmed[i] == '"' {
+		end, escaped := stringEnd(trimmed, i)
+		if escaped {
+			return false
+		}
+		k := keyIndex(keys, trimmed[i+1:end-1])
+		if k < 0 || vals[k] != nil {
+			return false // unknown or repeated: the long way names it
+		}
+		i = skipSpace(trimmed, skipSpace(trimmed, end)+1) // past ':'
+		vend := valueEnd(trimmed, i)
+		vals[k] = trimmed[i:vend]
+		i = skipSpace(trimmed, vend)
+		if i < len(trimmed) && trimmed[i] == ',' {
+			i = skipSpace(trimmed, i+1)
+		}
+	}
+	return dst.fill(vals[:len(keys)])
+}
+
+// keyIndex returns the index of key in keys, or -1: a comparison, not a
+// string made of key.
+func keyIndex(keys []string, key []byte) int {
+	for i, k := range keys {
+		if k == string(key) {
+			return i
+		}
+	}
+	return -1
+}
+
+// skipSpace returns the index of the first byte of b at or after i that is
+// not JSON white space.
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index just past the JSON string starting at b[i]
+// (a quote), and whether it holds a backslash escape.
+func stringEnd(b []byte, i int) (int, bool) {
+	escaped := false
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			escaped = true
+			j++
+		case '"':
+			return j + 1, escaped
+		}
+	}
+	return len(b), escaped
+}
+
+// valueEnd returns the index just past the JSON value starting at b[i], in
+// valid JSON.
+func valueEnd(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		end, _ := stringEnd(b, i)
+		return end
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				end, _ := stringEnd(b, j)
+				j = end - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return len(b)
+	}
+	j := i // a number, true, false or null
+	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
+		j++
+	}
+	return j
+}
+
+// fastString reads a JSON value as encoding/json reads it into a string,
+// when it is absent, null, or a string with no escape.
+func fastString(raw []byte) (string, bool) {
+	switch {
+	case raw == nil || string(raw) == "null":
+		return "", true
+	case raw[0] == '"' && bytes.IndexByte(raw, '\\') < 0:
+		return string(raw[1 : len(raw)-1]), true
+	}
+	return "", false
+}
+
+// fastUint reads a JSON value as encoding/json reads it into a *uint64,
+// when it is absent, null, or a plain whole number that fits.
+func fastUint(raw []byte) (*uint64, bool) {
+	if raw == nil || string(raw) == "null" {
+		return nil, true
+	}
+	for _, c := range raw {
+		if c < '0' || c > '9' {
+			return nil, false
+		}
+	}
+	n, err := strconv.ParseUint(string(raw), 10, 64)
+	if err != nil {
+		return nil, false
+	}
+	return &n, true
 }
 
 // checkText refuses a body holding text that encoding/json would not

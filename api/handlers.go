@@ -27,6 +27,19 @@ type eventRequest struct {
 
 var eventKeys = []string{"id", "type", "occurred_on", "data", "expected_revision"}
 
+// fill is fastBody's, for vals in the order of eventKeys.
+func (req *eventRequest) fill(vals [][]byte) bool {
+	id, ok1 := fastString(vals[0])
+	typ, ok2 := fastString(vals[1])
+	on, ok3 := fastString(vals[2])
+	rev, ok4 := fastUint(vals[4])
+	if !ok1 || !ok2 || !ok3 || !ok4 {
+		return false
+	}
+	*req = eventRequest{ID: id, Type: typ, OccurredOn: on, Data: vals[3], ExpectedRevision: rev}
+	return true
+}
+
 // registerRequest is the body of POST /v1/practitioners and /v1/organisations.
 type registerRequest struct {
 	ID         string          `json:"id"`
@@ -35,6 +48,17 @@ type registerRequest struct {
 }
 
 var registerKeys = []string{"id", "occurred_on", "data"}
+
+// fill is fastBody's, for vals in the order of registerKeys.
+func (req *registerRequest) fill(vals [][]byte) bool {
+	id, ok1 := fastString(vals[0])
+	on, ok2 := fastString(vals[1])
+	if !ok1 || !ok2 {
+		return false
+	}
+	*req = registerRequest{ID: id, OccurredOn: on, Data: vals[2]}
+	return true
+}
 
 // registered is the response to a registration.
 type registered struct {
