@@ -32,12 +32,14 @@ type metaPtr[T any] interface {
 // stream order among facts of the same date. History usually arrives in
 // date order, so this is an append.
 func insertByDate[T any, P metaPtr[T]](s []T, r T) []T {
-	on := P(&r).getMeta().On
-	i := len(s)
+	// r's date is read from its copy in s: taking r's own address would
+	// move every record inserted to the heap.
+	s = append(s, r)
+	on := P(&s[len(s)-1]).getMeta().On
+	i := len(s) - 1
 	for i > 0 && P(&s[i-1]).getMeta().On.After(on) {
 		i--
 	}
-	s = append(s, r)
 	if i < len(s)-1 {
 		copy(s[i+1:], s[i:len(s)-1])
 		s[i] = r
