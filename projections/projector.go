@@ -512,13 +512,19 @@ func (p *Projector) applyTo(ctx context.Context, m *models, batch []eventstore.R
 	fresh := make(map[string][]eventstore.RecordedEvent)
 	n := 0
 	last := m.pos
-	for _, e := range batch {
+	for i, e := range batch {
 		if e.Position <= m.pos {
 			continue
 		}
 		n++
 		last = e.Position
-		fresh[e.Stream] = append(fresh[e.Stream], e)
+		if f, ok := fresh[e.Stream]; ok {
+			fresh[e.Stream] = append(f, e)
+		} else {
+			// Most batches bring one event per stream: no copy. Capped,
+			// so a second one is appended to a copy.
+			fresh[e.Stream] = batch[i : i+1 : i+1]
+		}
 		if seenStream[e.Stream] {
 			continue
 		}
