@@ -229,7 +229,7 @@ func (idx *streamIndex) indexed() eventstore.Position {
 func (s *Store) awaitIndexed(ctx context.Context, pos eventstore.Position) error {
 	for {
 		s.mu.Lock()
-		ch := s.notify
+		ch := s.indexed
 		s.mu.Unlock()
 		if s.idx.indexed() >= pos {
 			return nil

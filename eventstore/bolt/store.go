@@ -133,13 +133,21 @@ type Store struct {
 	opts  Options
 	hooks *testHooks
 
-	// mu guards queue, closing and notify.
+	// mu guards queue, closing, notify and indexed.
 	mu      sync.Mutex
 	queue   []*appendRequest
 	closing bool
-	// notify is closed and replaced after every commit that stored events,
-	// waking every live subscription at once.
+	// notify is closed and replaced to wake every live subscription at
+	// once, after a commit that stored events: not at once, but when the
+	// writer next waits on the disk or has nothing to do (see
+	// Store.wakeSubscriptions).
 	notify chan struct{}
+	// indexed is closed and replaced as soon as a commit is in the
+	// stream index, for readers that saw the commit before the index did.
+	indexed chan struct{}
+	// unannounced says a commit stored events the subscriptions have not
+	// been woken for. Only the writer uses it.
+	unannounced bool
 
 	// wake tells the writer that the queue is not empty (or that the store
 	// is closing); one pending signal is enough.
@@ -235,6 +243,7 @@ func open(path string, opts Options, hooks *testHooks) (s *Store, err error) {
 		opts:       opts,
 		hooks:      hooks,
 		notify:     make(chan struct{}),
+		indexed:    make(chan struct{}),
 		wake:       make(chan struct{}, 1),
 		writerDone: make(chan struct{}),
 		closed:     make(chan struct{}),
