@@ -788,3 +788,72 @@ func TestOpenTwiceTimesOut(t *testing.T) {
 	_, err := Open(path, Options{LockTimeout: 50 * time.Millisecond})
 	assert.ErrorContains(t, err, "another ledger process")
 }
+
+// TestSubscriptionsWaitForTheNextCommitsDisk: the subscriptions are not
+// woken straight after a commit, when the appenders it answered need the
+// CPU, but when the writer next waits on the disk (or has nothing to do).
+// The first commit's appender is answered while the second commit is held
+// before its fsync; only then does the subscription see the first event.
+func TestSubscriptionsWaitForTheNextCommitsDisk(t *testing.T) {
+	g := newGate()
+	s, _ := openTemp(t, Options{}, g.hooks())
+	var once sync.Once
+	release := func() { once.Do(func() { close(g.release) }) }
+	t.Cleanup(release) // registered after the store's Close: runs before it
+	ctx := t.Context()
+	seen := make(chan eventstore.RecordedEvent, 16)
+	go func() {
+		_ = s.Subscribe(ctx, eventstore.Start, func(e eventstore.RecordedEvent) error {
+			seen <- e
+			return nil
+		})
+	}()
+
+	first := appendAsync(ctx, s, "practitioner-0", eventstore.NoStream(), storetest.Event("PractitionerRegistered"))
+	<-g.queued
+	assert.Equal(t, 1, <-g.held)
+	second := appendAsync(ctx, s, "practitioner-1", eventstore.NoStream(), storetest.Event("PractitionerRegistered"))
+	<-g.queued
+	g.release <- struct{}{} // the first commit goes on; the second is queued behind it
+	require.NoError(t, (<-first).err, "the first append is answered")
+	assert.Equal(t, 1, <-g.held, "the second commit is held before its fsync")
+	select {
+	case e := <-seen:
+		t.Fatalf("the subscription was woken for position %d before the writer waited on the disk", e.Position)
+	case <-time.After(50 * time.Millisecond):
+	}
+	release()
+	require.NoError(t, (<-second).err)
+	for want := eventstore.Position(1); want <= 2; want++ {
+		select {
+		case e := <-seen:
+			assert.Equal(t, want, e.Position)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the subscription never saw position %d", want)
+		}
+	}
+}
+
+// TestSubscriptionsWokenWhenTheWriterIsIdle: a lone append wakes the
+// subscriptions as soon as the writer has nothing left to do.
+func TestSubscriptionsWokenWhenTheWriterIsIdle(t *testing.T) {
+	s, _ := openTemp(t, Options{}, nil)
+	ctx := t.Context()
+	seen := make(chan eventstore.RecordedEvent, 16)
+	go func() {
+		_ = s.Subscribe(ctx, eventstore.Start, func(e eventstore.RecordedEvent) error {
+			seen <- e
+			return nil
+		})
+	}()
+	for i := range 3 {
+		_, err := s.Append(ctx, fmt.Sprintf("practitioner-%d", i), eventstore.NoStream(), storetest.Event("PractitionerRegistered"))
+		require.NoError(t, err)
+		select {
+		case e := <-seen:
+			assert.Equal(t, eventstore.Position(i+1), e.Position)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("append %d never reached the subscription", i+1)
+		}
+	}
+}
