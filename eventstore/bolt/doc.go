@@ -62,7 +62,10 @@
 // held across the caller's loop. A subscription reads on from the last
 // event it delivered and, once caught up, waits for the writer's next
 // commit; it takes the commit signal before reading, so nothing is missed
-// or delivered twice.
+// or delivered twice. The writer sends that signal not straight after the
+// commit (when the appenders it answered need the CPU) but when it next
+// waits on the disk or runs out of work: under load a subscription sees a
+// commit at most one gathering (<= 2 ms) later.
 //
 // # Caveats
 //
