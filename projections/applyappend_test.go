@@ -12,6 +12,7 @@ import (
 
 	"github.com/imattertraining/ledger/domain"
 	"github.com/imattertraining/ledger/eventstore"
+	"github.com/imattertraining/ledger/eventstore/keystore"
 )
 
 // TestSingleEventBatchesMatchRebuild feeds a random history to the models
@@ -21,9 +22,10 @@ import (
 // summaries, organisations, decisions, reviews and the indexes the lists
 // and date changes use. The history has back-dated facts (every event's
 // date is drawn at random), retractions (of retractions too), decisions,
-// reviews and organisation changes; the models' date rolls over part-way,
-// and fact caches from roomy to tiny (entries dropped all the time) are
-// tried.
+// reviews and organisation changes; a practitioner's personal data is
+// erased part-way (their cached facts hold the name), the models' date
+// rolls over later, and fact caches from roomy to tiny (entries dropped
+// all the time) are tried.
 func TestSingleEventBatchesMatchRebuild(t *testing.T) {
 	for _, c := range []struct {
 		seed  uint64
@@ -31,19 +33,27 @@ func TestSingleEventBatchesMatchRebuild(t *testing.T) {
 	}{{1, DefaultCachedFacts}, {2, DefaultCachedFacts}, {3, 40}} {
 		t.Run(fmt.Sprintf("seed %d cache %d", c.seed, c.cache), func(t *testing.T) {
 			ctx := context.Background()
-			store := openStore(t, t.TempDir())
+			dir := t.TempDir()
+			store := openStore(t, dir)
+			keys, err := keystore.Open(dir)
+			require.NoError(t, err)
 			f := newFixture(t, store)
 			h := newRandomHistory(f, c.seed)
 			for range 30 {
 				h.step()
 			}
 			today := date("2029-09-01")
-			p, err := New(store, Options{Today: func() domain.Date { return today }, CachedFacts: c.cache})
+			p, err := New(store, Options{Today: func() domain.Date { return today }, CachedFacts: c.cache, Keys: keys})
 			require.NoError(t, err)
 			require.NoError(t, p.Rebuild(ctx, nil))
 			for stretch := range 8 {
 				for range 40 {
 					h.step()
+				}
+				if stretch == 2 { // erased as the API does: the key, then the event
+					erased := PractitionerStream(h.pracs[0])
+					require.NoError(t, keys.Erase(erased, f.clock))
+					h.put(erased, &domain.PersonalDataErased{Reason: "Erasure requested by the practitioner."})
 				}
 				for e, err := range store.ReadAll(ctx, p.Checkpoint()) {
 					require.NoError(t, err)
@@ -54,7 +64,7 @@ func TestSingleEventBatchesMatchRebuild(t *testing.T) {
 					today = date("2030-07-01")
 					require.NoError(t, p.advance(ctx, p.cur.Load(), dayOf(today)))
 				}
-				fresh, err := New(store, Options{Today: func() domain.Date { return today }, CachedFacts: -1})
+				fresh, err := New(store, Options{Today: func() domain.Date { return today }, CachedFacts: -1, Keys: keys})
 				require.NoError(t, err)
 				require.NoError(t, fresh.Rebuild(ctx, nil))
 				want, got := canonical(fresh), canonical(p)
@@ -63,6 +73,7 @@ func TestSingleEventBatchesMatchRebuild(t *testing.T) {
 				require.Equal(t, indexesOf(fresh), indexesOf(p), "after stretch %d", stretch)
 			}
 			got := canonical(p)
+			assert.Equal(t, domain.ErasedName, p.cur.Load().practitioners[h.pracs[0]].Name)
 			assert.NotEmpty(t, got.Decisions)
 			assert.NotEmpty(t, got.Reviews)
 			retractions := 0
