@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,12 +23,13 @@ type metrics struct {
 	handler  http.Handler
 
 	// The series each request and append updates, found once: a label
-	// lookup hashes every label value, on every request otherwise.
+	// lookup hashes every label value, on every request otherwise. Those
+	// every append updates are read without a lock.
 	mu         sync.RWMutex
 	routes     map[routeKey]*routeMetrics
-	appendOK   prometheus.Observer
-	appendErr  prometheus.Observer
-	appendedBy map[string]prometheus.Counter
+	appendOK   atomic.Pointer[prometheus.Observer]
+	appendErr  atomic.Pointer[prometheus.Observer]
+	appendedBy sync.Map // event type → prometheus.Counter
 }
 
 type routeKey struct{ method, pattern string }
@@ -65,8 +67,7 @@ func newMetrics(reg *prometheus.Registry, proj *projections.Projector) *metrics 
 			Name: "ledger_events_appended_total",
 			Help: "Events this process appended, by event type.",
 		}, []string{"type"}),
-		routes:     make(map[routeKey]*routeMetrics),
-		appendedBy: make(map[string]prometheus.Counter),
+		routes: make(map[routeKey]*routeMetrics),
 	}
 	reg.MustRegister(m.requests, m.duration, m.appends, m.appended,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -145,30 +146,26 @@ func (rm *routeMetrics) observe(status int, d time.Duration) {
 // type of the events stored.
 func (m *metrics) observeAppend(typ string, d time.Duration, err error) {
 	if err != nil {
-		m.mu.Lock()
-		if m.appendErr == nil {
-			m.appendErr = m.appends.WithLabelValues("error")
-		}
-		bad := m.appendErr
-		m.mu.Unlock()
-		bad.Observe(d.Seconds())
+		series(&m.appendErr, func() prometheus.Observer { return m.appends.WithLabelValues("error") }).Observe(d.Seconds())
 		return
 	}
-	m.mu.RLock()
-	ok, c := m.appendOK, m.appendedBy[typ]
-	m.mu.RUnlock()
-	if ok == nil || c == nil {
-		m.mu.Lock()
-		if m.appendOK == nil {
-			m.appendOK = m.appends.WithLabelValues("ok")
-		}
-		ok = m.appendOK
-		if c = m.appendedBy[typ]; c == nil {
-			c = m.appended.WithLabelValues(typ)
-			m.appendedBy[typ] = c
-		}
-		m.mu.Unlock()
+	series(&m.appendOK, func() prometheus.Observer { return m.appends.WithLabelValues("ok") }).Observe(d.Seconds())
+	c, ok := m.appendedBy.Load(typ)
+	if !ok {
+		// The type is one of the registry's (the append succeeded), so
+		// the series are bounded.
+		c, _ = m.appendedBy.LoadOrStore(typ, m.appended.WithLabelValues(typ))
 	}
-	ok.Observe(d.Seconds())
-	c.Inc()
+	c.(prometheus.Counter).Inc()
+}
+
+// series returns the observer p holds, made by mk on first use (two
+// first uses may both make it: WithLabelValues returns the same series).
+func series(p *atomic.Pointer[prometheus.Observer], mk func() prometheus.Observer) prometheus.Observer {
+	if o := p.Load(); o != nil {
+		return *o
+	}
+	o := mk()
+	p.Store(&o)
+	return o
 }

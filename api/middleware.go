@@ -126,7 +126,8 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			if status == 0 {
 				status = http.StatusOK
 			}
-			d := time.Since(start)
+			end := time.Now()
+			d := end.Sub(start)
 			rm := sw.route
 			if rm == nil {
 				// chi's not-found and method-not-allowed handlers: the
@@ -144,7 +145,11 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			}
 			rm.observe(status, d)
 			ctx := r.Context()
-			if !sw.base.Enabled(ctx, slog.LevelInfo) {
+			h := sw.base.Handler()
+			if sw.logger != nil {
+				h = sw.logger.Handler() // the request id is on it already
+			}
+			if !h.Enabled(ctx, slog.LevelInfo) {
 				return
 			}
 			attrs := [7]slog.Attr{
@@ -160,12 +165,16 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				attrs[n] = slog.String("principal", sw.principal)
 				n++
 			}
+			// Straight to the handler, as Logger.LogAttrs would go, but
+			// without the caller's program counter, which it looks up on
+			// every call and no line of ours shows.
+			rec := slog.NewRecord(end, slog.LevelInfo, "request", 0)
 			if sw.logger != nil {
-				// The request id is already on the logger.
-				sw.logger.LogAttrs(ctx, slog.LevelInfo, "request", attrs[1:n]...)
-				return
+				rec.AddAttrs(attrs[1:n]...)
+			} else {
+				rec.AddAttrs(attrs[:n]...)
 			}
-			sw.base.LogAttrs(ctx, slog.LevelInfo, "request", attrs[:n]...)
+			_ = h.Handle(ctx, rec)
 		}()
 		next.ServeHTTP(sw, r)
 	})

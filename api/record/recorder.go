@@ -69,7 +69,7 @@ type Recorder struct {
 // knownStreams is a bounded set of stream names known to exist. Safe for
 // concurrent use.
 type knownStreams struct {
-	mu    sync.Mutex
+	mu    sync.RWMutex // every append asks; few add
 	names map[string]struct{}
 }
 
@@ -77,13 +77,16 @@ type knownStreams struct {
 const maxKnownStreams = 1 << 16
 
 func (k *knownStreams) has(stream string) bool {
-	k.mu.Lock()
-	defer k.mu.Unlock()
+	k.mu.RLock()
+	defer k.mu.RUnlock()
 	_, ok := k.names[stream]
 	return ok
 }
 
 func (k *knownStreams) add(stream string) {
+	if k.has(stream) {
+		return // the common case: an append to a stream seen before
+	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.names == nil || len(k.names) >= maxKnownStreams {
