@@ -113,8 +113,9 @@ type fastBody interface {
 	// the order readJSON was given them (nil for a key absent), and
 	// reports true; or, when a value is not one it reads exactly as
 	// encoding/json does (an escape in a string, a number that is not a
-	// plain whole number), it changes nothing and reports false.
-	fill(vals [][]byte) bool
+	// plain whole number), it changes nothing and reports false. vals
+	// comes by value: a slice of it would be made on the heap.
+	fill(vals [maxFastKeys][]byte) bool
 }
 
 // maxFastKeys is the most keys a body decodeFast reads may have.
@@ -150,7 +151,7 @@ func decodeFast(trimmed []byte, keys []string, dst fastBody) bool {
 			i = skipSpace(trimmed, i+1)
 		}
 	}
-	return dst.fill(vals[:len(keys)])
+	return dst.fill(vals)
 }
 
 // keyIndex returns the index of key in keys, or -1: a comparison, not a

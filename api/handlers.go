@@ -28,7 +28,7 @@ type eventRequest struct {
 var eventKeys = []string{"id", "type", "occurred_on", "data", "expected_revision"}
 
 // fill is fastBody's, for vals in the order of eventKeys.
-func (req *eventRequest) fill(vals [][]byte) bool {
+func (req *eventRequest) fill(vals [maxFastKeys][]byte) bool {
 	id, ok1 := fastString(vals[0])
 	typ, ok2 := fastString(vals[1])
 	on, ok3 := fastString(vals[2])
@@ -50,7 +50,7 @@ type registerRequest struct {
 var registerKeys = []string{"id", "occurred_on", "data"}
 
 // fill is fastBody's, for vals in the order of registerKeys.
-func (req *registerRequest) fill(vals [][]byte) bool {
+func (req *registerRequest) fill(vals [maxFastKeys][]byte) bool {
 	id, ok1 := fastString(vals[0])
 	on, ok2 := fastString(vals[1])
 	if !ok1 || !ok2 {
