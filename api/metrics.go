@@ -36,15 +36,22 @@ type routeKey struct{ method, pattern string }
 
 // routeMetrics are one route's series: its latency, and its count by
 // status, each series made on the route's first request with that status
-// (as WithLabelValues would).
+// (as WithLabelValues would). Every request reads them, without a lock.
 type routeMetrics struct {
 	m        *metrics
 	method   string
 	pattern  string
-	duration prometheus.Observer
-	mu       sync.RWMutex
-	byStatus map[int]prometheus.Counter
+	duration atomic.Pointer[prometheus.Observer]
+	// byStatus holds the counters of statuses firstStatus to lastStatus;
+	// any other status (a handler may write one up to 999) is counted
+	// through others.
+	byStatus [lastStatus - firstStatus + 1]atomic.Pointer[prometheus.Counter]
+	mu       sync.Mutex
+	others   map[int]prometheus.Counter
 }
+
+// The statuses HTTP defines classes for.
+const firstStatus, lastStatus = 100, 599
 
 func newMetrics(reg *prometheus.Registry, proj *projections.Projector) *metrics {
 	m := &metrics{
@@ -108,7 +115,7 @@ func (m *metrics) route(method, pattern string) *routeMetrics {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if rm = m.routes[k]; rm == nil {
-		rm = &routeMetrics{m: m, method: method, pattern: pattern, byStatus: make(map[int]prometheus.Counter)}
+		rm = &routeMetrics{m: m, method: method, pattern: pattern, others: make(map[int]prometheus.Counter)}
 		if len(m.routes) < maxRouteSeries {
 			m.routes[k] = rm
 		}
@@ -122,24 +129,28 @@ const maxRouteSeries = 256
 
 // observe counts one request with status that took d.
 func (rm *routeMetrics) observe(status int, d time.Duration) {
-	rm.mu.RLock()
-	c := rm.byStatus[status]
-	dur := rm.duration
-	rm.mu.RUnlock()
-	if c == nil || dur == nil {
-		rm.mu.Lock()
-		if rm.duration == nil {
-			rm.duration = rm.m.duration.WithLabelValues(rm.method, rm.pattern)
-		}
-		dur = rm.duration
-		if c = rm.byStatus[status]; c == nil {
-			c = rm.m.requests.WithLabelValues(rm.method, rm.pattern, strconv.Itoa(status))
-			rm.byStatus[status] = c
-		}
-		rm.mu.Unlock()
+	rm.counter(status).Inc()
+	series(&rm.duration, func() prometheus.Observer {
+		return rm.m.duration.WithLabelValues(rm.method, rm.pattern)
+	}).Observe(d.Seconds())
+}
+
+// counter returns the series counting the route's requests with status.
+func (rm *routeMetrics) counter(status int) prometheus.Counter {
+	mk := func() prometheus.Counter {
+		return rm.m.requests.WithLabelValues(rm.method, rm.pattern, strconv.Itoa(status))
 	}
-	c.Inc()
-	dur.Observe(d.Seconds())
+	if status >= firstStatus && status <= lastStatus {
+		return series(&rm.byStatus[status-firstStatus], mk)
+	}
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	c := rm.others[status]
+	if c == nil {
+		c = mk()
+		rm.others[status] = c
+	}
+	return c
 }
 
 // observeAppend records one store append: its latency, and on success the
@@ -159,9 +170,9 @@ func (m *metrics) observeAppend(typ string, d time.Duration, err error) {
 	c.(prometheus.Counter).Inc()
 }
 
-// series returns the observer p holds, made by mk on first use (two
-// first uses may both make it: WithLabelValues returns the same series).
-func series(p *atomic.Pointer[prometheus.Observer], mk func() prometheus.Observer) prometheus.Observer {
+// series returns the series p holds, made by mk on first use (two first
+// uses may both make it: WithLabelValues returns the same series).
+func series[T any](p *atomic.Pointer[T], mk func() T) T {
 	if o := p.Load(); o != nil {
 		return *o
 	}

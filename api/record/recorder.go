@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -66,20 +67,18 @@ type Recorder struct {
 	keys *keystore.Keys
 }
 
-// knownStreams is a bounded set of stream names known to exist. Safe for
-// concurrent use.
+// knownStreams is a bounded set of stream names known to exist. Every
+// append asks, so it is read without a lock. Safe for concurrent use.
 type knownStreams struct {
-	mu    sync.RWMutex // every append asks; few add
-	names map[string]struct{}
+	names sync.Map // stream name → struct{}
+	n     atomic.Int64
 }
 
 // maxKnownStreams bounds knownStreams; when full it starts again empty.
 const maxKnownStreams = 1 << 16
 
 func (k *knownStreams) has(stream string) bool {
-	k.mu.RLock()
-	defer k.mu.RUnlock()
-	_, ok := k.names[stream]
+	_, ok := k.names.Load(stream)
 	return ok
 }
 
@@ -87,12 +86,12 @@ func (k *knownStreams) add(stream string) {
 	if k.has(stream) {
 		return // the common case: an append to a stream seen before
 	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.names == nil || len(k.names) >= maxKnownStreams {
-		k.names = make(map[string]struct{})
+	if _, loaded := k.names.LoadOrStore(stream, struct{}{}); !loaded && k.n.Add(1) > maxKnownStreams {
+		// Two adds at the limit may both clear it: the set is smaller
+		// for a while, never larger than the bound by more than a few.
+		k.names.Clear()
+		k.n.Store(0)
 	}
-	k.names[stream] = struct{}{}
 }
 
 // NewRecorder returns a Recorder appending to store, reading histories
