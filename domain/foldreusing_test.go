@@ -242,3 +242,26 @@ func stateDiff(path string, a, b reflect.Value) string {
 	}
 	return ""
 }
+
+// TestApplyingOnEqualsFold checks what a caller keeping folded states
+// relies on: a state folded from the first facts of a stream, then given
+// the rest one by one with Apply, equals the fold of the whole stream,
+// back-dated facts and retractions (of retractions too) included.
+func TestApplyingOnEqualsFold(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 5))
+	o := school()
+	ids := []uuid.UUID{o.ID, nextID()}
+	for round := range 80 {
+		facts := randomFacts(rng, 2+rng.IntN(120), ids)
+		id := nextID()
+		want, err := Fold(id, facts)
+		require.NoError(t, err)
+		k := 1 + rng.IntN(len(facts)-1)
+		got, err := Fold(id, facts[:k])
+		require.NoError(t, err)
+		for _, f := range facts[k:] {
+			require.NoError(t, got.Apply(f))
+		}
+		require.Empty(t, stateDiff("Practitioner", reflect.ValueOf(want).Elem(), reflect.ValueOf(got).Elem()), "round %d: %d facts then %d", round, k, len(facts)-k)
+	}
+}

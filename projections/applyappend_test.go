@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
@@ -25,13 +26,19 @@ import (
 // reviews and organisation changes; a practitioner's personal data is
 // erased part-way (their cached facts hold the name), the models' date
 // rolls over later, and fact caches from roomy to tiny (entries dropped
-// all the time) are tried.
+// all the time) and states kept folded from roomy to tiny are tried.
 func TestSingleEventBatchesMatchRebuild(t *testing.T) {
 	for _, c := range []struct {
-		seed  uint64
-		cache int
-	}{{1, DefaultCachedFacts}, {2, DefaultCachedFacts}, {3, 40}} {
-		t.Run(fmt.Sprintf("seed %d cache %d", c.seed, c.cache), func(t *testing.T) {
+		seed        uint64
+		cache, kept int
+		today       string // facts fall up to 2030-12-01: some after it, or none
+	}{
+		{1, DefaultCachedFacts, keptFoldFacts, "2029-09-01"},
+		{2, DefaultCachedFacts, keptFoldFacts, "2031-01-01"},
+		{3, DefaultCachedFacts, 80, "2031-01-01"},
+		{4, 40, keptFoldFacts, "2029-09-01"},
+	} {
+		t.Run(fmt.Sprintf("seed %d cache %d kept %d today %s", c.seed, c.cache, c.kept, c.today), func(t *testing.T) {
 			ctx := context.Background()
 			dir := t.TempDir()
 			store := openStore(t, dir)
@@ -42,10 +49,11 @@ func TestSingleEventBatchesMatchRebuild(t *testing.T) {
 			for range 30 {
 				h.step()
 			}
-			today := date("2029-09-01")
+			today := date(c.today)
 			p, err := New(store, Options{Today: func() domain.Date { return today }, CachedFacts: c.cache, Keys: keys})
 			require.NoError(t, err)
 			require.NoError(t, p.Rebuild(ctx, nil))
+			p.scratch.kept = newKeptFolds(c.kept)
 			for stretch := range 8 {
 				for range 40 {
 					h.step()
@@ -61,7 +69,7 @@ func TestSingleEventBatchesMatchRebuild(t *testing.T) {
 				}
 				require.Equal(t, h.last, p.Checkpoint())
 				if stretch == 4 { // the date rolls over: due summaries are re-folded
-					today = date("2030-07-01")
+					today = today.AddDays(300)
 					require.NoError(t, p.advance(ctx, p.cur.Load(), dayOf(today)))
 				}
 				fresh, err := New(store, Options{Today: func() domain.Date { return today }, CachedFacts: -1, Keys: keys})
@@ -71,6 +79,7 @@ func TestSingleEventBatchesMatchRebuild(t *testing.T) {
 				require.NotEmpty(t, want.Practitioners)
 				require.Equal(t, want, got, "after stretch %d", stretch)
 				require.Equal(t, indexesOf(fresh), indexesOf(p), "after stretch %d", stretch)
+				checkKeptFolds(t, p, newViews(store, -1, keys, nil), today)
 			}
 			got := canonical(p)
 			assert.Equal(t, domain.ErasedName, p.cur.Load().practitioners[h.pracs[0]].Name)
@@ -84,6 +93,8 @@ func TestSingleEventBatchesMatchRebuild(t *testing.T) {
 				}
 			}
 			assert.Positive(t, retractions, "the history retracts something")
+			assert.Positive(t, p.scratch.kept.hits, "no kept state was brought forward")
+			assert.LessOrEqual(t, p.scratch.kept.n, c.kept)
 		})
 	}
 }
@@ -113,4 +124,34 @@ func indexesOf(p *Projector) modelIndexes {
 		ix.Reviewed[d] = len(rs)
 	}
 	return ix
+}
+
+// checkKeptFolds checks every state p keeps folded against a fresh fold of
+// as many of its stream's facts, read and decoded anew: they must evaluate
+// alike (level, standing with every requirement and its evidence, next
+// steps, listings, licences, roles, memberships, details) on several dates.
+func checkKeptFolds(t *testing.T, p *Projector, plain *Views, today domain.Date) {
+	t.Helper()
+	ctx := context.Background()
+	for stream, k := range p.scratch.kept.states {
+		_, id, ok := streamKind(stream)
+		require.True(t, ok)
+		facts, _, err := plain.Facts(ctx, stream, domain.Date{}, time.Time{})
+		require.NoError(t, err)
+		require.LessOrEqual(t, k.n, len(facts))
+		want, err := domain.Fold(id, facts[:k.n])
+		require.NoError(t, err)
+		for _, on := range []domain.Date{today.AddDays(-200), today, today.AddDays(400)} {
+			require.Equal(t, observedState(p.rules.rb, want, p.Organisations(), on), observedState(p.rules.rb, k.p, p.Organisations(), on),
+				"%s kept with %d facts, on %s", stream, k.n, on)
+		}
+	}
+}
+
+// observedState is what the rules read of a folded practitioner on a date.
+func observedState(rb *domain.Rulebook, p *domain.Practitioner, orgs domain.Organisations, on domain.Date) string {
+	st := rb.Standing(p, orgs, on)
+	return fmt.Sprintf("level %+v\nstanding %+v\nnext %+v\nlistings %v\nlicences %+v\nroles %v %v\nmembers %+v\ndetails %+v",
+		rb.Level(p, on), st, rb.NextSteps(p, orgs, on), rb.Listings(p, st.Status, on), p.Licences(on),
+		p.RolesHeld(on), p.Traineeships(on), p.Memberships(on), p.DetailsOn(on))
 }

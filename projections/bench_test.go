@@ -400,7 +400,8 @@ func BenchmarkPractitionerAsOf(b *testing.B) {
 }
 
 // BenchmarkApplyAppend is the read models' share of an HTTP append: models
-// ready over 1,024 practitioners of K events each, then one new CPD event at
+// ready over 1,024 practitioners of K events each (K = 20 and 230; at 1,000
+// events, 64 practitioners, as in issue 15), then one new CPD event at
 // a time, for each practitioner in turn, applied as the subscription applies
 // a batch of one (applyBatch: the stream re-folded from the fact cache and
 // the new event, its summary, decisions and reviews replaced). The fact
@@ -415,8 +416,11 @@ func BenchmarkPractitionerAsOf(b *testing.B) {
 //
 //	go test -run '^$' -bench ApplyAppend -benchmem -benchtime 10240x -count 6 ./projections
 func BenchmarkApplyAppend(b *testing.B) {
-	const practitioners = 1024
-	for _, k := range []int{20, 230} {
+	for _, k := range []int{20, 230, 1000} {
+		practitioners := 1024
+		if k == 1000 {
+			practitioners = 64
+		}
 		b.Run(fmt.Sprintf("events=%d", k), func(b *testing.B) {
 			store := &unstoredStore{Store: openStore(b, b.TempDir()), applied: map[string]bool{}}
 			f := newFixture(b, store.Store)

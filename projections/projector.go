@@ -90,7 +90,7 @@ type Projector struct {
 	// applyMu serialises every writer of the models: the subscription's
 	// batches, date advances, snapshots and the rebuild's final catch-up.
 	applyMu   sync.Mutex
-	scratch   foldScratch  // folds under applyMu
+	scratch   foldScratch  // folds under applyMu, keeping recent states
 	sinceSnap atomic.Int64 // events applied since the last snapshot
 
 	seen     atomic.Uint64 // highest position the subscription delivered
@@ -134,6 +134,7 @@ func New(store eventstore.Store, opts Options) (*Projector, error) {
 		opts.Now = time.Now
 	}
 	p := &Projector{Views: newViews(store, opts.CachedFacts, opts.Keys, opts.Rulebooks), store: store, opts: opts, notify: make(chan struct{})}
+	p.scratch.kept = newKeptFolds(keptFoldFacts)
 	if opts.SnapshotPath != "" {
 		m, err := loadSnapshot(context.Background(), store, p.rules, opts.SnapshotPath)
 		switch {

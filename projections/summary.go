@@ -54,10 +54,12 @@ func standingIndex(s string) uint8 {
 // into its summary, its decisions and its reviews.
 func (r *rules) practitioner(sc *foldScratch, id uuid.UUID, stream string, sf *streamFacts, orgs domain.Organisations, on domain.Date) (*summary, []decisionRec, []reviewRec, error) {
 	facts, later := sf.qualifying(on, uuid.Nil)
-	a, err := r.assessIn(sc, id, facts, orgs, on, false)
+	// qualifying only leaves facts out: as many means all of them.
+	p, err := sc.foldStream(id, stream, facts, len(facts) == len(sf.facts), on)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("projections: %s: %w", stream, err)
 	}
+	a := r.evaluated(p, facts, orgs, on, false)
 	s := &summary{
 		ID: id, Name: a.Name, Level: uint8(a.Level.Level), Roles: bitsOf(certifiedRoles, a.Roles),
 		Standing: standingIndex(string(a.Standing.Status)), NextChange: dayOf(earliest(a.Standing.NextChange, later)),
