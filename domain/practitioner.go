@@ -194,10 +194,7 @@ func fold(p *Practitioner, facts []Fact) (*Practitioner, error) {
 	for k := 0; k < int(numEvidenceKinds); k++ {
 		total += int(n[k])
 	}
-	backing := p.backing
-	if cap(backing) < total {
-		backing = make([]meta, 0, total)
-	}
+	backing := sized(p.backing, total)
 	p.backing = backing
 	for k := 0; k < int(numEvidenceKinds); k++ {
 		p.evidence[k] = backing[len(backing) : len(backing) : len(backing)+int(n[k])]
