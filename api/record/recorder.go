@@ -264,7 +264,8 @@ func (r *Recorder) record(ctx context.Context, by auth.Principal, stream string,
 	_, isDecision := domain.DecisionOf(ev)
 	plain := !opening && !isDecision && p.ID == uuid.Nil && p.ExpectedRevision == nil && !refersWithin(ev)
 	var stored []eventstore.RecordedEvent
-	if !plain || !r.exists.has(stream) {
+	known := plain && r.exists.has(stream)
+	if !known {
 		opts := eventstore.ReadOptions{}
 		if plain {
 			opts.UpToRevision = new(uint64)
@@ -361,7 +362,9 @@ func (r *Recorder) record(ctx context.Context, by auth.Principal, stream string,
 		}
 		return Recorded{}, err
 	}
-	r.exists.add(stream)
+	if !known {
+		r.exists.add(stream) // a stream just opened; else it was read above
+	}
 	return Recorded{EventID: p.ID, Stream: stream, Revision: res.LastRevision, Position: res.LastPosition}, nil
 }
 
