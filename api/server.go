@@ -97,9 +97,9 @@ type Server struct {
 
 	projCancel context.CancelFunc
 	projDone   chan error
-	// unwatchTokens ends the watch of the token file Open began.
-	unwatchTokens func()
-	closeOnce     sync.Once
+	// forgetTokens ends the Remember of the token file Open began.
+	forgetTokens func()
+	closeOnce    sync.Once
 
 	// rebuild is the online rebuild of the read models, if any.
 	rebuild rebuildJob
@@ -319,15 +319,10 @@ func (s *Server) Open(addr string) error {
 		}
 	}
 	s.catchUpTarget()
-	// Every request authenticates: watching the token file spares each a
-	// stat of it, and a revocation by `ledger token` still takes effect
-	// within milliseconds.
-	unwatch, err := s.cfg.Tokens.Watch()
-	if err != nil {
-		s.cfg.Logger.Warn("the token file cannot be watched: a token revoked by `ledger token` is refused from its next periodic check, within half a second",
-			slog.String("error", err.Error()))
-	}
-	s.unwatchTokens = unwatch
+	// Every request authenticates: trusting the last reading of the token
+	// file for a moment spares each a stat of it, and a revocation by
+	// `ledger token` still takes effect within 100 ms.
+	s.forgetTokens = s.cfg.Tokens.Remember()
 	ctx, cancel := context.WithCancel(context.Background())
 	s.projCancel = cancel
 	s.projDone = make(chan error, 1)
@@ -379,8 +374,8 @@ func (s *Server) Close(ctx context.Context) error {
 			}
 		}
 		s.rebuild.stop()
-		if s.unwatchTokens != nil {
-			s.unwatchTokens()
+		if s.forgetTokens != nil {
+			s.forgetTokens()
 		}
 		if s.projCancel != nil {
 			// Let the read models take in what was acknowledged, so that the

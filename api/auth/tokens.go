@@ -20,8 +20,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/fsnotify/fsnotify"
-
 	"github.com/imattertraining/ledger/domain"
 )
 
@@ -95,14 +93,14 @@ var tokenNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._@-]{0,63}$`)
 // Tokens is the token file of a data directory. It re-reads the file when
 // it changes on disk, so that tokens added or revoked by `ledger token`
 // while the server runs take effect: at once (every Authenticate stats the
-// file), or, once Watch is called, within milliseconds of the change (and
-// at most recheckEvery after it where the file system cannot be watched),
-// with no system call on the way. Safe for concurrent use.
+// file), or, once Remember is called, within recheckEvery (100 ms) of the
+// change, with no system call on the way meanwhile; a change this process
+// writes itself takes effect at once either way. Safe for concurrent use.
 type Tokens struct {
 	path string
 	now  func() time.Time
 
-	mu      sync.Mutex // serialises writers within this process, the cache and the watch
+	mu      sync.Mutex // serialises writers within this process, the cache and Remember
 	stat    os.FileInfo
 	cached  []TokenInfo
 	retired []RetiredName
@@ -110,16 +108,15 @@ type Tokens struct {
 	// set is the cache as Authenticate reads it without mu: nil when the
 	// file must be read again (never read, or damaged when last read).
 	set atomic.Pointer[tokenSet]
-	// watched is true while Watch is in force: Authenticate then trusts set
-	// until stale is raised (by the watch, or by a write of this process)
-	// or recheckEvery has passed since checked.
-	watched atomic.Bool
-	stale   atomic.Bool
-	checked atomic.Int64 // sinceStart when the file was last stat'ed
-	// recheckEvery bounds how long a change the watch missed goes unseen.
+	// remembered is true while Remember is in force: Authenticate then
+	// trusts set until stale is raised (by a write of this process) or
+	// recheckEvery has passed since checked.
+	remembered atomic.Bool
+	stale      atomic.Bool
+	checked    atomic.Int64 // sinceStart when the file was last stat'ed
+	// recheckEvery bounds how long another process's change goes unseen.
 	recheckEvery time.Duration
-	watchers     int // Watch calls not yet stopped; mu
-	watcher      *fsnotify.Watcher
+	rememberers  int // Remember calls not yet stopped; mu
 }
 
 // tokenSet is one reading of the token file, never changed once stored.
@@ -128,10 +125,14 @@ type tokenSet struct {
 	hashes [][sha256.Size]byte
 }
 
-// recheckEvery is how often a watched token file is stat'ed all the same,
-// in case the watch misses a change: on a network file system a change
-// made on another machine raises no event here.
-const recheckEvery = 500 * time.Millisecond
+// recheckEvery is how long a remembered reading of the token file is
+// trusted before the file is stat'ed again: how long a token added or
+// revoked by another process (`ledger token`) may go unseen. Watching the
+// directory instead (inotify) was tried: the directory also holds
+// events.db, and every page the store writes raised an event the server
+// had to wake for and discard, which cost HTTP appends ~5-15% of their
+// throughput (issue 15).
+const recheckEvery = 100 * time.Millisecond
 
 // start is the origin of the monotonic times Tokens keeps.
 var start = time.Now()
@@ -387,11 +388,18 @@ func (t *Tokens) Authenticate(token string) (Principal, error) {
 	if err != nil {
 		return Principal{}, err
 	}
-	found := -1
-	for i := range set.hashes {
-		if subtle.ConstantTimeCompare(set.hashes[i][:], sum[:]) == 1 {
-			found = i
+	found := set.find(sum)
+	if found < 0 && t.remembered.Load() {
+		// A token added a moment ago by another process (`ledger token
+		// add`, then a request) need not wait for the next recheck: a
+		// token not found is looked for again in the file as it is now. A
+		// revoked token is found, so revocations still wait up to
+		// recheckEvery. The stat this costs is a failed request's, which
+		// the rate limit bounds.
+		if set, err = t.recheck(); err != nil {
+			return Principal{}, err
 		}
+		found = set.find(sum)
 	}
 	if found < 0 {
 		return Principal{}, domain.Errorf(domain.EUNAUTHORIZED, "", "The bearer token is not valid.")
@@ -403,9 +411,9 @@ func (t *Tokens) Authenticate(token string) (Principal, error) {
 	return Principal{Name: ti.Name, Role: ti.Role}, nil
 }
 
-// current returns the tokens Authenticate checks against. Watched, it is
-// the last reading while no change is seen and the last stat is recent;
-// otherwise the file is stat'ed (and read again if it changed).
+// current returns the tokens Authenticate checks against. Remembered, it
+// is the last reading while this process changed nothing and the last stat
+// is recent; otherwise the file is stat'ed (and read again if it changed).
 func (t *Tokens) current() (*tokenSet, error) {
 	if set := t.fresh(); set != nil {
 		return set, nil
@@ -415,6 +423,20 @@ func (t *Tokens) current() (*tokenSet, error) {
 	if set := t.fresh(); set != nil {
 		return set, nil // another request read it while this one waited
 	}
+	return t.loadLocked()
+}
+
+// recheck stats the file (reading it again if it changed) whatever the
+// cache says.
+func (t *Tokens) recheck() (*tokenSet, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.loadLocked()
+}
+
+// loadLocked stats the file, reads it again if it changed, and returns the
+// reading. Callers hold t.mu.
+func (t *Tokens) loadLocked() (*tokenSet, error) {
 	// Lowered before the stat: a change from here on raises it again.
 	t.stale.Store(false)
 	if _, err := t.load(); err != nil {
@@ -423,10 +445,22 @@ func (t *Tokens) current() (*tokenSet, error) {
 	return t.set.Load(), nil
 }
 
-// fresh returns the cached tokens when Watch is in force and nothing says
-// they may be out of date; else nil.
+// find returns the index of the token whose hash is sum, or -1. Every
+// stored hash is compared, in constant time.
+func (s *tokenSet) find(sum [sha256.Size]byte) int {
+	found := -1
+	for i := range s.hashes {
+		if subtle.ConstantTimeCompare(s.hashes[i][:], sum[:]) == 1 {
+			found = i
+		}
+	}
+	return found
+}
+
+// fresh returns the cached tokens when Remember is in force and nothing
+// says they may be out of date; else nil.
 func (t *Tokens) fresh() *tokenSet {
-	if !t.watched.Load() || t.stale.Load() {
+	if !t.remembered.Load() || t.stale.Load() {
 		return nil
 	}
 	set := t.set.Load()
@@ -436,75 +470,29 @@ func (t *Tokens) fresh() *tokenSet {
 	return set
 }
 
-// Watch makes Authenticate read the token file again only when it
-// changes, rather than stat it on every call: it watches the file's
-// directory (a write renames a new file into place, so the file's own
-// inode is not the one to watch) and stats the file at most every
-// recheckEvery all the same, for a change the watch cannot see (another
-// machine's, on a network file system). A token revoked by another
-// process is then refused within milliseconds, and at most recheckEvery
-// after the change if the watch misses it. If the directory cannot be
-// watched, Watch returns the error and Authenticate stats the file every
-// recheckEvery. stop ends what this call began; when every Watch is
-// stopped Authenticate stats the file on every call again. The directory
-// must exist.
-func (t *Tokens) Watch() (stop func(), err error) {
+// Remember makes Authenticate trust its last reading of the token file
+// for up to recheckEvery, rather than stat the file on every call: a token
+// added or revoked by another process takes effect within recheckEvery,
+// one this process writes at once. stop ends what this call began; when
+// every Remember is stopped Authenticate stats the file on every call
+// again.
+func (t *Tokens) Remember() (stop func()) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.watchers++
-	t.watched.Store(true)
-	t.stale.Store(true) // nothing read before the watch began is trusted
+	t.rememberers++
+	t.remembered.Store(true)
+	t.stale.Store(true) // nothing read before now is trusted
 	var once sync.Once
-	stop = func() { once.Do(t.unwatch) }
-	if t.watcher != nil {
-		return stop, nil
-	}
-	w, err := fsnotify.NewWatcher()
-	if err != nil {
-		return stop, fmt.Errorf("auth: tokens: watch %s: %w", filepath.Dir(t.path), err)
-	}
-	if err := w.Add(filepath.Dir(t.path)); err != nil {
-		_ = w.Close()
-		return stop, fmt.Errorf("auth: tokens: watch %s: %w", filepath.Dir(t.path), err)
-	}
-	t.watcher = w
-	go t.follow(w)
-	return stop, nil
+	return func() { once.Do(t.forget) }
 }
 
-// follow marks the cache stale on every event for the token file, and on
-// every error (an overflowed queue may have lost one), until w is closed.
-func (t *Tokens) follow(w *fsnotify.Watcher) {
-	for {
-		select {
-		case ev, ok := <-w.Events:
-			if !ok {
-				return
-			}
-			if filepath.Base(ev.Name) == FileName {
-				t.stale.Store(true)
-			}
-		case _, ok := <-w.Errors:
-			if !ok {
-				return
-			}
-			t.stale.Store(true)
-		}
-	}
-}
-
-// unwatch ends one Watch; the last one closes the watcher.
-func (t *Tokens) unwatch() {
+// forget ends one Remember.
+func (t *Tokens) forget() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.watchers--
-	if t.watchers > 0 {
-		return
-	}
-	t.watched.Store(false)
-	if t.watcher != nil {
-		_ = t.watcher.Close()
-		t.watcher = nil
+	t.rememberers--
+	if t.rememberers == 0 {
+		t.remembered.Store(false)
 	}
 }
 
