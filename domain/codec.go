@@ -2,6 +2,7 @@ package domain
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -68,6 +69,11 @@ type TypeInfo struct {
 	goType reflect.Type
 	// fast lays out goType for DecodeStored's fast path; nil: none.
 	fast *fastLayout
+	// flat is true when no field of goType decodes from a JSON object of
+	// its own (see objectFree): then the keys checkKeys allows are every
+	// key json could meet, and DecodeNew needs no json.Decoder to refuse
+	// unknown fields.
+	flat bool
 }
 
 // AllowedIn reports whether the event may be appended to a stream of kind k.
@@ -162,6 +168,7 @@ func buildRegistry(entries map[string]entry, ups map[string]map[uint16]upcaster)
 		reg[name] = &TypeInfo{
 			Type: name, Version: e.version, Streams: e.streams, Decision: e.decision,
 			new: e.new, upcasts: ups[name], keys: keys, goType: t, fast: fastLayoutOf(t),
+			flat: objectFree(t, true),
 		}
 	}
 	for name, vs := range ups {
@@ -238,16 +245,87 @@ func DecodeNew(typ string, data []byte) (Event, error) {
 	if err := checkKeys(t, data); err != nil {
 		return nil, err
 	}
-	ev := t.new()
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(ev); err != nil {
+	ev, err := decodeChecked(t, data, flatPath(t, data))
+	if err != nil {
 		return nil, decodeError(t, data, err)
 	}
 	if err := ev.Validate(); err != nil {
 		return nil, err
 	}
 	return ev, nil
+}
+
+// flatPath reports whether DecodeNew decodes data for t with
+// json.Unmarshal: t is flat and data is exactly one object, with nothing
+// around it (checkKeys trims Unicode spaces, which json.Unmarshal would
+// refuse where the decoder ignores them).
+func flatPath(t *TypeInfo, data []byte) bool {
+	return t.flat && len(data) > 1 && data[0] == '{' && data[len(data)-1] == '}'
+}
+
+// decodeChecked decodes data, whose keys checkKeys has accepted (so it is
+// one valid JSON object), into a new event of type t. A flat type is
+// decoded by json.Unmarshal: checkKeys has refused every key its fields
+// do not name, and no field holds an object of its own whose keys could
+// be unknown. Otherwise a json.Decoder refuses unknown fields at every
+// depth. Both give the same event and the same errors for a flat type
+// (TestDecodeCheckedPathsAgree).
+func decodeChecked(t *TypeInfo, data []byte, flat bool) (Event, error) {
+	ev := t.new()
+	if flat {
+		return ev, json.Unmarshal(data, ev)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	return ev, dec.Decode(ev)
+}
+
+var (
+	jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+// objectFree reports whether no value of type t decodes from a JSON object
+// field by field: json.Decoder's DisallowUnknownFields would find nothing
+// in it to refuse. A type that unmarshals itself (JSON or text) decides
+// alone what it accepts; scalars hold no object; pointers, slices and
+// arrays hold what their elements hold; a struct is looked into only at
+// the top (top: the event's own fields, whose keys checkKeys checks).
+func objectFree(t reflect.Type, top bool) bool {
+	if !top && (t.Implements(jsonUnmarshaler) || reflect.PointerTo(t).Implements(jsonUnmarshaler) ||
+		t.Implements(textUnmarshaler) || reflect.PointerTo(t).Implements(textUnmarshaler)) {
+		return true
+	}
+	switch t.Kind() {
+	case reflect.Bool, reflect.String,
+		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return true
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		return objectFree(t.Elem(), false)
+	case reflect.Struct:
+		if !top {
+			return false
+		}
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if f.Anonymous && f.Type.Kind() == reflect.Struct && f.Tag.Get("json") == "" {
+				if !objectFree(f.Type, true) {
+					return false
+				}
+				continue
+			}
+			if !f.IsExported() || f.Tag.Get("json") == "-" {
+				continue
+			}
+			if !objectFree(f.Type, false) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // checkKeys makes encoding/json's lenient habits strict: it matches keys
