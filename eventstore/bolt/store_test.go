@@ -801,13 +801,7 @@ func TestSubscriptionsWaitForTheNextCommitsDisk(t *testing.T) {
 	release := func() { once.Do(func() { close(g.release) }) }
 	t.Cleanup(release) // registered after the store's Close: runs before it
 	ctx := t.Context()
-	seen := make(chan eventstore.RecordedEvent, 16)
-	go func() {
-		_ = s.Subscribe(ctx, eventstore.Start, func(e eventstore.RecordedEvent) error {
-			seen <- e
-			return nil
-		})
-	}()
+	seen := subscribed(ctx, s)
 
 	first := appendAsync(ctx, s, "practitioner-0", eventstore.NoStream(), storetest.Event("PractitionerRegistered"))
 	<-g.queued
@@ -839,13 +833,7 @@ func TestSubscriptionsWaitForTheNextCommitsDisk(t *testing.T) {
 func TestSubscriptionsWokenWhenTheWriterIsIdle(t *testing.T) {
 	s, _ := openTemp(t, Options{}, nil)
 	ctx := t.Context()
-	seen := make(chan eventstore.RecordedEvent, 16)
-	go func() {
-		_ = s.Subscribe(ctx, eventstore.Start, func(e eventstore.RecordedEvent) error {
-			seen <- e
-			return nil
-		})
-	}()
+	seen := subscribed(ctx, s)
 	for i := range 3 {
 		_, err := s.Append(ctx, fmt.Sprintf("practitioner-%d", i), eventstore.NoStream(), storetest.Event("PractitionerRegistered"))
 		require.NoError(t, err)
@@ -856,4 +844,17 @@ func TestSubscriptionsWokenWhenTheWriterIsIdle(t *testing.T) {
 			t.Fatalf("append %d never reached the subscription", i+1)
 		}
 	}
+}
+
+// subscribed subscribes to s from the start until ctx ends and returns
+// where the events arrive.
+func subscribed(ctx context.Context, s *Store) <-chan eventstore.RecordedEvent {
+	seen := make(chan eventstore.RecordedEvent, 16)
+	go func() {
+		_ = s.Subscribe(ctx, eventstore.Start, func(e eventstore.RecordedEvent) error {
+			seen <- e
+			return nil
+		})
+	}()
+	return seen
 }
