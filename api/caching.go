@@ -24,7 +24,9 @@ import (
 //   - a history: the stream, known_at, the number of events shown and the
 //     hash of the last (which chains every one before it), and erasure;
 //   - a decision and every list: the global position the read models have
-//     reached, the date the answer is for and the rulebook version.
+//     reached, the date the answer is for and the rulebook version; a
+//     decision whose re-evaluation read an event past that position from
+//     the store is sent untagged (fromModels).
 //
 // Responses to authenticated routes say Cache-Control: private, no-cache
 // (set in guard): a shared cache must never hold them, and a private one
@@ -78,8 +80,9 @@ func (s *Server) modelsTag(kind string, pos eventstore.Position, on string) stri
 // fromModels answers a read computed from the read models: it answers 304
 // at once when the client holds the answer for the models' current
 // checkpoint, else writes what compute returns, tagged only when the
-// models did not move while it ran (else the tag could name a state the
-// answer is not from).
+// models did not move while it ran and the answer read nothing from the
+// store beyond them (a decision's re-evaluation reads the store: see
+// readBeyond). Else the tag could name a state the answer is not from.
 func (s *Server) fromModels(w http.ResponseWriter, r *http.Request, kind, on string, compute func() (any, error)) error {
 	before := s.cfg.Projector.Checkpoint()
 	tag := s.modelsTag(kind, before, on)
@@ -91,11 +94,18 @@ func (s *Server) fromModels(w http.ResponseWriter, r *http.Request, kind, on str
 		w.Header().Del("ETag")
 		return err
 	}
-	if s.cfg.Projector.Checkpoint() != before {
+	if s.cfg.Projector.Checkpoint() != before || readBeyond(v, before) {
 		w.Header().Del("ETag")
 	}
 	writeJSON(w, http.StatusOK, v)
 	return nil
+}
+
+// readBeyond reports whether answer v read an event from the store past
+// the models' checkpoint pos.
+func readBeyond(v any, pos eventstore.Position) bool {
+	r, ok := v.(interface{ ReadTo() eventstore.Position })
+	return ok && r.ReadTo() > pos
 }
 
 // historyTag is the entity tag of a stream's history as known at knownAt:

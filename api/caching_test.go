@@ -1,13 +1,20 @@
 package api_test
 
 import (
+	"context"
 	"net/http"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/imattertraining/ledger/api"
+	"github.com/imattertraining/ledger/domain"
+	"github.com/imattertraining/ledger/eventstore"
+	"github.com/imattertraining/ledger/projections"
 )
 
 // revalidate GETs path as an auditor with the tag a client holds: 304 with
@@ -109,4 +116,93 @@ func TestCacheControl(t *testing.T) {
 	nm := ts.do("GET", "/v1/directory", "", "", "If-None-Match", tag)
 	assert.Equal(t, http.StatusNotModified, nm.status)
 	assert.Empty(t, nm.body)
+}
+
+// heldSubscription is a store whose subscription stops passing events on
+// while held: the read models stay where they are while the store moves on
+// (as for the moment between a commit and the models taking it in).
+type heldSubscription struct {
+	eventstore.Store
+	mu   sync.Mutex
+	held chan struct{} // nil: events pass
+}
+
+func (s *heldSubscription) hold() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.held = make(chan struct{})
+}
+
+func (s *heldSubscription) release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.held != nil {
+		close(s.held)
+		s.held = nil
+	}
+}
+
+func (s *heldSubscription) Subscribe(ctx context.Context, from eventstore.Position, fn func(eventstore.RecordedEvent) error) error {
+	return s.Store.Subscribe(ctx, from, func(e eventstore.RecordedEvent) error {
+		s.mu.Lock()
+		h := s.held
+		s.mu.Unlock()
+		if h != nil {
+			select {
+			case <-h:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return fn(e)
+	})
+}
+
+// TestDecisionTagOnlyForWhatTheModelsHold: a decision's re-evaluation reads
+// the store, which can hold an event the read models have not taken in
+// yet. Such an answer goes without an ETag: tagged with the models'
+// position it would share its tag with the answer from before that event,
+// and a client holding that one would be told 304 for an answer that has
+// changed. Once the models catch up it is tagged again, with a new tag.
+func TestDecisionTagOnlyForWhatTheModelsHold(t *testing.T) {
+	hs := &heldSubscription{}
+	ts := newTestServer(t, func(c *api.Config) {
+		hs.Store = c.Store
+		proj, err := projections.New(hs, projections.Options{})
+		require.NoError(t, err)
+		c.Projector = proj
+	})
+	pid := ts.registerPractitioner("Alex Example")
+	dec := ts.event(pid, "LicenceGranted", "2024-02-01",
+		`{"licence_id":"L-1","kind":"informal_use","valid_until":"2026-02-01","decided_by":"Demo Panel","rationale":"Ahead of the evidence, for the test.","exception":true}`)["event_id"].(string)
+	path := "/v1/decisions/" + dec
+	before := ts.do("GET", path, api.RoleAuditor, "")
+	require.Equal(t, http.StatusOK, before.status, "%s", before.body)
+	tag := before.header.Get("ETag")
+	require.NotEmpty(t, tag)
+
+	// A course completed before the decision's date, stored where the
+	// server does not see it (another server of the same store, say).
+	hs.hold()
+	defer hs.release()
+	data, v, err := domain.Encode(&domain.CourseCompleted{Course: domain.CourseFoundationAPart1})
+	require.NoError(t, err)
+	_, err = ts.store.Append(context.Background(), projections.PractitionerStream(uuid.MustParse(pid)), eventstore.Any(),
+		eventstore.EventData{ID: uuid.New(), Type: "CourseCompleted", SchemaVersion: v, OccurredOn: "2024-01-15",
+			RecordedBy: "admin-1", RecordedAt: time.Now().UTC(), Data: data})
+	require.NoError(t, err)
+
+	ahead := ts.do("GET", path, api.RoleAuditor, "")
+	require.Equal(t, http.StatusOK, ahead.status, "%s", ahead.body)
+	assert.NotEqual(t, before.body, ahead.body, "the re-evaluation read the new course")
+	assert.Empty(t, ahead.header.Get("ETag"), "an answer from past the models' position is not tagged with it")
+
+	hs.release()
+	require.Eventually(t, func() bool {
+		return ts.do("GET", path, api.RoleAuditor, "").header.Get("ETag") != ""
+	}, 10*time.Second, 5*time.Millisecond, "tagged again once the models hold the course")
+	after := ts.do("GET", path, api.RoleAuditor, "")
+	assert.Equal(t, ahead.body, after.body)
+	assert.NotEqual(t, tag, after.header.Get("ETag"))
+	assert.Equal(t, http.StatusOK, ts.revalidate(t, path, tag).status, "the old tag no longer matches")
 }

@@ -160,11 +160,20 @@ type DecisionView struct {
 	// ledger does not know it). ReevaluationRulebook is the current one.
 	EvaluationThenRulebook string `json:"evaluation_then_rulebook_version"`
 	ReevaluationRulebook   string `json:"reevaluation_rulebook_version"`
+
+	readTo eventstore.Position
 }
+
+// ReadTo is the highest global position among the events the view read
+// from the store itself (the decision's stream, organisations, members,
+// licence grants elsewhere): beyond the models' checkpoint when the store
+// had events the models had not taken in yet.
+func (v DecisionView) ReadTo() eventstore.Position { return v.readTo }
 
 // Decision returns one decision of the queue with its evaluations and
 // reviews; an unknown decision gives ErrNotFound.
 func (p *Projector) Decision(ctx context.Context, eventID uuid.UUID) (DecisionView, error) {
+	ctx, mark := withReadMark(ctx)
 	m := p.cur.Load()
 	if m == nil {
 		return DecisionView{}, ErrNotReady
@@ -183,6 +192,7 @@ func (p *Projector) Decision(ctx context.Context, eventID uuid.UUID) (DecisionVi
 	if err != nil {
 		return DecisionView{}, fmt.Errorf("projections: read %s: %w", item.Stream, err)
 	}
+	noteRead(ctx, events)
 	sf, err := decodeStream(events, p.keys)
 	if err != nil {
 		return DecisionView{}, fmt.Errorf("projections: %s: %w", item.Stream, err)
@@ -210,6 +220,7 @@ func (p *Projector) Decision(ctx context.Context, eventID uuid.UUID) (DecisionVi
 		return DecisionView{}, err
 	}
 	view.EvaluationThenRulebook, view.ReevaluationRulebook = thenRB.Version, p.rules.rb.Version
+	view.readTo = mark.position()
 	return view, nil
 }
 

@@ -155,3 +155,50 @@ func TestDecisionQueueShowsRetractedReviews(t *testing.T) {
 	assert.Nil(t, all[0].Reviews[0].Retraction)
 	assert.Empty(t, all[0].RetractedReviews)
 }
+
+// TestDecisionReadTo: a decision's view says how far into the store its
+// re-evaluation read, so that the API tags it with the models' position
+// only when it read nothing past them: its own stream, and the streams
+// of other holders of the licence_id it grants, and the organisations it
+// folds.
+func TestDecisionReadTo(t *testing.T) {
+	store := openStore(t, t.TempDir())
+	f := newFixture(t, store)
+	holder := f.practitioner("Harper Holder", "2029-01-03")
+	f.add(PractitionerStream(holder), "2029-01-20", &domain.LicenceGranted{LicenceID: "L-SHARED", Kind: domain.LicenceInformalUse, ValidUntil: date("2030-01-20"),
+		Decision: domain.Decision{DecidedBy: "Dana Decider", Rationale: "the panel met"}})
+	org := f.organisation("Example Primary School", domain.OrgSchool, "2029-01-01")
+	pid := f.practitioner("Sam Sample", "2029-01-05")
+	f.add(PractitionerStream(pid), "2029-01-06", &domain.PractitionerJoinedOrganisation{OrganisationID: org})
+	decision := f.add(PractitionerStream(pid), "2029-02-01", &domain.LicenceGranted{LicenceID: "L-SHARED", Kind: domain.LicenceInformalUse, ValidUntil: date("2030-02-01"),
+		Decision: domain.Decision{DecidedBy: "Dana Decider", Rationale: "fast track", Exception: true}})
+
+	p, err := New(store, Options{Today: func() domain.Date { return date("2029-06-01") }})
+	require.NoError(t, err)
+	ctx := context.Background()
+	require.NoError(t, p.Rebuild(ctx, nil)) // models built once, never run: they stay where they are
+	held := p.Checkpoint()
+	require.Equal(t, decision.Position, held)
+
+	view, err := p.Decision(ctx, decision.ID)
+	require.NoError(t, err)
+	assert.Equal(t, decision.Position, view.ReadTo(), "nothing past the models")
+	require.NotNil(t, view.Reevaluation)
+
+	own := f.add(PractitionerStream(pid), "2029-01-10", &domain.CPDEngagementRecorded{Kind: domain.CPDLinkedCPD, Hours: 2})
+	view, err = p.Decision(ctx, decision.ID)
+	require.NoError(t, err)
+	assert.Equal(t, own.Position, view.ReadTo(), "its own stream, past the models")
+	assert.Equal(t, held, p.Checkpoint())
+
+	other := f.add(PractitionerStream(holder), "2029-01-25", &domain.CPDEngagementRecorded{Kind: domain.CPDLinkedCPD, Hours: 1})
+	view, err = p.Decision(ctx, decision.ID)
+	require.NoError(t, err)
+	assert.Equal(t, other.Position, view.ReadTo(), "the other holder's stream, read for licence_id_not_granted")
+
+	school := f.add(OrganisationStream(org), "2029-01-15", &domain.LicenceGranted{LicenceID: "L-SCHOOL", Kind: domain.LicenceOrganisational, ValidUntil: date("2030-01-15"),
+		Decision: domain.Decision{DecidedBy: "Dana Decider", Rationale: "the panel met"}})
+	view, err = p.Decision(ctx, decision.ID)
+	require.NoError(t, err)
+	assert.Equal(t, school.Position, view.ReadTo(), "the organisation it works in, folded for the school-held licences")
+}

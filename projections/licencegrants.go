@@ -64,6 +64,7 @@ func (p *Projector) factsAsOf(ctx context.Context, stream string, on domain.Date
 	if err != nil {
 		return nil, false, fmt.Errorf("projections: read %s: %w", stream, err)
 	}
+	noteRead(ctx, events)
 	sf, err := decodeStream(events, p.keys)
 	if err != nil {
 		return nil, false, fmt.Errorf("projections: %s: %w", stream, err)

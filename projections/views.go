@@ -234,6 +234,7 @@ func (v *Views) organisationsWith(ctx context.Context, ids []uuid.UUID, asOf dom
 		if err != nil {
 			return nil, fmt.Errorf("projections: read organisation %s: %w", id, err)
 		}
+		noteRead(ctx, events)
 		sf, err := v.decode(OrganisationStream(id), events, asOf)
 		if err != nil {
 			return nil, fmt.Errorf("projections: organisation %s: %w", id, err)
