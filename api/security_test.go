@@ -167,15 +167,7 @@ func TestRateLimitWeighsCost(t *testing.T) {
 	require.Greater(t, cost, 10, "the page is large enough to weigh more than ten requests")
 	// A page is let in while the bucket holds a token, then charged its
 	// cost: the burst pays for about burst/cost pages, not burst of them.
-	served := 1
-	for served < burst {
-		r := ts.do("GET", "/v1/events?limit=1000", api.RoleAuditor, "")
-		if r.status == http.StatusTooManyRequests {
-			break
-		}
-		require.Equal(t, http.StatusOK, r.status, "%s", r.body)
-		served++
-	}
+	served := 1 + servedUntilLimited(t, ts, "/v1/events?limit=1000", burst-1)
 	assert.Equal(t, (burst-1)/cost+1, served, "pages of cost %d served from a burst of %d", cost, burst)
 	assert.Equal(t, http.StatusTooManyRequests, ts.do("GET", "/v1/decisions", api.RoleAuditor, "").status, "the debt holds back small requests too")
 	assert.Equal(t, http.StatusOK, ts.do("GET", "/v1/decisions", api.RoleReviewer, "").status, "another principal is unaffected")
@@ -412,17 +404,25 @@ func TestReviewsOnlyThroughTheReviewRoute(t *testing.T) {
 func TestVerifyWeighsTheEventsItReads(t *testing.T) {
 	const burst = 40
 	ts := limitedServerWithThousandFacts(t, burst)
+	served := servedUntilLimited(t, ts, "/v1/verify", burst)
+	assert.LessOrEqual(t, served, 3, "a verify of 1,001 events weighs more than a dozen requests")
+	assert.Equal(t, http.StatusOK, ts.do("GET", "/v1/decisions", api.RoleReviewer, "").status, "another principal is unaffected")
+}
+
+// servedUntilLimited GETs path as an auditor until the answer is 429, at
+// most max times, and returns how many were served (each must be a 200).
+func servedUntilLimited(t *testing.T, ts *testServer, path string, max int) int {
+	t.Helper()
 	served := 0
-	for served < burst {
-		r := ts.do("GET", "/v1/verify", api.RoleAuditor, "")
+	for served < max {
+		r := ts.do("GET", path, api.RoleAuditor, "")
 		if r.status == http.StatusTooManyRequests {
 			break
 		}
 		require.Equal(t, http.StatusOK, r.status, "%s", r.body)
 		served++
 	}
-	assert.LessOrEqual(t, served, 3, "a verify of 1,001 events weighs more than a dozen requests")
-	assert.Equal(t, http.StatusOK, ts.do("GET", "/v1/decisions", api.RoleReviewer, "").status, "another principal is unaffected")
+	return served
 }
 
 // limitedServerWithThousandFacts starts a server whose principals refill
